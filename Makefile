@@ -1,0 +1,61 @@
+# ci-guard: `make demo` runs the main job in a sandboxed Docker engine, `make test`
+# runs every test. Both install what they need (Debian packages, a virtualenv).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_PACKAGES := docker.io docker-registry docker-compose busybox-static iproute2 util-linux
+PYTEST_ARGS ?=
+
+.PHONY: help deps venv test unit lint fmt bench demo clean
+
+help:
+	@echo "make test   - install what is needed, then run every test (real dockerd included)"
+	@echo "make demo   - run ci-guard against a sandboxed Docker engine with a registry fault"
+	@echo "make lint   - ruff and mypy --strict"
+	@echo "make bench  - benchmarks (results in bench/results/, see docs/benchmarks.md)"
+
+# Debian packages for the test bed; skipped when all are present, needs root otherwise.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# pytest's exit 5 (no test collected) counts as a failure.
+test: deps venv
+	@$(BIN)/python -m tests.testbed.netns_exec $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+unit: venv
+	@$(BIN)/pytest -m "not docker" $(PYTEST_ARGS); rc=$$?; [ $$rc -ne 5 ] || exit 1; exit $$rc
+
+lint: venv
+	$(BIN)/ruff check ci_guard tests bench
+	$(BIN)/ruff format --check ci_guard tests bench
+	$(BIN)/mypy
+
+fmt: venv
+	$(BIN)/ruff format ci_guard tests bench
+	$(BIN)/ruff check --fix ci_guard tests bench
+
+bench: deps venv
+	$(BIN)/python -m tests.testbed.netns_exec $(BIN)/python -m bench
+
+demo: deps venv
+	$(BIN)/python -m tests.testbed.netns_exec $(BIN)/python -m tests.testbed.demo
+
+clean:
+	rm -rf $(VENV) .ci-guard .pytest_cache .mypy_cache .ruff_cache bench/results

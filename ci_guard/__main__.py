@@ -1,0 +1,3 @@
+from ci_guard.cli.main import main
+
+main()

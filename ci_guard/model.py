@@ -1,0 +1,108 @@
+"""What a run produced, as plain values: the input of every report and CI output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ci_guard.failure import Failure
+from ci_guard.remedies.base import RemedyResult
+
+STATUS_SUCCEEDED = "succeeded"
+STATUS_FAILED = "failed"
+STATUS_TIMED_OUT = "timed_out"
+STATUS_CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    attempt: int
+    exit_code: int
+    signal: int | None
+    timed_out: bool
+    duration_s: float
+    started_at: str
+    """ISO 8601 UTC."""
+    failure: Failure | None
+    log_path: Path | None = None
+    no_output_timed_out: bool = False
+
+    @property
+    def succeeded(self) -> bool:
+        return self.failure is None
+
+
+@dataclass(frozen=True)
+class RetryRecord:
+    """The decision taken after a failed attempt."""
+
+    attempt: int
+    delay_s: float
+    stage: str
+    remedy: str
+    remedy_result: RemedyResult | None = None
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    command: tuple[str, ...]
+    """Redacted argument vector."""
+    started_at: str
+    max_attempts: int
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    retries: list[RetryRecord] = field(default_factory=list)
+    preflight: dict[str, Any] | None = None
+    status: str = STATUS_FAILED
+    exit_code: int = 1
+    duration_s: float = 0.0
+    ci_platform: str = "none"
+    log_file: Path | None = None
+
+    @property
+    def last_failure(self) -> Failure | None:
+        return self.attempts[-1].failure if self.attempts else None
+
+    @property
+    def failure_class(self) -> str | None:
+        failure = self.last_failure
+        return failure.failure_class.value if failure else None
+
+
+class RunHooks(Protocol):
+    """Callbacks a CI platform adapter (or a test) receives around each step of a run.
+
+    `attempt_started` runs before the child is spawned and `attempt_finished` after its
+    output is fully drained, so an adapter may write its own markers to stdout around
+    the child's output (groups, sections, command-stopping tokens).
+    """
+
+    def run_started(self, run: RunRecord) -> None: ...
+
+    def attempt_started(self, run: RunRecord, attempt: int) -> None: ...
+
+    def attempt_finished(self, run: RunRecord, record: AttemptRecord) -> None: ...
+
+    def retry_scheduled(self, run: RunRecord, retry: RetryRecord) -> None: ...
+
+    def run_finished(self, run: RunRecord) -> None: ...
+
+
+class NoHooks:
+    """Hooks that do nothing: the default outside CI."""
+
+    def run_started(self, run: RunRecord) -> None:
+        pass
+
+    def attempt_started(self, run: RunRecord, attempt: int) -> None:
+        pass
+
+    def attempt_finished(self, run: RunRecord, record: AttemptRecord) -> None:
+        pass
+
+    def retry_scheduled(self, run: RunRecord, retry: RetryRecord) -> None:
+        pass
+
+    def run_finished(self, run: RunRecord) -> None:
+        pass

@@ -1,0 +1,40 @@
+"""Registry of ladder remedies, imported lazily so `run` loads no Docker client it needs not."""
+
+from __future__ import annotations
+
+import importlib
+
+from ci_guard.remedies.base import Remedy, RemedyContext, RemedyResult
+
+# name -> "module:Class". A name whose module is not shipped yet is a known stage that
+# falls back to a plain retry (and says so in its log line).
+REMEDIES: dict[str, str] = {
+    "retry": "ci_guard.remedies.retry:PlainRetry",
+    "restart-daemon": "ci_guard.remedies.restart_daemon:RestartDaemon",
+    "repair-network": "ci_guard.remedies.repair_network:RepairNetwork",
+    "free-disk": "ci_guard.remedies.free_disk:FreeDisk",
+}
+
+
+def known_stages() -> tuple[str, ...]:
+    return tuple(REMEDIES)
+
+
+def load_remedy(name: str) -> Remedy | None:
+    """The remedy named `name`, or None when its module is not available."""
+    target = REMEDIES.get(name)
+    if target is None:
+        return None
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+    factory = getattr(module, attr)
+    remedy: Remedy = factory()
+    return remedy
+
+
+__all__ = ["REMEDIES", "Remedy", "RemedyContext", "RemedyResult", "known_stages", "load_remedy"]

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ci_guard.config import config_fields, option_specs, resolve
+from ci_guard.errors import UsageError
+
+
+def test_every_option_is_a_config_field() -> None:
+    assert config_fields() == {spec.attr for spec in option_specs().values()}
+
+
+def test_layers_flag_beats_env_beats_file_beats_default(tmp_path: Path) -> None:
+    cfg = tmp_path / "ci-guard.toml"
+    cfg.write_text('timeout = 30\nmax-attempts = 4\nbackoff_initial = 1\n', "utf-8")
+    resolved = resolve(
+        {"timeout": "10"},
+        env={"CI_GUARD_MAX_ATTEMPTS": "3", "CI_GUARD_TIMEOUT": "20"},
+        config_path=cfg,
+    )
+    assert resolved.config.timeout == 10.0
+    assert resolved.config.max_attempts == 3
+    assert resolved.config.backoff_initial == 1.0
+    assert resolved.config.kill_grace == 10.0
+    assert resolved.sources["timeout"] == "flag"
+    assert resolved.sources["max-attempts"] == "env"
+    assert resolved.sources["backoff-initial"] == f"file:{cfg}"
+    assert resolved.sources["kill-grace"] == "default"
+
+
+def test_pyproject_section_is_found_upwards(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[tool.ci-guard]\nladder = ["retry"]\n', "utf-8")
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    resolved = resolve({}, env={}, cwd=sub)
+    assert resolved.config.ladder == ("retry",)
+    assert resolved.file == tmp_path / "pyproject.toml"
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "message"),
+    [
+        ({"timeout": "soon"}, {}, "option --timeout: timeout: expected a number of seconds"),
+        ({"max-attempts": "0"}, {}, "must be at least 1"),
+        ({}, {"CI_GUARD_RETRY_ON_TIMEOUT": "maybe"}, "CI_GUARD_RETRY_ON_TIMEOUT: retry-on-timeout"),
+        ({"log-format": "xml"}, {}, "expected one of auto, json, console"),
+        ({"backoff-initial": "10", "backoff-max": "1"}, {}, "backoff-max (1) is below"),
+    ],
+)
+def test_bad_values_are_one_line_usage_errors(
+    flags: dict[str, str], env: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    with pytest.raises(UsageError) as info:
+        resolve(flags, env=env, cwd=tmp_path)
+    assert message in info.value.message
+    assert "\n" not in info.value.message
+    assert info.value.exit_code == 2
+
+
+def test_bad_config_files(tmp_path: Path) -> None:
+    bad = tmp_path / "ci-guard.toml"
+    bad.write_text("timeout = [", "utf-8")
+    with pytest.raises(UsageError, match="not valid TOML"):
+        resolve({}, env={}, config_path=bad)
+    bad.write_text("retries = 3\n", "utf-8")
+    with pytest.raises(UsageError, match="unknown setting 'retries'"):
+        resolve({}, env={}, config_path=bad)
+    with pytest.raises(UsageError, match="not found"):
+        resolve({}, env={}, config_path=tmp_path / "missing.toml")
+
+
+def test_optional_values_can_be_unset(tmp_path: Path) -> None:
+    resolved = resolve({"no-output-timeout": "none"}, env={"CI_GUARD_MIRRORS": ""}, cwd=tmp_path)
+    assert resolved.config.no_output_timeout is None
+    assert resolved.config.mirrors == ()

@@ -1,0 +1,55 @@
+"""The one place where ci-guard starts processes.
+
+`run_capture` runs a short helper command (systemctl, sysctl, docker CLI...) and
+returns its output as a value. The supervised build attempt lives here too.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Captured:
+    argv: tuple[str, ...]
+    returncode: int
+    """127 when the program does not exist, 126 when it cannot run, 124 on timeout."""
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def run_capture(
+    argv: Sequence[str],
+    *,
+    timeout: float = 30.0,
+    env: Mapping[str, str] | None = None,
+    input_text: str | None = None,
+) -> Captured:
+    """Run argv (never through a shell) to completion; never raises for a failed command."""
+    args = tuple(argv)
+    try:
+        done = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=dict(env) if env is not None else None,
+            input=input_text,
+            stdin=None if input_text is not None else subprocess.DEVNULL,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        return Captured(args, 127, "", f"{args[0]}: not found ({exc.strerror})")
+    except PermissionError as exc:
+        return Captured(args, 126, "", f"{args[0]}: cannot run ({exc.strerror})")
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else ""
+        return Captured(args, 124, out, f"{args[0]}: timed out after {timeout:g}s")
+    return Captured(args, done.returncode, done.stdout, done.stderr)

@@ -53,3 +53,33 @@ def run_capture(
         out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else ""
         return Captured(args, 124, out, f"{args[0]}: timed out after {timeout:g}s")
     return Captured(args, done.returncode, done.stdout, done.stderr)
+
+
+def spawn_detached(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str,
+    log_path: str,
+    netns_path: str | None = None,
+) -> int:
+    """Start a long-lived daemon that outlives ci-guard; its pid (OSError if it cannot start).
+
+    Output goes to `log_path` (appended); the process gets its own session so a signal to
+    ci-guard's process group never reaches it. With `netns_path` the program runs in that
+    network namespace (`nsenter --net=PATH`, which execs the program: the pid is its own).
+    """
+    args = list(argv)
+    if netns_path is not None:
+        args = ["nsenter", f"--net={netns_path}", "--", *args]
+    with open(log_path, "ab", buffering=0) as log:
+        child = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,
+            close_fds=True,
+        )
+    return child.pid

@@ -1,0 +1,92 @@
+"""restart-daemon: restart the Docker daemon the way it runs, under the host lock.
+
+Also brings back a dockerd that is not running at all (killed mid-run) from the argv,
+environment and network namespace recorded by `daemon_control.snapshot()`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ci_guard import daemon_control
+from ci_guard.daemon_api import resolve_host
+from ci_guard.errors import CiGuardError
+from ci_guard.hostlock import HostLock
+from ci_guard.remedies.base import RemedyContext, RemedyResult
+
+
+class RestartDaemon:
+    name = "restart-daemon"
+
+    def __init__(
+        self,
+        *,
+        lock_path: Path | None = None,
+        lock_timeout: float = 600.0,
+        restarter: daemon_control.Restarter | None = None,
+        state_folder: Path | None = None,
+    ) -> None:
+        self._folder = state_folder
+        self._lock_path = lock_path
+        self._lock_timeout = lock_timeout
+        self._restarter = restarter or daemon_control.Restarter(folder=state_folder)
+
+    def plan(self, ctx: RemedyContext) -> list[str]:
+        plan = daemon_control.plan_restart(ctx.config, ctx.docker_host, folder=self._folder)
+        return _describe(plan)
+
+    def apply(self, ctx: RemedyContext) -> RemedyResult:
+        plan = daemon_control.plan_restart(ctx.config, ctx.docker_host, folder=self._folder)
+        steps = tuple(_describe(plan))
+        extra: dict[str, object] = {"method": plan.method, "docker_host": plan.host}
+        if plan.problem:
+            return self._result(False, steps, plan.problem, extra=extra, skipped=plan.problem)
+        if ctx.dry_run:
+            return self._result(True, steps, "dry run: nothing changed", extra=extra)
+        if plan.needs:
+            why = f"restarting the daemon needs {plan.needs}"
+            return self._result(False, steps, why, extra=extra, skipped=why)
+        try:
+            with HostLock(self._lock_path, timeout=self._lock_timeout) as lock:
+                outcome = self._restarter.run(plan)
+        except CiGuardError as exc:
+            return self._result(False, (), exc.message, extra=extra)
+        if lock.waited_for:
+            extra["lock_waited_for_pid"] = lock.waited_for
+        if outcome.pid:
+            extra["pid"] = outcome.pid
+        changed = bool(outcome.actions)
+        return RemedyResult(
+            self.name, outcome.ok, changed, outcome.actions, outcome.detail, extra=extra
+        )
+
+    def _result(
+        self,
+        ok: bool,
+        actions: tuple[str, ...],
+        detail: str,
+        *,
+        extra: dict[str, object],
+        skipped: str | None = None,
+    ) -> RemedyResult:
+        return RemedyResult(self.name, ok, False, actions, detail, skipped, dict(extra))
+
+
+def _describe(plan: daemon_control.RestartPlan) -> list[str]:
+    steps = list(plan.steps)
+    if plan.method in ("systemd", "service", "relaunch", "command") and plan.problem is None:
+        steps.extend(_live_restore_note(plan.host))
+        steps.append(f"wait up to {daemon_control.PING_TIMEOUT_S:g}s for /_ping on {plan.host}")
+    if plan.needs and os.geteuid() != 0:
+        steps.append(f"needs {plan.needs}")
+    return steps
+
+
+def _live_restore_note(host: str) -> list[str]:
+    enabled, running = daemon_control.live_restore(resolve_host(host))
+    if enabled is None or running == 0:
+        return []
+    if enabled:
+        return [f"{running} running container(s) keep running (live-restore is on)"]
+    return [f"{running} running container(s) stop with the daemon (live-restore is off)"]

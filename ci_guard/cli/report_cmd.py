@@ -1,0 +1,68 @@
+"""`ci-guard report LOG...`: success rates, retries, failure classes and mirror health."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from ci_guard.errors import UsageError
+from ci_guard.report import make_report
+from ci_guard.report.period import parse_since
+from ci_guard.report.render_html import render_html
+from ci_guard.report.render_text import render_text
+
+
+@click.command("report")
+@click.argument("logs", nargs=-1, required=True, metavar="LOG...")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a self-contained HTML page with charts to PATH.",
+)
+@click.option(
+    "--since", metavar="DATE", help="Only runs started at or after DATE (2026-11-01, 7d, 36h)."
+)
+@click.option(
+    "--slowest",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    metavar="N",
+    help="How many of the slowest builds to list.",
+)
+def command(
+    logs: tuple[str, ...], as_json: bool, html_path: Path | None, since: str | None, slowest: int
+) -> None:
+    """Summarise ci-guard JSON-lines logs (files, directories or globs).
+
+    Lines of other tools, garbage and truncated lines are skipped and counted.
+    Exit 2 when a LOG cannot be read or a directory holds no logs.
+    """
+    now = datetime.now(timezone.utc)
+    since_at = parse_since(since, now=now) if since else None
+    report = make_report(list(logs), now=now, since=since_at, slowest=slowest)
+    if html_path is not None:
+        _write_html(render_html(report), html_path)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        encoding = (getattr(sys.stdout, "encoding", None) or "ascii").lower()
+        click.echo(render_text(report, ascii_only=not encoding.startswith("utf")), nl=False)
+    if html_path is not None:
+        click.echo(f"ci-guard: HTML report written to {html_path}", err=True)
+
+
+def _write_html(text: str, path: Path) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    try:
+        temp.write_text(text, "utf-8")
+        temp.replace(path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

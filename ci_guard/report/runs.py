@@ -1,0 +1,115 @@
+"""Runs as read back from JSON-lines logs: plain values, the input of report statistics.
+
+These are deliberately looser than ci_guard.model.RunRecord: a log may be cut short,
+lack events or come from an older ci-guard, so most fields may be missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+STATUS_INCOMPLETE = "incomplete"
+"""A run whose log has no run.finished line (killed runner, log cut short, still running)."""
+
+
+@dataclass
+class LoggedAttempt:
+    attempt: int
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    failure_class: str | None = None
+    retryable: bool | None = None
+    finished: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.finished and (self.failure_class is not None or self.exit_code not in (0, None))
+
+
+@dataclass
+class LoggedRetry:
+    """A retry.scheduled line, joined with its remedy.finished line when there is one."""
+
+    attempt: int
+    delay_s: float
+    remedy: str
+    stage: str = ""
+    remedy_ok: bool | None = None
+    remedy_changed: bool | None = None
+
+
+@dataclass(frozen=True)
+class MirrorProbe:
+    at: datetime
+    url: str
+    healthy: bool
+    verdict: str
+    latency_s: float | None
+
+
+@dataclass
+class LoggedRun:
+    run_id: str
+    source: str
+    started_at: datetime | None = None
+    status: str = STATUS_INCOMPLETE
+    exit_code: int | None = None
+    duration_s: float | None = None
+    attempts_reported: int | None = None
+    failure_class: str | None = None
+    ci_platform: str = ""
+    command: tuple[str, ...] = ()
+    attempts: dict[int, LoggedAttempt] = field(default_factory=dict)
+    retries: dict[int, LoggedRetry] = field(default_factory=dict)
+    mirror_probes: list[MirrorProbe] = field(default_factory=list)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status != STATUS_INCOMPLETE
+
+    @property
+    def start(self) -> datetime | None:
+        return self.started_at or self.first_seen
+
+    @property
+    def attempt_count(self) -> int:
+        if self.attempts_reported is not None:
+            return self.attempts_reported
+        return len(self.attempts)
+
+    @property
+    def first_try_success(self) -> bool:
+        return self.status == "succeeded" and self.attempt_count == 1
+
+    @property
+    def final_class(self) -> str | None:
+        if self.failure_class is not None or self.finished:
+            return self.failure_class
+        finished = [a for a in self.attempts.values() if a.finished]
+        return max(finished, key=lambda a: a.attempt).failure_class if finished else None
+
+    @property
+    def wall_time_s(self) -> float:
+        """run.finished's duration, else what the log shows: attempts plus waits."""
+        if self.duration_s is not None:
+            return self.duration_s
+        spent = sum(a.duration_s for a in self.attempts.values())
+        return spent + sum(r.delay_s for r in self.retries.values())
+
+
+@dataclass
+class LoadResult:
+    runs: list[LoggedRun]
+    files: list[str]
+    lines: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Lines left out, by reason: not_json, not_an_event, bad_fields, unreadable_tail."""
+    other_events: int = 0
+    """ci-guard events the report does not read (kept out of `skipped`: they are fine)."""
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())

@@ -1,0 +1,401 @@
+"""Aggregate logged runs into the report: pure functions of the runs, no I/O, no clock.
+
+Rates count finished runs only, and leave cancelled runs out: a cancel says nothing
+about the network. Incomplete runs (no run.finished) are counted and listed apart.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ci_guard.report.runs import STATUS_INCOMPLETE, LoadResult, LoggedRun, MirrorProbe
+
+REPORT_VERSION = 1
+MAX_FILLED_DAYS = 400
+"""Days without runs between the first and last day are shown as empty up to this span."""
+STATUS_ORDER = ("succeeded", "failed", "timed_out", "cancelled", STATUS_INCOMPLETE)
+
+
+@dataclass(frozen=True)
+class Rates:
+    rated_runs: int
+    """Finished runs that were not cancelled: the denominator of both rates."""
+    first_try: float | None
+    after_retries: float | None
+    rescued_runs: int
+    """Runs that failed at first and succeeded on a later attempt."""
+
+
+@dataclass(frozen=True)
+class TimeLost:
+    total_s: float
+    failed_attempts_s: float
+    waits_s: float
+    runs_with_retries: int
+
+
+@dataclass(frozen=True)
+class ClassStat:
+    name: str
+    attempts: int
+    """Failed attempts of this class."""
+    share: float
+    """Of all failed attempts."""
+    retryable: bool | None
+    """As logged by the classifier (majority), None when never logged."""
+    final_runs: int
+    """Finished runs that ended failed with this class."""
+
+
+@dataclass(frozen=True)
+class RemedyStat:
+    name: str
+    used: int
+    runs: int
+    """Finished runs that used it at least once."""
+    succeeded_after: int
+    """Of those runs, how many succeeded after it."""
+    success_share: float | None
+    reported: int
+    """Uses with a remedy.finished line (a plain retry has none)."""
+    ok: int
+    changed: int
+
+
+@dataclass(frozen=True)
+class MirrorDay:
+    day: str
+    probes: int
+    healthy: int
+    healthy_share: float
+    median_latency_s: float | None
+
+
+@dataclass(frozen=True)
+class MirrorStat:
+    url: str
+    probes: int
+    healthy: int
+    healthy_share: float
+    median_latency_s: float | None
+    last_verdict: str
+    days: tuple[MirrorDay, ...]
+
+
+@dataclass(frozen=True)
+class DayStat:
+    day: str
+    runs: int
+    rated_runs: int
+    succeeded: int
+    first_try: int
+    success_rate: float | None
+    first_try_rate: float | None
+    failed_attempts_s: float
+    waits_s: float
+
+
+@dataclass(frozen=True)
+class SlowRun:
+    run_id: str
+    started_at: str | None
+    duration_s: float
+    attempts: int
+    status: str
+    failure_class: str | None
+
+
+@dataclass(frozen=True)
+class InputStat:
+    files: int
+    lines: int
+    skipped: dict[str, int]
+    other_events: int
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+@dataclass(frozen=True)
+class Report:
+    generated_at: str
+    since: str | None
+    input: InputStat
+    runs: int
+    by_status: dict[str, int]
+    rates: Rates
+    attempts_histogram: dict[int, int]
+    time_lost: TimeLost
+    classes: tuple[ClassStat, ...]
+    remedies: tuple[RemedyStat, ...]
+    mirrors: tuple[MirrorStat, ...]
+    days: tuple[DayStat, ...]
+    slowest: tuple[SlowRun, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["report_version"] = REPORT_VERSION
+        data["input"]["skipped_total"] = self.input.skipped_total
+        data["attempts_histogram"] = {str(k): v for k, v in self.attempts_histogram.items()}
+        return data
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _rated(runs: Iterable[LoggedRun]) -> list[LoggedRun]:
+    return [r for r in runs if r.finished and r.status != "cancelled"]
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def _failed_attempt_s(run: LoggedRun) -> float:
+    return sum(a.duration_s for a in run.attempts.values() if a.failed)
+
+
+def _wait_s(run: LoggedRun) -> float:
+    return sum(r.delay_s for r in run.retries.values())
+
+
+def _day(run: LoggedRun) -> str:
+    start = run.start
+    return start.date().isoformat() if start else "unknown"
+
+
+# --- sections ---------------------------------------------------------------------------
+
+
+def rates(runs: Sequence[LoggedRun]) -> Rates:
+    rated = _rated(runs)
+    succeeded = [r for r in rated if r.status == "succeeded"]
+    first = sum(1 for r in succeeded if r.first_try_success)
+    return Rates(
+        rated_runs=len(rated),
+        first_try=_ratio(first, len(rated)),
+        after_retries=_ratio(len(succeeded), len(rated)),
+        rescued_runs=len(succeeded) - first,
+    )
+
+
+def attempts_histogram(runs: Sequence[LoggedRun]) -> dict[int, int]:
+    counts = Counter(r.attempt_count for r in runs if r.finished and r.attempt_count > 0)
+    if not counts:
+        return {}
+    return {n: counts.get(n, 0) for n in range(1, max(counts) + 1)}
+
+
+def time_lost(runs: Sequence[LoggedRun]) -> TimeLost:
+    failed = sum(_failed_attempt_s(r) for r in runs)
+    waits = sum(_wait_s(r) for r in runs)
+    retried = sum(1 for r in runs if r.retries or r.attempt_count > 1)
+    return TimeLost(failed + waits, failed, waits, retried)
+
+
+def failure_classes(runs: Sequence[LoggedRun]) -> tuple[ClassStat, ...]:
+    attempts: Counter[str] = Counter()
+    retryable: dict[str, Counter[bool]] = defaultdict(Counter)
+    for run in runs:
+        for attempt in run.attempts.values():
+            if attempt.failed:
+                name = attempt.failure_class or "unknown"
+                attempts[name] += 1
+                if attempt.retryable is not None:
+                    retryable[name][attempt.retryable] += 1
+    final = Counter(r.failure_class or "unknown" for r in _rated(runs) if r.status != "succeeded")
+    total = sum(attempts.values())
+    names = sorted(set(attempts) | set(final), key=lambda n: (-attempts[n], -final[n], n))
+    return tuple(
+        ClassStat(
+            name=name,
+            attempts=attempts[name],
+            share=attempts[name] / total if total else 0.0,
+            retryable=_majority(retryable.get(name)),
+            final_runs=final[name],
+        )
+        for name in names
+    )
+
+
+def _majority(votes: Counter[bool] | None) -> bool | None:
+    if not votes:
+        return None
+    return votes[True] >= votes[False]
+
+
+def remedies(runs: Sequence[LoggedRun]) -> tuple[RemedyStat, ...]:
+    used: Counter[str] = Counter()
+    ok: Counter[str] = Counter()
+    reported: Counter[str] = Counter()
+    changed: Counter[str] = Counter()
+    run_users: Counter[str] = Counter()
+    rescued: Counter[str] = Counter()
+    for run in runs:
+        for retry in run.retries.values():
+            used[retry.remedy] += 1
+            ok[retry.remedy] += retry.remedy_ok is True
+            reported[retry.remedy] += retry.remedy_ok is not None
+            changed[retry.remedy] += retry.remedy_changed is True
+        if not run.finished:
+            continue
+        for name in {r.remedy for r in run.retries.values()}:
+            run_users[name] += 1
+            rescued[name] += run.status == "succeeded"
+    return tuple(
+        RemedyStat(
+            name=name,
+            used=used[name],
+            runs=run_users[name],
+            succeeded_after=rescued[name],
+            success_share=_ratio(rescued[name], run_users[name]),
+            reported=reported[name],
+            ok=ok[name],
+            changed=changed[name],
+        )
+        for name in sorted(used, key=lambda n: (-used[n], n))
+    )
+
+
+def mirrors(runs: Sequence[LoggedRun]) -> tuple[MirrorStat, ...]:
+    by_url: dict[str, list[MirrorProbe]] = defaultdict(list)
+    for run in runs:
+        for probe in run.mirror_probes:
+            by_url[probe.url].append(probe)
+    stats = [_mirror_stat(url, probes) for url, probes in by_url.items()]
+    return tuple(sorted(stats, key=lambda m: (-m.probes, m.url)))
+
+
+def _mirror_stat(url: str, probes: list[MirrorProbe]) -> MirrorStat:
+    probes.sort(key=lambda p: p.at)
+    by_day: dict[str, list[MirrorProbe]] = defaultdict(list)
+    for probe in probes:
+        by_day[probe.at.date().isoformat()].append(probe)
+    healthy = sum(p.healthy for p in probes)
+    return MirrorStat(
+        url=url,
+        probes=len(probes),
+        healthy=healthy,
+        healthy_share=healthy / len(probes),
+        median_latency_s=_median([p.latency_s for p in probes if p.latency_s is not None]),
+        last_verdict=probes[-1].verdict,
+        days=tuple(_mirror_day(day, by_day[day]) for day in sorted(by_day)),
+    )
+
+
+def _mirror_day(day: str, probes: list[MirrorProbe]) -> MirrorDay:
+    healthy = sum(p.healthy for p in probes)
+    return MirrorDay(
+        day=day,
+        probes=len(probes),
+        healthy=healthy,
+        healthy_share=healthy / len(probes),
+        median_latency_s=_median([p.latency_s for p in probes if p.latency_s is not None]),
+    )
+
+
+def days(runs: Sequence[LoggedRun]) -> tuple[DayStat, ...]:
+    grouped: dict[str, list[LoggedRun]] = defaultdict(list)
+    for run in runs:
+        grouped[_day(run)].append(run)
+    return tuple(_day_stat(day, grouped.get(day, [])) for day in _day_range(grouped))
+
+
+def _day_range(grouped: dict[str, list[LoggedRun]]) -> list[str]:
+    known = sorted(d for d in grouped if d != "unknown")
+    if len(known) >= 2:
+        first, last = date.fromisoformat(known[0]), date.fromisoformat(known[-1])
+        span = (last - first).days
+        if span <= MAX_FILLED_DAYS:
+            known = [(first + timedelta(days=i)).isoformat() for i in range(span + 1)]
+    return [*known, "unknown"] if "unknown" in grouped else known
+
+
+def _day_stat(day: str, runs: list[LoggedRun]) -> DayStat:
+    rated = _rated(runs)
+    succeeded = sum(1 for r in rated if r.status == "succeeded")
+    first = sum(1 for r in rated if r.first_try_success)
+    return DayStat(
+        day=day,
+        runs=len(runs),
+        rated_runs=len(rated),
+        succeeded=succeeded,
+        first_try=first,
+        success_rate=_ratio(succeeded, len(rated)),
+        first_try_rate=_ratio(first, len(rated)),
+        failed_attempts_s=sum(_failed_attempt_s(r) for r in runs),
+        waits_s=sum(_wait_s(r) for r in runs),
+    )
+
+
+def slowest(runs: Sequence[LoggedRun], count: int) -> tuple[SlowRun, ...]:
+    if count <= 0:
+        return ()
+    ranked = sorted(runs, key=lambda r: (-r.wall_time_s, r.run_id))[:count]
+    return tuple(
+        SlowRun(
+            run_id=r.run_id,
+            started_at=r.start.isoformat().replace("+00:00", "Z") if r.start else None,
+            duration_s=r.wall_time_s,
+            attempts=r.attempt_count,
+            status=r.status,
+            failure_class=r.final_class,
+        )
+        for r in ranked
+    )
+
+
+def by_status(runs: Sequence[LoggedRun]) -> dict[str, int]:
+    counts = Counter(r.status for r in runs)
+    ordered = {s: counts.pop(s, 0) for s in STATUS_ORDER}
+    ordered.update(sorted(counts.items()))
+    return ordered
+
+
+# --- the whole report -------------------------------------------------------------------
+
+
+def select_since(runs: Iterable[LoggedRun], since: datetime | None) -> list[LoggedRun]:
+    if since is None:
+        return list(runs)
+    return [r for r in runs if r.start is not None and r.start >= since]
+
+
+def build_report(
+    loaded: LoadResult,
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    slowest_count: int = 10,
+) -> Report:
+    runs = select_since(loaded.runs, since)
+    notes = []
+    if not runs:
+        notes.append("no ci-guard runs found" + (" since the given date" if since else ""))
+    return Report(
+        generated_at=now.isoformat().replace("+00:00", "Z"),
+        since=since.isoformat().replace("+00:00", "Z") if since else None,
+        input=InputStat(len(loaded.files), loaded.lines, dict(loaded.skipped), loaded.other_events),
+        runs=len(runs),
+        by_status=by_status(runs),
+        rates=rates(runs),
+        attempts_histogram=attempts_histogram(runs),
+        time_lost=time_lost(runs),
+        classes=failure_classes(runs),
+        remedies=remedies(runs),
+        mirrors=mirrors(runs),
+        days=days(runs),
+        slowest=slowest(runs, slowest_count),
+        notes=tuple(notes),
+    )

@@ -1,0 +1,196 @@
+"""Which daemon the wrapped `docker` talks to, and which process serves it.
+
+The endpoint comes from DOCKER_HOST, else from the current docker context (asked
+through python-on-whales only when a non-default context is selected, since that
+spawns the CLI), else the default socket. The process is found without an init
+system: a dockerd whose -H flags (or default socket) match, a listener on the TCP
+port, or the pid file. Its command line tells which keys are set by flags, which
+daemon.json it reads, and where its pid file is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ci_guard.daemon.keys import key_table
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+DEFAULT_PIDFILE = Path("/var/run/docker.pid")
+DEFAULT_CONFIG_FILE = Path("/etc/docker/daemon.json")
+
+
+@dataclass(frozen=True)
+class DaemonEndpoint:
+    url: str
+    """unix:///path, tcp://host:port, ssh://... as the docker SDK takes it."""
+    source: str
+    """"DOCKER_HOST", "context:NAME" or "default"."""
+
+    @property
+    def socket_path(self) -> str | None:
+        if self.url.startswith("unix://"):
+            return self.url[len("unix://") :]
+        return None
+
+
+@dataclass(frozen=True)
+class DaemonProcess:
+    pid: int
+    cmdline: tuple[str, ...]
+    flags: tuple[str, ...] = field(default=())
+    """The flag names on the command line (e.g. "--registry-mirror", "-H")."""
+
+    def flag_values(self, *names: str) -> list[str]:
+        return flag_values(self.cmdline, names)
+
+    @property
+    def config_file(self) -> Path:
+        values = self.flag_values("--config-file")
+        return Path(values[-1]) if values else DEFAULT_CONFIG_FILE
+
+    @property
+    def hosts(self) -> list[str]:
+        return self.flag_values("-H", "--host") or [DEFAULT_HOST]
+
+
+def find_endpoint(
+    env: Mapping[str, str] | None = None,
+    *,
+    context_host: Callable[[str], str | None] | None = None,
+) -> DaemonEndpoint:
+    """The daemon endpoint the docker CLI would use in this environment."""
+    env = os.environ if env is None else env
+    if env.get("DOCKER_HOST"):
+        return DaemonEndpoint(env["DOCKER_HOST"], "DOCKER_HOST")
+    context = env.get("DOCKER_CONTEXT") or _config_context(env)
+    if context and context != "default":
+        lookup = context_host or _context_host_via_whales
+        host = lookup(context)
+        if host:
+            return DaemonEndpoint(host, f"context:{context}")
+    return DaemonEndpoint(DEFAULT_HOST, "default")
+
+
+def _config_context(env: Mapping[str, str]) -> str | None:
+    folder = Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    try:
+        data = json.loads((folder / "config.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    context = data.get("currentContext") if isinstance(data, dict) else None
+    return context if isinstance(context, str) else None
+
+
+def _context_host_via_whales(name: str) -> str | None:
+    try:
+        from python_on_whales import docker  # noqa: PLC0415 - spawns the CLI: only when needed
+        from python_on_whales.exceptions import DockerException  # noqa: PLC0415
+
+        context = docker.context.inspect(name)
+        host = context.endpoints["docker"].host
+    except (ImportError, DockerException, KeyError, AttributeError, OSError):
+        return None
+    return str(host) if host else None
+
+
+def parse_flags(cmdline: Sequence[str]) -> tuple[str, ...]:
+    """Flag names given on a dockerd command line (short flags with glued values split)."""
+    shorts = {flag for flag in key_table().flag_keys if len(flag) == 2}
+    names = []
+    for arg in cmdline[1:]:
+        if arg == "--":
+            break
+        if arg.startswith("--"):
+            names.append(arg.split("=", 1)[0])
+        elif arg.startswith("-") and len(arg) >= 2:
+            names.append(arg[:2] if arg[:2] in shorts else arg.split("=", 1)[0])
+    return tuple(names)
+
+
+def flag_values(cmdline: Sequence[str], names: Sequence[str]) -> list[str]:
+    """Every value given to any of `names` (--flag=value, --flag value, -Hvalue)."""
+    values = []
+    args = list(cmdline[1:])
+    for index, arg in enumerate(args):
+        for name in names:
+            if arg == name and index + 1 < len(args):
+                values.append(args[index + 1])
+            elif arg.startswith(f"{name}="):
+                values.append(arg.split("=", 1)[1])
+            elif len(name) == 2 and arg.startswith(name) and len(arg) > 2 and arg[2] != "-":
+                values.append(arg[2:])
+    return values
+
+
+def find_daemon_process(
+    endpoint: DaemonEndpoint, *, processes: Callable[[], list[DaemonProcess]] | None = None
+) -> DaemonProcess | None:
+    """The dockerd serving `endpoint`, or None (remote daemon, no rights to see it...)."""
+    candidates = (processes or running_dockerds)()
+    for proc in candidates:
+        if any(_same_endpoint(host, endpoint.url) for host in proc.hosts):
+            return proc
+    by_port = _listener_pid(endpoint)
+    for proc in candidates:
+        if proc.pid == by_port:
+            return proc
+    if endpoint.source == "default" and len(candidates) == 1:
+        # A systemd socket-activated daemon says -H fd://; the only dockerd is the one.
+        return candidates[0]
+    return _from_pidfile(DEFAULT_PIDFILE) if endpoint.source == "default" else None
+
+
+def _same_endpoint(host: str, url: str) -> bool:
+    a, b = urlsplit(host), urlsplit(url)
+    if a.scheme == "unix" or b.scheme == "unix":
+        return a.scheme == b.scheme and _real(a.path) == _real(b.path)
+    return a.scheme == b.scheme and a.hostname == b.hostname and a.port == b.port
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def running_dockerds() -> list[DaemonProcess]:
+    import psutil  # noqa: PLC0415 - only needed when a daemon is looked for
+
+    found = []
+    for proc in psutil.process_iter(["pid", "name", "cmdline"]):
+        info: dict[str, Any] = proc.info
+        cmdline = info.get("cmdline") or []
+        if info.get("name") == "dockerd" or (cmdline and Path(cmdline[0]).name == "dockerd"):
+            found.append(DaemonProcess(info["pid"], tuple(cmdline), parse_flags(cmdline)))
+    return found
+
+
+def _listener_pid(endpoint: DaemonEndpoint) -> int | None:
+    parts = urlsplit(endpoint.url)
+    if parts.scheme != "tcp" or parts.port is None:
+        return None
+    import psutil  # noqa: PLC0415
+
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except (psutil.AccessDenied, OSError):
+        return None
+    for conn in connections:
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == parts.port:
+            return conn.pid
+    return None
+
+
+def _from_pidfile(path: Path) -> DaemonProcess | None:
+    import psutil  # noqa: PLC0415
+
+    try:
+        pid = int(path.read_text("ascii").strip())
+        cmdline = psutil.Process(pid).cmdline()
+    except (OSError, ValueError, psutil.Error):
+        return None
+    return DaemonProcess(pid, tuple(cmdline), parse_flags(cmdline))

@@ -1,0 +1,322 @@
+"""Rank candidate mirrors by real answers, and put the healthy ones into daemon.json.
+
+Ranking probes every candidate at once, so it takes about as long as the slowest
+probe (bounded by the probe timeout), not their sum. Applying merges the ranked list
+into daemon.json (backup, atomic replace), reloads dockerd with SIGHUP (registry-mirrors
+is reloadable), checks that `docker info` shows the new list, and rolls back otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ci_guard.daemon import daemon_json as dj
+from ci_guard.daemon import reload as rl
+from ci_guard.daemon.endpoint import (
+    DaemonEndpoint,
+    DaemonProcess,
+    find_daemon_process,
+    find_endpoint,
+)
+from ci_guard.daemon.mirror_files import write_buildkitd, write_containerd_hosts
+from ci_guard.errors import PermissionDenied, UsageError
+from ci_guard.registry.probe import DEAD, VERDICT_ORDER, RegistryProbe, probe_registry
+from ci_guard.registry.url import split_hub
+
+ProbeFn = Callable[..., RegistryProbe]
+GRACE_S = 1.0
+"""Extra time past the probe timeout before a probe that has not returned counts as dead."""
+
+
+@dataclass(frozen=True)
+class RankedMirror:
+    rank: int
+    url: str
+    probe: RegistryProbe
+
+    @property
+    def verdict(self) -> str:
+        return self.probe.verdict
+
+    @property
+    def usable(self) -> bool:
+        return self.probe.usable
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, **self.probe.as_dict()}
+
+
+def rank_mirrors(
+    candidates: Iterable[str],
+    *,
+    timeout: float,
+    image: str = "library/busybox",
+    probe: ProbeFn = probe_registry,
+) -> list[RankedMirror]:
+    """Probe all candidates in parallel; best first (healthy by latency, then slow, ...).
+
+    Bad URLs raise UsageError; Docker Hub's own names are never listed.
+    """
+    urls, _hub = split_hub(list(candidates))
+    if not urls:
+        return []
+    pool = ThreadPoolExecutor(max_workers=min(32, len(urls)), thread_name_prefix="probe")
+    futures = [pool.submit(probe, url, timeout=timeout, image=image) for url in urls]
+    wait(futures, timeout=timeout + GRACE_S, return_when=ALL_COMPLETED)
+    pool.shutdown(wait=False, cancel_futures=True)
+    results = [_result(url, future, timeout) for url, future in zip(urls, futures, strict=True)]
+    order = sorted(range(len(results)), key=lambda i: _sort_key(results[i], i))
+    return [RankedMirror(rank, results[i].url, results[i]) for rank, i in enumerate(order, 1)]
+
+
+def _result(url: str, future: Future[RegistryProbe], timeout: float) -> RegistryProbe:
+    if not future.done():
+        return RegistryProbe(url, DEAD, f"no answer within {timeout:g}s", timeout + GRACE_S)
+    error = future.exception()
+    if error is not None:
+        return RegistryProbe(url, DEAD, f"probe failed: {type(error).__name__}: {error}", 0.0)
+    return future.result()
+
+
+def _sort_key(result: RegistryProbe, index: int) -> tuple[int, float, int]:
+    latency = result.latency_s if result.usable else 0.0
+    return VERDICT_ORDER.index(result.verdict), latency, index
+
+
+def usable_urls(ranked: Sequence[RankedMirror]) -> list[str]:
+    return [m.url for m in ranked if m.usable]
+
+
+@dataclass(frozen=True)
+class MirrorApplyResult:
+    daemon_config: Path
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    changed: bool
+    dry_run: bool
+    ok: bool
+    action: str
+    """"none", "sighup", "restart", "written" (not reloaded), or "skipped"."""
+    diff: tuple[str, ...] = ()
+    backup: Path | None = None
+    verified: bool | None = None
+    rolled_back: bool = False
+    messages: tuple[str, ...] = ()
+    ranked: tuple[RankedMirror, ...] = field(default=())
+
+    def as_log_fields(self) -> dict[str, Any]:
+        return {
+            "daemon_config": str(self.daemon_config),
+            "mirrors_before": list(self.before),
+            "mirrors_after": list(self.after),
+            "changed": self.changed,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "action": self.action,
+            "backup": str(self.backup) if self.backup else None,
+            "verified": self.verified,
+            "rolled_back": self.rolled_back,
+            "messages": list(self.messages),
+            "ranked": [m.as_dict() for m in self.ranked],
+        }
+
+
+@dataclass
+class _Apply:
+    """The state of one apply, so each step stays a short function."""
+
+    path: Path
+    old: dict[str, Any]
+    new: dict[str, Any]
+    dry_run: bool
+    messages: list[str] = field(default_factory=list)
+    backup: Path | None = None
+
+    def result(self, *, ok: bool, action: str, **extra: Any) -> MirrorApplyResult:
+        before, after = dj.current_mirrors(self.old), dj.current_mirrors(self.new)
+        return MirrorApplyResult(
+            daemon_config=self.path,
+            before=tuple(before),
+            after=tuple(after),
+            changed=before != after,
+            dry_run=self.dry_run,
+            ok=ok,
+            action=action,
+            diff=tuple(dj.mirror_diff(before, after)),
+            backup=self.backup,
+            messages=tuple(self.messages),
+            **extra,
+        )
+
+
+@dataclass(frozen=True)
+class DaemonHandle:
+    """How to reach, signal, restart and question the daemon (all injectable)."""
+
+    endpoint: DaemonEndpoint
+    process: DaemonProcess | None
+    info: Callable[[], dict[str, Any]]
+    restart: Callable[[], bool] | None = None
+    kill: Callable[[int, int], None] = os.kill
+    verify_timeout: float = 20.0
+
+
+def daemon_handle(
+    restart: Callable[[], bool] | None = None, *, endpoint: DaemonEndpoint | None = None
+) -> DaemonHandle:
+    """The local daemon as the docker CLI sees it (DOCKER_HOST, context, default socket)."""
+    endpoint = endpoint or find_endpoint()
+
+    def info() -> dict[str, Any]:
+        from ci_guard.docker_sdk import open_client  # noqa: PLC0415 - SDK only when verifying
+
+        client = open_client(endpoint.url, timeout=5)
+        try:
+            data: dict[str, Any] = client.info()
+            return data
+        finally:
+            client.close()
+
+    return DaemonHandle(endpoint, find_daemon_process(endpoint), info, restart)
+
+
+def apply_mirrors(
+    mirrors: Sequence[str],
+    *,
+    daemon_config: Path,
+    dry_run: bool,
+    daemon: DaemonHandle | None = None,
+    restart: Callable[[], bool] | None = None,
+    lock: AbstractContextManager[Any] | None = None,
+    buildkitd_toml: Path | None = None,
+    containerd_hosts_dir: Path | None = None,
+) -> MirrorApplyResult:
+    """Make `mirrors` (in this order) dockerd's registry-mirrors, safely.
+
+    Raises UsageError for bad URLs, an invalid daemon.json or a change dockerd would
+    refuse (the file is left untouched), PermissionDenied without the rights to write.
+    """
+    urls, hub = split_hub(list(mirrors))
+    daemon = daemon or daemon_handle(restart)
+    current = dj.read_daemon_json(daemon_config)
+    state = _Apply(daemon_config, current.data, dj.merge_mirrors(current.data, urls), dry_run)
+    if hub:
+        state.messages.append(
+            f"dropped {', '.join(hub)}: dockerd tries Docker Hub after the mirrors anyway, "
+            "so listing it only doubles timeouts"
+        )
+    _refuse_bad_change(state, daemon.process)
+    state.messages += _side_files(urls, buildkitd_toml, containerd_hosts_dir, dry_run)
+    changed = dj.changed_keys(state.old, state.new)
+    if not changed:
+        state.messages.append(f"{daemon_config}: registry-mirrors already as wanted")
+        return state.result(ok=True, action=rl.NOTHING)
+    action = rl.reload_action(changed)
+    if dry_run:
+        state.messages.append(f"would write {daemon_config} and reload dockerd ({action})")
+        return state.result(ok=True, action=action)
+    _check_rights(daemon_config)
+    with lock if lock is not None else _host_lock():
+        return _write_and_reload(state, daemon, action)
+
+
+def _host_lock() -> AbstractContextManager[Any]:
+    from ci_guard.hostlock import HostLock  # noqa: PLC0415 - only when writing
+
+    return HostLock()
+
+
+def _refuse_bad_change(state: _Apply, process: DaemonProcess | None) -> None:
+    flags = process.flags if process else ()
+    problems = dj.errors(dj.validate(state.new, running_flags=flags))
+    if problems:
+        raise UsageError(f"refusing to change {state.path}: {problems[0].message}; nothing changed")
+    if process is not None and _differs(process.config_file, state.path):
+        raise UsageError(
+            f"the running dockerd (pid {process.pid}) reads {process.config_file}, not "
+            f"{state.path}; pass --daemon-config {process.config_file}; nothing changed"
+        )
+
+
+def _differs(a: Path, b: Path) -> bool:
+    return os.path.realpath(a) != os.path.realpath(b)
+
+
+def _check_rights(path: Path) -> None:
+    folder = path.parent
+    writable = os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder for {path.name}; nothing changed")
+    if not writable:
+        raise PermissionDenied(
+            f"no right to change {path} (needs root); nothing changed: run with sudo, "
+            "or with --dry-run to see the plan"
+        )
+
+
+def _side_files(
+    urls: Sequence[str], buildkitd: Path | None, hosts_dir: Path | None, dry_run: bool
+) -> list[str]:
+    messages = []
+    if buildkitd is not None:
+        messages.append(write_buildkitd(buildkitd, urls, dry_run=dry_run))
+    if hosts_dir is not None:
+        messages.append(write_containerd_hosts(hosts_dir, urls, dry_run=dry_run))
+    return messages
+
+
+def _write_and_reload(state: _Apply, daemon: DaemonHandle, action: str) -> MirrorApplyResult:
+    state.backup = dj.backup(state.path)
+    dj.write(state.path, state.new)
+    state.messages.append(
+        f"wrote {state.path}" + (f" (backup {state.backup.name})" if state.backup else "")
+    )
+    done = _reload(state, daemon, action)
+    if done is None:
+        return state.result(ok=False, action="written")
+    verified = rl.wait_for_mirrors(
+        daemon.info, dj.current_mirrors(state.new), timeout=daemon.verify_timeout
+    )
+    state.messages.append(verified.message)
+    if verified.ok:
+        return state.result(ok=True, action=action, verified=True)
+    _rollback(state, daemon, action)
+    return state.result(ok=False, action=action, verified=False, rolled_back=True)
+
+
+def _reload(state: _Apply, daemon: DaemonHandle, action: str) -> str | None:
+    """Make dockerd read the file; the action taken, or None when it could not be done."""
+    if action == rl.SIGHUP and daemon.process is not None:
+        sent = rl.send_sighup(daemon.process.pid, kill=daemon.kill)
+        state.messages.append(sent.message)
+        if sent.ok:
+            return rl.SIGHUP
+    elif action == rl.SIGHUP:
+        state.messages.append(f"no dockerd process found for {daemon.endpoint.url}")
+    if daemon.restart is None:
+        state.messages.append(
+            "no way to restart dockerd was given: restart it yourself to use the new mirrors"
+        )
+        return None
+    # A failed restart still goes on to verification, which fails and rolls back.
+    ok = daemon.restart()
+    state.messages.append("restarted dockerd" if ok else "restarting dockerd failed")
+    return rl.RESTART
+
+
+def _rollback(state: _Apply, daemon: DaemonHandle, action: str) -> None:
+    dj.restore(state.path, state.backup)
+    state.messages.append(f"rolled back {state.path} from the backup")
+    pid = daemon.process.pid if daemon.process is not None else None
+    if action == rl.SIGHUP and pid is not None and rl.send_sighup(pid, kill=daemon.kill).ok:
+        state.messages.append("sent SIGHUP again to reload the old file")
+        return
+    if daemon.restart is not None:
+        ok = daemon.restart()
+        state.messages.append("restarted dockerd with the old file" if ok else "restart failed")

@@ -1,0 +1,1 @@
+"""Talking to registries and mirrors over HTTP: URL rules, the /v2/ probe, token flow."""

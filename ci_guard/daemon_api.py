@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_HOST = "unix:///var/run/docker.sock"
+from ci_guard.daemon.endpoint import DaemonEndpoint, find_endpoint
+
+
+def endpoint(host: str | None = None) -> DaemonEndpoint:
+    """The given endpoint, else the one the docker CLI would use (DOCKER_HOST, context)."""
+    return DaemonEndpoint(host, "given") if host else find_endpoint()
 
 
 def resolve_host(host: str | None = None) -> str:
-    """The endpoint to talk to: the given one, else DOCKER_HOST, else the default socket."""
-    return host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+    return endpoint(host).url
 
 
 def unix_socket_path(host: str) -> str | None:

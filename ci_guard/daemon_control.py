@@ -16,14 +16,15 @@ import os
 import shlex
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ci_guard import process
 from ci_guard.config import Config
-from ci_guard.daemon_api import DEFAULT_HOST, get_json, ping, resolve_host, unix_socket_path
+from ci_guard.daemon.endpoint import DEFAULT_HOST, find_daemon_process
+from ci_guard.daemon_api import endpoint, get_json, ping, resolve_host, unix_socket_path
 from ci_guard.hostlock import user_runtime_dir
 
 SYSTEM_STATE_DIR = Path("/run/ci-guard")
@@ -32,7 +33,6 @@ SYSV_SCRIPT = Path("/etc/init.d/docker")
 SYSV_PIDFILES = ("/var/run/docker.pid", "/run/docker.pid")
 PING_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
-_HOST_FLAGS = ("-H", "--host")
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -79,53 +79,15 @@ class RestartOutcome:
 # -- finding the daemon --------------------------------------------------------------------
 
 
-def dockerd_hosts(argv: tuple[str, ...] | list[str]) -> list[str]:
-    """The -H/--host endpoints on a dockerd command line (dockerd's default when none)."""
-    hosts = []
-    args = list(argv)
-    for index, arg in enumerate(args):
-        for flag in _HOST_FLAGS:
-            if arg == flag and index + 1 < len(args):
-                hosts.append(args[index + 1])
-            elif arg.startswith(flag + "="):
-                hosts.append(arg.split("=", 1)[1])
-    return hosts or [DEFAULT_HOST]
-
-
-def _same_socket(a: str, b: str) -> bool:
-    path_a, path_b = unix_socket_path(a), unix_socket_path(b)
-    if path_a is None or path_b is None:
-        # fd:// is systemd socket activation of the default socket.
-        return {a, b} <= {"fd://", DEFAULT_HOST} or a == b
-    return os.path.realpath(path_a) == os.path.realpath(path_b)
-
-
-def _is_dockerd(argv: list[str]) -> bool:
-    return bool(argv) and os.path.basename(argv[0]) == "dockerd"
-
-
-def _iter_dockerd() -> Iterator[tuple[int, list[str]]]:
-    proc = Path("/proc")
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        argv = [part.decode(errors="replace") for part in raw.split(b"\0") if part]
-        if _is_dockerd(argv):
-            yield int(entry.name), argv
-
-
-def find_dockerd(host: str) -> DaemonProcess | None:
+def find_dockerd(host: str | None) -> DaemonProcess | None:
     """The running dockerd that serves `host`, read from /proc; None when there is none."""
-    for pid, argv in _iter_dockerd():
-        hosts = dockerd_hosts(argv)
-        if any(_same_socket(host, served) for served in hosts):
-            with contextlib.suppress(OSError):
-                return read_process(pid, argv)
-    return None
+    found = find_daemon_process(endpoint(host))
+    if found is None:
+        return None
+    try:
+        return read_process(found.pid, list(found.cmdline))
+    except OSError:
+        return None
 
 
 def read_process(pid: int, argv: list[str] | None = None) -> DaemonProcess:
@@ -358,7 +320,10 @@ def _plan_for(host: str, daemon: DaemonProcess, *, alive: bool) -> RestartPlan:
 
 
 def _plan_unknown(host: str) -> RestartPlan:
-    default = unix_socket_path(host) is not None and _same_socket(host, DEFAULT_HOST)
+    path = unix_socket_path(host)
+    default = path is not None and os.path.realpath(path) == os.path.realpath(
+        DEFAULT_HOST[len("unix://") :]
+    )
     if default and SYSTEMD_RUN_DIR.is_dir():
         argv = ("systemctl", "start", "docker.service")
         return RestartPlan("systemd", (shlex.join(argv),), host, None, argv, _needs_root(None))

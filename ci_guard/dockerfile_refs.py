@@ -1,0 +1,265 @@
+"""The base images a Dockerfile pulls: FROM lines (and COPY --from=IMAGE), resolved.
+
+Follows the Dockerfile rules that decide what is pulled: parser directives (escape),
+line continuations, global ARGs before the first FROM with their defaults (overridden
+by build args), `${VAR}`, `${VAR:-default}` and `${VAR:+alt}` substitution, `--platform`,
+stage aliases (`FROM build` names an earlier stage, not an image) and `scratch`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ci_guard.errors import UsageError
+
+_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
+_VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+])?(?P<word>[^}]*)\}"
+                  r"|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")  # fmt: skip
+# BuildKit fills these in itself; an image using them is resolved per build, not here.
+AUTOMATIC_ARGS = frozenset(
+    {"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
+     "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"}
+)  # fmt: skip
+
+# The distribution reference grammar (names, tags, digests), as the Docker CLI checks it.
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+_REFERENCE = re.compile(
+    rf"^(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_COMPONENT}(?:/{_COMPONENT})*)"
+    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$"
+)
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A valid image reference; `str()` gives it with `:latest` added when untagged."""
+
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    def __str__(self) -> str:
+        if self.digest:
+            return f"{self.repository}{':' + self.tag if self.tag else ''}@{self.digest}"
+        return f"{self.repository}:{self.tag or 'latest'}"
+
+
+def parse_image_ref(text: str) -> ImageRef:
+    """Validate an image reference; UsageError (one line) if Docker would refuse it."""
+    raw = text.strip()
+    match = _REFERENCE.match(raw)
+    if match is None or len(raw) > 512:
+        raise UsageError(f"bad image reference {text!r}")
+    domain, path = match.group("domain"), match.group("path")
+    # A first component without '.', ':', capitals or "localhost" is a Hub user name,
+    # which the pattern also accepts as a domain: both spellings give the same name.
+    repository = f"{domain}/{path}" if domain else path
+    if len(repository) > 255:
+        raise UsageError(f"bad image reference {text!r}: name longer than 255 characters")
+    return ImageRef(repository, match.group("tag"), match.group("digest"))
+
+
+@dataclass(frozen=True)
+class FoundImage:
+    image: str
+    """As written after substitution, e.g. "python:3.11-slim"."""
+    platform: str | None
+    source: str
+    """Where it was found: "Dockerfile:3"."""
+
+
+@dataclass
+class DockerfileRefs:
+    images: list[FoundImage] = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+    """FROM lines whose image depends on a value only the build knows, one sentence each."""
+
+
+@dataclass(frozen=True)
+class _Instruction:
+    line: int
+    keyword: str
+    rest: str
+
+
+def logical_lines(text: str) -> list[_Instruction]:
+    """Instructions with continuations joined and comments dropped, with their line number."""
+    escape = "\\"
+    lines = text.splitlines()
+    start = 0
+    for start, raw in enumerate(lines):  # noqa: B007 - start is used after the loop
+        match = _DIRECTIVE.match(raw.strip())
+        if not match:
+            break
+        if match.group(1).lower() == "escape" and match.group(2) in ("\\", "`"):
+            escape = match.group(2)
+    else:
+        start = len(lines)
+    out: list[_Instruction] = []
+    parts: list[str] = []
+    first = 0
+    for number, raw in enumerate(lines[start:], start=start + 1):
+        stripped = raw.strip()
+        if stripped.startswith("#") or (not stripped and parts):
+            continue  # comment lines (and blank ones) inside a continuation vanish
+        if not parts:
+            first = number
+        body = raw.rstrip()
+        if body.endswith(escape):
+            parts.append(body[: -len(escape)])
+            continue
+        parts.append(body)
+        joined = " ".join(part.strip() for part in parts).strip()
+        parts = []
+        if joined:
+            keyword, _, rest = joined.partition(" ")
+            out.append(_Instruction(first, keyword.upper(), rest.strip()))
+    if parts:
+        joined = " ".join(part.strip() for part in parts).strip()
+        keyword, _, rest = joined.partition(" ")
+        out.append(_Instruction(first, keyword.upper(), rest.strip()))
+    return out
+
+
+def substitute(text: str, values: dict[str, str | None]) -> tuple[str, set[str]]:
+    """Expand $VAR / ${VAR} / ${VAR:-word} / ${VAR:+word}; also returns the names left unset."""
+    missing: set[str] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("braced") or match.group("bare")
+        op, word = match.group("op"), match.group("word") or ""
+        value = values.get(name)
+        if op in (":-", "-"):
+            unset = value is None or (op == ":-" and value == "")
+            return word if unset else str(value)
+        if op in (":+", "+"):
+            unset = value is None or (op == ":+" and value == "")
+            return "" if unset else word
+        if value is None:
+            missing.add(name)
+            return ""
+        return value
+
+    escaped = text.replace("\\$", "\0")
+    return _VAR.sub(replace, escaped).replace("\0", "$"), missing
+
+
+def _arg_pairs(rest: str) -> list[tuple[str, str | None]]:
+    pairs: list[tuple[str, str | None]] = []
+    try:
+        words = shlex.split(rest)
+    except ValueError:
+        words = rest.split()
+    for word in words:
+        name, sep, value = word.partition("=")
+        pairs.append((name, value if sep else None))
+    return pairs
+
+
+def _split_from(rest: str) -> tuple[str | None, str, str | None]:
+    """(platform, image, alias) of a FROM line's arguments."""
+    words = rest.split()
+    platform = None
+    while words and words[0].startswith("--"):
+        flag = words.pop(0)
+        if flag.startswith("--platform="):
+            platform = flag.split("=", 1)[1]
+    image = words[0] if words else ""
+    alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+    return platform, image, alias
+
+
+def parse_dockerfile(
+    text: str, *, build_args: dict[str, str] | None = None, source: str = "Dockerfile"
+) -> DockerfileRefs:
+    """The images `text` pulls (deduplicated, in order) and its stage names."""
+    given = dict(build_args or {})
+    refs = DockerfileRefs()
+    global_args: dict[str, str | None] = {}
+    seen: set[tuple[str, str | None]] = set()
+    stage_count = 0
+    for instruction in logical_lines(text):
+        where = f"{source}:{instruction.line}"
+        if instruction.keyword == "ARG" and stage_count == 0:
+            for name, default in _arg_pairs(instruction.rest):
+                global_args[name] = given.get(name, default)
+        elif instruction.keyword == "FROM":
+            stage_count += 1
+            _add_from(refs, instruction.rest, global_args, where, seen)
+        elif instruction.keyword in ("COPY", "ADD"):
+            _add_copy_from(refs, instruction.rest, stage_count, where, seen)
+    return refs
+
+
+def _add_from(
+    refs: DockerfileRefs,
+    rest: str,
+    args: dict[str, str | None],
+    where: str,
+    seen: set[tuple[str, str | None]],
+) -> None:
+    raw_platform, raw_image, alias = _split_from(rest)
+    image, missing = substitute(raw_image, args)
+    platform: str | None = None
+    if raw_platform:
+        platform, platform_missing = substitute(raw_platform, args)
+        if platform_missing or not platform:
+            platform = None  # $BUILDPLATFORM and friends: the daemon's own platform
+    if alias:
+        refs.stages.append(alias.lower())
+    automatic = missing & AUTOMATIC_ARGS
+    if missing or not image:
+        names = ", ".join(sorted(missing)) or "the image"
+        why = "set by BuildKit per build" if automatic else "has no default (pass a build arg)"
+        refs.unresolved.append(f"{where}: FROM {raw_image}: {names} {why}")
+        return
+    if image.lower() == "scratch" or image.lower() in refs.stages[: -1 if alias else None]:
+        return
+    _add(refs, image, platform, where, seen)
+
+
+def _add_copy_from(
+    refs: DockerfileRefs, rest: str, stages: int, where: str, seen: set[tuple[str, str | None]]
+) -> None:
+    for word in rest.split():
+        if not word.startswith("--"):
+            break
+        if not word.startswith("--from="):
+            continue
+        target = word.split("=", 1)[1]
+        if target.isdigit() or target.lower() in refs.stages or "$" in target:
+            return
+        _add(refs, target, None, where, seen)
+
+
+def _add(
+    refs: DockerfileRefs,
+    image: str,
+    platform: str | None,
+    where: str,
+    seen: set[tuple[str, str | None]],
+) -> None:
+    key = (image, platform)
+    if key not in seen:
+        seen.add(key)
+        refs.images.append(FoundImage(image, platform, where))
+
+
+def read_dockerfile(path: Path, build_args: dict[str, str] | None = None) -> DockerfileRefs:
+    """parse_dockerfile on a file; UsageError when it cannot be read."""
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"Dockerfile {path}: not found") from None
+    except IsADirectoryError:
+        raise UsageError(f"Dockerfile {path}: is a directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Dockerfile {path}: cannot read: {exc}") from None
+    return parse_dockerfile(text, build_args=build_args, source=str(path))

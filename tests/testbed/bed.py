@@ -28,7 +28,13 @@ ROOT_PREFIX = "cig-bed-"
 
 
 def base_daemon_config(mirrors: Sequence[str]) -> dict[str, Any]:
-    return {"registry-mirrors": list(mirrors), "max-concurrent-downloads": 3, "debug": False}
+    # A short shutdown-timeout: test containers (sleep as PID 1) ignore SIGTERM.
+    return {
+        "registry-mirrors": list(mirrors),
+        "max-concurrent-downloads": 3,
+        "shutdown-timeout": 2,
+        "debug": False,
+    }
 
 
 @dataclass

@@ -1,0 +1,13 @@
+"""Native output for CI platforms: detection, per-platform run hooks, JUnit report.
+
+The runner calls `detect_platform`, then `make_hooks` for the platform's RunHooks,
+and `write_junit` when a JUnit report is asked for.
+"""
+
+from __future__ import annotations
+
+from ci_guard.ci.detect import PLATFORMS, detect_platform
+from ci_guard.ci.hooks import make_hooks
+from ci_guard.ci.junit import write_junit
+
+__all__ = ["PLATFORMS", "detect_platform", "make_hooks", "write_junit"]

@@ -1,0 +1,76 @@
+"""RunRecord values for driving the CI hooks and the JUnit writer in tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ci_guard.failure import Failure, FailureClass
+from ci_guard.model import (
+    STATUS_FAILED,
+    STATUS_SUCCEEDED,
+    AttemptRecord,
+    RetryRecord,
+    RunRecord,
+)
+
+TIMEOUT_FAILURE = Failure(
+    FailureClass.REGISTRY_TIMEOUT,
+    retryable=True,
+    rule="registry_timeout.client_timeout",
+    evidence=(
+        'Get "https://registry-1.docker.io/v2/": net/http: request canceled '
+        "(Client.Timeout exceeded while awaiting headers)",
+    ),
+    why="the registry did not answer in time",
+)
+NOT_FOUND_FAILURE = Failure(
+    FailureClass.IMAGE_NOT_FOUND,
+    retryable=False,
+    rule="image_not_found.manifest_unknown",
+    evidence=("manifest for busybox:nope not found: manifest unknown",),
+)
+
+
+def new_run(command: tuple[str, ...] = ("docker", "compose", "build"), **kw: object) -> RunRecord:
+    run = RunRecord(
+        run_id="20250101T000000Z-abc123",
+        command=command,
+        started_at="2025-01-01T00:00:00.123456Z",
+        max_attempts=3,
+        ci_platform="github",
+    )
+    for key, value in kw.items():
+        setattr(run, key, value)
+    return run
+
+
+def attempt(
+    number: int,
+    failure: Failure | None,
+    *,
+    exit_code: int | None = None,
+    log_path: Path | None = None,
+    timed_out: bool = False,
+) -> AttemptRecord:
+    return AttemptRecord(
+        attempt=number,
+        exit_code=(0 if failure is None else 1) if exit_code is None else exit_code,
+        signal=None,
+        timed_out=timed_out,
+        duration_s=1.5 * number,
+        started_at="2025-01-01T00:00:01Z",
+        failure=failure,
+        log_path=log_path,
+    )
+
+
+def retry(number: int, delay: float = 5.0, remedy: str = "retry") -> RetryRecord:
+    return RetryRecord(attempt=number, delay_s=delay, stage=remedy, remedy=remedy)
+
+
+def finish(run: RunRecord, *, exit_code: int | None = None) -> RunRecord:
+    last = run.attempts[-1]
+    run.status = STATUS_SUCCEEDED if last.failure is None else STATUS_FAILED
+    run.exit_code = last.exit_code if exit_code is None else exit_code
+    run.duration_s = sum(a.duration_s for a in run.attempts)
+    return run

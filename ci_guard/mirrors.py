@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -285,9 +285,9 @@ def _write_and_reload(state: _Apply, daemon: DaemonHandle, action: str) -> Mirro
     )
     state.messages.append(verified.message)
     if verified.ok:
-        return state.result(ok=True, action=action, verified=True)
-    _rollback(state, daemon, action)
-    return state.result(ok=False, action=action, verified=False, rolled_back=True)
+        return state.result(ok=True, action=done, verified=True)
+    _rollback(state, daemon, done)
+    return state.result(ok=False, action=done, verified=False, rolled_back=True)
 
 
 def _reload(state: _Apply, daemon: DaemonHandle, action: str) -> str | None:
@@ -320,3 +320,92 @@ def _rollback(state: _Apply, daemon: DaemonHandle, action: str) -> None:
     if daemon.restart is not None:
         ok = daemon.restart()
         state.messages.append("restarted dockerd with the old file" if ok else "restart failed")
+
+
+def effective_daemon_config(path: Path, *, explicit: bool, process: DaemonProcess | None) -> Path:
+    """The daemon.json to change: the one given, else the one the running dockerd reads."""
+    if explicit or process is None:
+        return path
+    return process.config_file
+
+
+def candidate_list(given: Sequence[str], existing: Sequence[str]) -> list[str]:
+    """Given candidates first, then the mirrors daemon.json lists now (to re-rank or prune)."""
+    merged: list[str] = []
+    for url in (*given, *existing):
+        if url.rstrip("/") not in [m.rstrip("/") for m in merged]:
+            merged.append(url)
+    return merged
+
+
+def skipped_result(
+    path: Path, before: Sequence[str], *, dry_run: bool, why: str
+) -> MirrorApplyResult:
+    return MirrorApplyResult(
+        daemon_config=path,
+        before=tuple(before),
+        after=tuple(before),
+        changed=False,
+        dry_run=dry_run,
+        ok=False,
+        action="skipped",
+        messages=(why,),
+    )
+
+
+@dataclass(frozen=True)
+class RefreshRequest:
+    candidates: tuple[str, ...]
+    daemon_config: Path
+    explicit_config: bool
+    dry_run: bool
+    timeout: float
+    image: str = "library/busybox"
+    probe: bool = True
+    """False: apply the candidates as given, in order, without probing."""
+    buildkitd_toml: Path | None = None
+    containerd_hosts_dir: Path | None = None
+
+
+def refresh_mirrors(
+    request: RefreshRequest,
+    *,
+    daemon: DaemonHandle | None = None,
+    probe: ProbeFn = probe_registry,
+    lock: AbstractContextManager[Any] | None = None,
+) -> MirrorApplyResult:
+    """Rank the candidates (and the mirrors daemon.json has now) and apply the usable ones.
+
+    When no candidate answers, daemon.json stays as it is: pruning every mirror during a
+    network outage would lose mirrors that come back with the network.
+    """
+    daemon = daemon or daemon_handle()
+    path = effective_daemon_config(
+        request.daemon_config, explicit=request.explicit_config, process=daemon.process
+    )
+    existing = dj.current_mirrors(dj.read_daemon_json(path).data)
+    candidates = candidate_list(request.candidates, existing)
+    if not candidates:
+        return skipped_result(path, existing, dry_run=request.dry_run, why="no candidate mirrors")
+    ranked: tuple[RankedMirror, ...] = ()
+    chosen = split_hub(candidates)[0]
+    if request.probe:
+        ranked = tuple(
+            rank_mirrors(candidates, timeout=request.timeout, image=request.image, probe=probe)
+        )
+        chosen = usable_urls(ranked)
+    if not chosen:
+        why = "no candidate mirror answered; daemon.json left as it is"
+        return replace(
+            skipped_result(path, existing, dry_run=request.dry_run, why=why), ranked=ranked
+        )
+    result = apply_mirrors(
+        chosen,
+        daemon_config=path,
+        dry_run=request.dry_run,
+        daemon=daemon,
+        lock=lock,
+        buildkitd_toml=request.buildkitd_toml,
+        containerd_hosts_dir=request.containerd_hosts_dir,
+    )
+    return replace(result, ranked=ranked)

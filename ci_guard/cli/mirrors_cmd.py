@@ -1,0 +1,155 @@
+"""`ci-guard mirrors probe|apply`: rank candidate mirrors; put the good ones in daemon.json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ci_guard import exitcodes
+from ci_guard.config import Config, resolve
+from ci_guard.errors import UsageError
+from ci_guard.registry.url import hub_warning, split_hub
+
+
+def _settings(params: dict[str, Any]) -> tuple[Config, dict[str, str]]:
+    flags: dict[str, Any] = {}
+    if params.get("timeout") is not None:
+        flags["probe-timeout"] = params["timeout"]
+    if params.get("daemon_config") is not None:
+        flags["daemon-config"] = str(params["daemon_config"])
+    if params.get("dry_run"):
+        flags["dry-run"] = True
+    resolved = resolve(flags, config_path=params.get("config_file"))
+    return resolved.config, resolved.sources
+
+
+def _candidates(given: tuple[str, ...], config: Config) -> list[str]:
+    raw = list(given) or list(config.mirrors)
+    kept, dropped = split_hub(raw)  # validates every URL: UsageError, exit 2
+    if dropped:
+        click.echo(f"ci-guard: warning: {hub_warning(dropped)}", err=True)
+    return kept
+
+
+_common = [
+    click.option("--mirror", "mirrors", multiple=True, metavar="URL",
+                 help="Candidate mirror https://host[:port] (repeatable; default: config)."),
+    click.option("--timeout", type=float, default=None, metavar="SECONDS",
+                 help="Timeout of each probe (default: probe-timeout setting)."),
+    click.option("--image", default="library/busybox", show_default=True,
+                 help="Docker Hub image whose manifest each mirror must serve."),
+    click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+    click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+                 default=None, help="Config file (default: the nearest ci-guard.toml)."),
+]  # fmt: skip
+
+
+def _with_common(func: Any) -> Any:
+    for option in reversed(_common):
+        func = option(func)
+    return func
+
+
+@click.group("mirrors")
+def command() -> None:
+    """Probe registry mirrors and apply the healthy ones to daemon.json."""
+
+
+@command.command("probe")
+@_with_common
+def probe_cmd(mirrors: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
+    """Rank candidate mirrors by real answers (exit 1 when none is usable)."""
+    from ci_guard.mirrors import rank_mirrors  # noqa: PLC0415
+
+    config, _ = _settings(params)
+    candidates = _candidates(mirrors, config)
+    if not candidates:
+        raise UsageError("no candidate mirrors: pass --mirror URL or set `mirrors` in the config")
+    ranked = rank_mirrors(candidates, timeout=config.probe_timeout, image=image)
+    if as_json:
+        click.echo(json.dumps({"mirrors": [m.as_dict() for m in ranked]}, indent=2))
+    else:
+        click.echo(_table(ranked))
+    if not any(m.usable for m in ranked):
+        sys.exit(exitcodes.UNHEALTHY)
+
+
+def _table(ranked: list[Any]) -> str:
+    rows = [("rank", "verdict", "latency", "mirror", "reason")]
+    rows += [
+        (str(m.rank), m.verdict, f"{m.probe.latency_s:.3f}s", m.url, m.probe.reason) for m in ranked
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4]
+        for row in rows
+    )
+
+
+@command.command("apply")
+@_with_common
+@click.option(
+    "--daemon-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="daemon.json to change (default: the running dockerd's, else /etc/docker/daemon.json).",
+)
+@click.option("--dry-run", is_flag=True, help="Show the change, write nothing.")
+@click.option("--no-probe", is_flag=True, help="Apply the mirrors as given, in order, unprobed.")
+@click.option(
+    "--buildkitd-toml",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the mirrors for BuildKit (docker-container builders) here.",
+)
+@click.option(
+    "--containerd-hosts-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write DIR/docker.io/hosts.toml (containerd image store).",
+)
+def apply_cmd(**params: Any) -> None:
+    """Probe, then write the usable mirrors (best first) into daemon.json and reload dockerd."""
+    from ci_guard.daemon.reload import restart_via_remedy  # noqa: PLC0415
+    from ci_guard.mirrors import RefreshRequest, daemon_handle, refresh_mirrors  # noqa: PLC0415
+
+    config, sources = _settings(params)
+    candidates = _candidates(params["mirrors"], config)
+    daemon = daemon_handle()
+    daemon = replace(daemon, restart=restart_via_remedy(config, daemon.endpoint.url))
+    request = RefreshRequest(
+        candidates=tuple(candidates),
+        daemon_config=config.daemon_config,
+        explicit_config=sources["daemon-config"] != "default",
+        dry_run=config.dry_run,
+        timeout=config.probe_timeout,
+        image=params["image"],
+        probe=not params["no_probe"],
+        buildkitd_toml=params["buildkitd_toml"],
+        containerd_hosts_dir=params["containerd_hosts_dir"],
+    )
+    result = refresh_mirrors(request, daemon=daemon)
+    if params["as_json"]:
+        click.echo(json.dumps(result.as_log_fields(), indent=2))
+    else:
+        _print_result(result)
+    if not result.ok:
+        sys.exit(exitcodes.UNHEALTHY)
+
+
+def _print_result(result: Any) -> None:
+    if result.ranked:
+        click.echo(_table(list(result.ranked)))
+        click.echo("")
+    click.echo(
+        f"{result.daemon_config}: registry-mirrors" + (" (dry run)" if result.dry_run else "")
+    )
+    for line in result.diff or ["  (none)"]:
+        click.echo(f"  {line}")
+    for message in result.messages:
+        click.echo(f"- {message}")

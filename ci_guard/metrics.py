@@ -250,6 +250,23 @@ def push_metrics(
 
 
 def _reason(exc: BaseException) -> str:
+    """One line: `HTTP 400 Bad Request: <the gateway's first line>`, or the socket error."""
+    code = getattr(exc, "code", None)
     reason = getattr(exc, "reason", None)
     text = str(reason if reason is not None else exc) or type(exc).__name__
+    if isinstance(code, int):
+        text = f"HTTP {code} {text}"
+        body = _error_body(exc)
+        if body:
+            text += f": {body}"
     return " ".join(text.split())
+
+
+def _error_body(exc: BaseException) -> str:
+    read = getattr(exc, "read", None)
+    try:
+        raw = read() if callable(read) else b""
+    except OSError:
+        return ""
+    lines = raw.decode("utf-8", "replace").strip().splitlines() if isinstance(raw, bytes) else []
+    return lines[0][:200] if lines else ""

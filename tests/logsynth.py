@@ -268,3 +268,93 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def line(event: str, run_id: str, at: str, **fields: Any) -> str:
+    """One hand-written log line, for tests that need exact numbers."""
+    record = {"timestamp": at, "level": "info", "event": event, "run_id": run_id, **fields}
+    return json.dumps(record) + "\n"
+
+
+def simple_run(
+    run_id: str,
+    day: str,
+    outcomes: list[str | None],
+    *,
+    status: str | None = None,
+    durations: list[float] | None = None,
+    delays: list[float] | None = None,
+    remedies: list[str] | None = None,
+    mirrors: list[dict[str, Any]] | None = None,
+    finished: bool = True,
+) -> str:
+    """A run on `day` (YYYY-MM-DD) whose attempts end with `outcomes` (a class, or None = ok).
+
+    Between failed attempts a retry is scheduled with `delays[i]` and `remedies[i]`; a
+    remedy other than "retry" also logs remedy.started/finished (ok, changed).
+    """
+    durations = durations or [10.0] * len(outcomes)
+    delays = delays or [1.0] * len(outcomes)
+    remedies = remedies or ["retry"] * len(outcomes)
+    at = f"{day}T10:00:00.000000Z"
+    text = line("run.started", run_id, at, command=["docker", "build", "."], ci_platform="gitlab")
+    if mirrors is not None:
+        text += line(
+            "preflight.finished",
+            run_id,
+            at,
+            healthy=True,
+            checks=[],
+            mirrors={"candidates": mirrors, "applied": [], "changed": False},
+        )
+    for i, cls in enumerate(outcomes, start=1):
+        text += line("attempt.started", run_id, at, attempt=i, max_attempts=5)
+        text += line(
+            "attempt.finished",
+            run_id,
+            at,
+            attempt=i,
+            exit_code=0 if cls is None else 1,
+            signal=None,
+            timed_out=False,
+            duration_s=durations[i - 1],
+            failure_class=cls,
+            retryable=None if cls is None else not cls.startswith("perm"),
+            evidence=[],
+            rule="t",
+        )
+        if cls is not None and i < len(outcomes):
+            remedy = remedies[i - 1]
+            text += line(
+                "retry.scheduled",
+                run_id,
+                at,
+                attempt=i,
+                delay_s=delays[i - 1],
+                remedy=remedy,
+                stage=remedy,
+            )
+            if remedy != "retry":
+                text += line("remedy.started", run_id, at, remedy=remedy, attempt=i)
+                text += line(
+                    "remedy.finished",
+                    run_id,
+                    at,
+                    remedy=remedy,
+                    actions=["did"],
+                    changed=True,
+                    ok=True,
+                )
+    if finished:
+        final = outcomes[-1]
+        text += line(
+            "run.finished",
+            run_id,
+            at,
+            status=status or ("succeeded" if final is None else "failed"),
+            attempts=len(outcomes),
+            exit_code=0 if final is None else 1,
+            duration_s=sum(durations) + sum(delays[: len(outcomes) - 1]),
+            failure_class=final,
+        )
+    return text

@@ -1,0 +1,108 @@
+"""Text, JSON and HTML renderings of the report."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from ci_guard.report import fmt, svg
+from ci_guard.report.load import load_lines
+from ci_guard.report.render_html import render_html
+from ci_guard.report.render_text import render_text
+from ci_guard.report.stats import Report, build_report
+from tests.logsynth import simple_run, synth_runs, to_lines
+
+NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
+
+
+def _report(lines: list[str], slowest: int = 5) -> Report:
+    return build_report(load_lines(lines), now=NOW, slowest_count=slowest)
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> Report:
+    lines = [ln for events in synth_runs(300, seed=5) for ln in to_lines(events).splitlines()]
+    return _report([*lines, "garbage", '{"half": '])
+
+
+def test_text_shows_every_section(synthetic: Report) -> None:
+    text = render_text(synthetic)
+    for heading in (
+        "ci-guard report: 300 runs",
+        "Success rate  first try",
+        "Time lost",
+        "Attempts per finished run",
+        "Failure classes",
+        "Remedies",
+        "Mirror health",
+        "Slowest 5 builds",
+        "Skipped 2 of",
+    ):
+        assert heading in text
+    assert fmt.percent(synthetic.rates.after_retries) in text
+    assert synthetic.slowest[0].run_id in text
+
+
+def test_ascii_only_text_is_ascii(synthetic: Report) -> None:
+    render_text(synthetic, ascii_only=True).encode("ascii")
+
+
+def test_json_is_plain_data(synthetic: Report) -> None:
+    data = json.loads(json.dumps(synthetic.to_dict()))
+    assert data["report_version"] == 1
+    assert data["runs"] == 300
+    assert data["input"]["skipped"] == {"not_json": 2}
+    assert data["input"]["skipped_total"] == 2
+    assert sum(data["attempts_histogram"].values()) == 300 - data["by_status"]["incomplete"]
+    assert {"url", "healthy_share", "median_latency_s", "days"} <= set(data["mirrors"][0])
+
+
+def test_html_is_self_contained_with_charts(synthetic: Report) -> None:
+    page = render_html(synthetic)
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("<svg") == 5
+    assert "<script" not in page
+    # Nothing to fetch: no src/href attributes, no CSS imports or url() references.
+    assert not re.search(r"\s(src|href)=", page)
+    assert "@import" not in page
+    assert "url(" not in page
+
+
+def test_html_escapes_what_comes_from_logs() -> None:
+    hostile = simple_run(
+        "<img onerror=x>",
+        "2026-11-01",
+        ["<b>cls</b>", None],
+        mirrors=[{"url": "http://x/<script>", "verdict": "ok"}],
+    )
+    page = render_html(_report(hostile.splitlines()))
+    assert "<img onerror" not in page
+    assert "<b>cls" not in page
+    assert "<script>" not in page
+    assert "&lt;img onerror=x&gt;" in page
+
+
+def test_empty_report_renders_placeholders() -> None:
+    empty = _report([])
+    page = render_html(empty)
+    assert "no finished runs" in page
+    assert "no mirror probes" in page
+    assert "no ci-guard runs found" in render_text(empty)
+
+
+def test_format_helpers() -> None:
+    assert fmt.duration(42.14) == "42.1s"
+    assert fmt.duration(312) == "5m 12s"
+    assert fmt.duration(3 * 3600 + 300) == "3h 05m"
+    assert fmt.duration(3 * 86400 + 7200) == "3d 2h"
+    assert fmt.latency(0.1854) == "185 ms"
+    assert fmt.latency(2.5) == "2.50 s"
+    assert fmt.sparkline([0.0, 0.5, 1.0, None]) == "▁▅█ "
+    assert svg.nice_ceiling(770) == 1000
+    assert svg.nice_ceiling(0.42) == 0.5
+    assert svg.nice_ceiling(2.0) == 2.0
+    assert svg.nice_ceiling(0) == 1.0
+    assert svg.share_color(None) != svg.share_color(0.0) != svg.share_color(1.0)

@@ -1,0 +1,93 @@
+"""`ci-guard doctor`: DNS, TCP, TLS, registry API, daemon, daemon.json, disk, clock, buildx."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ci_guard import exitcodes
+from ci_guard.config import resolve
+
+_STATUS = {"error": "FAIL", "warning": "warn", "info": "skip"}
+
+
+@click.command("doctor")
+@click.option(
+    "--registry",
+    "registries",
+    multiple=True,
+    metavar="URL",
+    help="Registry to check (repeatable; default: Docker Hub).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Timeout of each network step (default: probe-timeout setting).",
+)
+@click.option(
+    "--image",
+    default="library/busybox",
+    show_default=True,
+    help="Image whose manifest each registry must serve.",
+)
+@click.option(
+    "--daemon-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="daemon.json to check (default: the running dockerd's).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file (default: the nearest ci-guard.toml).",
+)
+def command(registries: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
+    """Check network, registries, the daemon and its configuration (exit 0 when healthy)."""
+    from ci_guard.doctor.preflight import DoctorSetup, run_doctor  # noqa: PLC0415
+    from ci_guard.registry.url import HUB_REGISTRY  # noqa: PLC0415
+
+    flags: dict[str, Any] = {}
+    if params["timeout"] is not None:
+        flags["probe-timeout"] = params["timeout"]
+    if params["daemon_config"] is not None:
+        flags["daemon-config"] = str(params["daemon_config"])
+    resolved = resolve(flags, config_path=params["config_file"])
+    from ci_guard.daemon.endpoint import find_daemon_process, find_endpoint  # noqa: PLC0415
+
+    endpoint = find_endpoint()
+    setup = DoctorSetup(
+        registries=registries or (HUB_REGISTRY,),
+        timeout=resolved.config.probe_timeout,
+        daemon_config=resolved.config.daemon_config,
+        explicit_config=resolved.sources["daemon-config"] != "default",
+        image=image,
+        endpoint=endpoint,
+        process=find_daemon_process(endpoint),
+    )
+    report = run_doctor(setup)
+    if as_json:
+        click.echo(json.dumps(report.as_log_fields(), indent=2, default=str))
+    else:
+        click.echo(render_table(report))
+    if not report.healthy:
+        sys.exit(exitcodes.UNHEALTHY)
+
+
+def render_table(report: Any) -> str:
+    rows = []
+    for check in report.checks:
+        status = "ok" if check.ok else _STATUS.get(check.severity, check.severity)
+        rows.append((status, check.name, f"{check.duration_s:.2f}s", check.detail))
+    width = max(len(r[1]) for r in rows)
+    lines = [f"{s:<7} {name:<{width}}  {took:>6}  {detail}" for s, name, took, detail in rows]
+    lines.append("healthy" if report.healthy else "unhealthy")
+    return "\n".join(lines)

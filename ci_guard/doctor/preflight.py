@@ -1,0 +1,168 @@
+"""Preflight: the doctor checks, then mirrors probed, ranked and applied (unless dry-run).
+
+`ci-guard run` calls `run_preflight(config)` before the first attempt and logs
+`preflight.finished` with `as_log_fields()`. An unhealthy network is a result, not an
+exception: only bad input (a bad mirror URL, an invalid daemon.json that must change)
+raises UsageError.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ci_guard.config import Config
+from ci_guard.daemon import daemon_json as dj
+from ci_guard.daemon.endpoint import (
+    DEFAULT_CONFIG_FILE,
+    DaemonEndpoint,
+    DaemonProcess,
+    find_daemon_process,
+    find_endpoint,
+)
+from ci_guard.doctor import checks
+from ci_guard.doctor.result import CheckResult, DoctorReport
+from ci_guard.doctor.runner import Task, run_tasks
+from ci_guard.errors import CiGuardError, PermissionDenied
+from ci_guard.mirrors import (
+    DaemonHandle,
+    MirrorApplyResult,
+    RefreshRequest,
+    daemon_handle,
+    effective_daemon_config,
+    refresh_mirrors,
+    skipped_result,
+)
+from ci_guard.registry.url import HUB_REGISTRY, normalise_mirror
+
+DEFAULT_DATA_ROOT = Path("/var/lib/docker")
+PROBE_IMAGE = "library/busybox"
+
+__all__ = [
+    "CheckResult",
+    "DoctorReport",
+    "DoctorSetup",
+    "PreflightResult",
+    "run_doctor",
+    "run_preflight",
+]
+
+
+@dataclass(frozen=True)
+class DoctorSetup:
+    registries: tuple[str, ...]
+    timeout: float
+    daemon_config: Path
+    explicit_config: bool
+    image: str = PROBE_IMAGE
+    buildx: bool = True
+    endpoint: DaemonEndpoint | None = None
+    process: DaemonProcess | None = None
+
+
+def _daemon_tasks(setup: DoctorSetup, endpoint: DaemonEndpoint) -> list[Task]:
+    def daemon_and_disk() -> list[CheckResult]:
+        daemon = checks.check_daemon(endpoint, setup.timeout)
+        root = daemon.data.get("data_root") or DEFAULT_DATA_ROOT
+        return [daemon, checks.check_disk(Path(root))]
+
+    path = effective_daemon_config(
+        setup.daemon_config, explicit=setup.explicit_config, process=setup.process
+    )
+    tasks = [
+        Task("daemon", daemon_and_disk),
+        Task("daemon.json", lambda: [checks.check_daemon_json(path, setup.process)]),
+    ]
+    if setup.buildx:
+        tasks.append(Task("buildx", lambda: [checks.check_buildx(endpoint.url)]))
+    return tasks
+
+
+def _registry_task(url: str, setup: DoctorSetup) -> Task:
+    return Task(f"registry:{url}", lambda: checks.registry_chain(url, setup.timeout, setup.image))
+
+
+def run_doctor(setup: DoctorSetup) -> DoctorReport:
+    """Every check at once; the whole run takes about as long as the slowest chain."""
+    endpoint = setup.endpoint or find_endpoint()
+    registries = [normalise_mirror(url) for url in setup.registries]  # UsageError if bad
+    tasks = [_registry_task(url, setup) for url in registries] + _daemon_tasks(setup, endpoint)
+    results = run_tasks(tasks, deadline_s=setup.timeout * 2 + 2)
+    results.append(checks.check_clock(results))
+    return DoctorReport(tuple(results))
+
+
+@dataclass(frozen=True)
+class PreflightResult:
+    report: DoctorReport
+    mirrors: MirrorApplyResult | None
+
+    @property
+    def healthy(self) -> bool:
+        return self.report.healthy
+
+    def as_log_fields(self) -> dict[str, Any]:
+        fields = self.report.as_log_fields()
+        fields["mirrors"] = self.mirrors.as_log_fields() if self.mirrors else None
+        return fields
+
+
+def run_preflight(config: Config, *, apply_mirrors: bool = True) -> PreflightResult:
+    """Doctor checks and mirror refresh side by side; see the module docstring."""
+    endpoint = find_endpoint()
+    process = find_daemon_process(endpoint)
+    explicit = config.daemon_config != DEFAULT_CONFIG_FILE
+    setup = DoctorSetup(
+        registries=(HUB_REGISTRY,),
+        timeout=config.probe_timeout,
+        daemon_config=config.daemon_config,
+        explicit_config=explicit,
+        buildx=False,
+        endpoint=endpoint,
+        process=process,
+    )
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight") as pool:
+        report = pool.submit(run_doctor, setup)
+        mirrors = pool.submit(_mirrors, config, setup, apply_mirrors)
+        return PreflightResult(report=report.result(), mirrors=mirrors.result())
+
+
+def _mirrors(config: Config, setup: DoctorSetup, apply: bool) -> MirrorApplyResult | None:
+    path = effective_daemon_config(
+        setup.daemon_config, explicit=setup.explicit_config, process=setup.process
+    )
+    existing = _existing_mirrors(path)
+    if not config.mirrors and not existing:
+        return None
+    from ci_guard.daemon.reload import restart_via_remedy  # noqa: PLC0415 - only when needed
+
+    assert setup.endpoint is not None
+    handle = replace(
+        _handle(setup.endpoint, setup.process),
+        restart=restart_via_remedy(config, setup.endpoint.url),
+    )
+    request = RefreshRequest(
+        candidates=tuple(config.mirrors),
+        daemon_config=path,
+        explicit_config=True,
+        dry_run=config.dry_run or not apply,
+        timeout=config.probe_timeout,
+    )
+    try:
+        return refresh_mirrors(request, daemon=handle)
+    except PermissionDenied as exc:
+        return skipped_result(path, existing, dry_run=request.dry_run, why=exc.message)
+
+
+def _existing_mirrors(path: Path) -> list[str]:
+    try:
+        return dj.current_mirrors(dj.read_daemon_json(path).data)
+    except CiGuardError:
+        return []  # the daemon.json check reports it; nothing to re-rank
+
+
+def _handle(endpoint: DaemonEndpoint, process: DaemonProcess | None) -> DaemonHandle:
+    handle = daemon_handle(endpoint=endpoint)
+    return replace(handle, process=process if process is not None else handle.process)

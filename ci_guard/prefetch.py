@@ -117,7 +117,9 @@ class _Stop(_Retry):
 
 
 def _wait(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:
-    exponential = tenacity.wait_exponential_jitter(initial=policy.initial_s, max=policy.max_s)
+    exponential = tenacity.wait_exponential_jitter(
+        multiplier=policy.initial_s, max=policy.max_s, jitter=policy.initial_s
+    )
 
     def wait(state: tenacity.RetryCallState) -> float:
         delay = float(exponential(state))

@@ -149,7 +149,7 @@ def command(
     report = _run(targets, policy, parallel, show_progress=not as_json and sys.stderr.isatty())
     report.warnings = warnings
     click.echo(json.dumps(report.as_dict()) if as_json else render(report))
-    raise click.exceptions.Exit(exitcodes.SUCCESS if report.ok else 1)
+    sys.exit(exitcodes.SUCCESS if report.ok else 1)
 
 
 def _run(

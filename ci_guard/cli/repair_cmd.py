@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import click
@@ -59,7 +60,7 @@ def command(mirror_urls: tuple[str, ...], as_json: bool, **params: Any) -> None:
         click.echo(json.dumps(result.as_log_fields(), default=str))
     else:
         click.echo(render(result))
-    raise click.exceptions.Exit(0 if result.ok and not result.skipped else 1)
+    sys.exit(0 if result.ok and not result.skipped else 1)
 
 
 def _with_mirrors(config: Any, extra: tuple[str, ...]) -> Any:

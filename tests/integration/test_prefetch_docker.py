@@ -1,0 +1,87 @@
+"""`ci-guard prefetch` against the test bed: real pulls through the mirror."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ci_guard.classify import classify_text
+from ci_guard.docker_sdk import open_client
+from ci_guard.prefetch import FAILED, PRESENT, PULLED, DockerPuller, PullTarget, prefetch
+from tests.testbed.bed import TestBed
+
+pytestmark = pytest.mark.docker
+
+GOOD = ("busybox:latest", "alpine:3.19", "hello-world:latest", "nginx:alpine")
+
+
+def _ci_guard(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ci_guard", *args],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_prefetch_pulls_concurrently_and_does_not_retry_a_missing_image(bed: TestBed) -> None:
+    bed.remove_images(list(GOOD))
+    missing = f"{bed.mirror.address}/library/no-such-image:1.0"
+    targets = [PullTarget(image) for image in (*GOOD, missing)]
+    sleeps: list[float] = []
+
+    def puller() -> DockerPuller:
+        return DockerPuller(open_client(bed.docker_host), bed.docker_host)
+
+    report = prefetch(
+        targets, puller_factory=puller, classify=classify_text, parallel=3, sleep=sleeps.append
+    )
+
+    by_image = {o.image: o for o in report.outcomes}
+    assert [by_image[image].status for image in GOOD] == [PULLED] * len(GOOD)
+    lost = by_image[missing]
+    assert lost.status == FAILED
+    assert lost.failure_class == "image_not_found"
+    assert lost.attempts == 1
+    assert sleeps == []  # nothing was retried
+    assert not report.ok
+    for image in GOOD:
+        assert bed.docker("image", "inspect", image, check=False).returncode == 0
+
+    again = prefetch(targets[:2], puller_factory=puller, classify=classify_text)
+    assert [o.status for o in again.outcomes] == [PRESENT, PRESENT]
+
+
+def test_prefetch_command_reads_a_dockerfile_and_reports_json(
+    bed: TestBed, docker_env: dict[str, str], tmp_path: Path
+) -> None:
+    bed.remove_images(["alpine:3.19", "busybox:latest"])
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "ARG BASE=alpine:3.19\nFROM ${BASE} AS build\nRUN true\n"
+        "FROM busybox\nCOPY --from=build /etc/hosts /x\nFROM scratch\n"
+    )
+
+    done = _ci_guard(docker_env, "prefetch", "--from-dockerfile", str(dockerfile), "--json")
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert [(i["image"], i["status"]) for i in report["images"]] == [
+        ("alpine:3.19", "pulled"),
+        ("busybox:latest", "pulled"),
+    ]
+
+
+def test_prefetch_command_exit_codes(bed: TestBed, docker_env: dict[str, str]) -> None:
+    missing = f"{bed.mirror.address}/library/absent:2"
+    failed = _ci_guard(docker_env, "prefetch", "busybox", missing, "--attempts", "3")
+    assert failed.returncode == 1
+    assert "image_not_found" in failed.stdout
+    assert "after 1 attempt(s)" in failed.stdout
+
+    bad = _ci_guard(docker_env, "prefetch", "Not A Ref")
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1
+    assert "bad image reference" in bad.stderr

@@ -10,7 +10,6 @@ Finding and ending the tree lives in `ci_guard.proctree`.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import subprocess
@@ -157,7 +156,7 @@ class CancelToken:
     def cancel(self, signum: int) -> None:
         with self._lock:
             if self._signum is None:
-                self._signum = signum
+                self._signum = int(signum)  # a plain int, also when given a signal.Signals
             self._count += 1
         with contextlib.suppress(OSError):  # a full pipe wakes the reader just as well
             os.write(self._write_fd, b"\0")
@@ -280,7 +279,7 @@ def _spawn(
 ) -> subprocess.Popen[bytes]:
     child_env = dict(os.environ if env is None else env)
     child_env[TREE_ID_VAR] = tree_id  # finds the attempt's processes wherever they went
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         args,
         stdin=_stdin(),
         stdout=subprocess.PIPE,
@@ -290,11 +289,6 @@ def _spawn(
         start_new_session=True,
         close_fds=True,
     )
-    for pipe in (proc.stdout, proc.stderr):
-        if pipe is not None:
-            with contextlib.suppress(OSError, AttributeError):  # fewer syscalls per MB
-                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
-    return proc
 
 
 def _stdin() -> int | None:

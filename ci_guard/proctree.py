@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
@@ -37,6 +38,7 @@ _SCAN_INTERVAL = 0.5
 _POLL_INTERVAL = 0.1
 _DRAIN_LIMIT = 2.0
 _MAX_LINE = 4096
+_MAX_CHUNKS = 512
 
 
 class CancelSource(Protocol):
@@ -238,27 +240,39 @@ def _line_text(line: bytes) -> str:
 class TailBuffer:
     """The last bytes of the combined output in arrival order; split into lines at the end.
 
-    Bounded memory however much is printed, and no per-line work while streaming.
+    Chunks are kept by reference (no copying on the hot path) and dropped from the front
+    once the rest holds `max_bytes`: memory stays bounded however much is printed.
     """
 
     def __init__(self, max_bytes: int) -> None:
         self._max = max_bytes
-        self._buf = bytearray()
+        self._chunks: deque[bytes] = deque()
+        self._size = 0
         self._source: object = None
+        self._open_line = False
         self._cut = False
 
     def feed(self, source: object, data: bytes) -> None:
-        buf = self._buf
-        if source != self._source and buf and buf[-1] != 0x0A:
-            buf += b"\n"  # a half line of stdout must not glue onto a line of stderr
+        if source != self._source and self._open_line:
+            self._add(b"\n")  # a half line of stdout must not glue onto a line of stderr
         self._source = source
-        buf += data
-        if len(buf) > 2 * self._max:
-            del buf[: len(buf) - self._max]
+        self._open_line = not data.endswith(b"\n")
+        self._add(data)
+
+    def _add(self, data: bytes) -> None:
+        chunks = self._chunks
+        chunks.append(data)
+        self._size += len(data)
+        while self._size - len(chunks[0]) >= self._max:
+            self._size -= len(chunks.popleft())
             self._cut = True
+        if len(chunks) > _MAX_CHUNKS:  # many tiny writes: keep the deque short
+            joined = b"".join(chunks)
+            chunks.clear()
+            chunks.append(joined)
 
     def lines(self, max_lines: int) -> tuple[str, ...]:
-        return split_tail(bytes(self._buf), max_lines, partial_first=self._cut)
+        return split_tail(b"".join(self._chunks), max_lines, partial_first=self._cut)
 
 
 @dataclass(frozen=True)
@@ -340,7 +354,7 @@ class AttemptWatch:
         try:
             reason = self._watch()
             self._stop_exit_watch()
-            self._end_tree()
+            self._end_tree(reason)
             self._drain()
         except BaseException:
             self._tree.kill_survivors()  # never leave the build running behind an error
@@ -410,21 +424,25 @@ class AttemptWatch:
             os.close(self._exit_fd)
             self._exit_fd = None
 
-    def _end_tree(self) -> None:
+    def _end_tree(self, reason: str | None) -> None:
         """TERM everything still alive, pump output through the grace, KILL survivors."""
         live, _zombies = self._tree.members(deep=True)
         if not live:
             self._tree.reap()
             return
         self._tree.signal(signal.SIGTERM, live)
-        cancels = self._cancel.count if self._cancel is not None else 0
+        # one cancel is polite (grace); one more, before or during the grace, is not
+        patience = 1 if reason == END_CANCEL else self._cancels()
         deadline = self._clock() + self._limits.kill_grace
         while self._tree.any_alive():
             now = self._clock()
-            if now >= deadline or (self._cancel is not None and self._cancel.count > cancels):
+            if now >= deadline or self._cancels() > patience:
                 break
             self._step(min(_POLL_INTERVAL, deadline - now))
         self._tree.kill_survivors()
+
+    def _cancels(self) -> int:
+        return self._cancel.count if self._cancel is not None else 0
 
     def _drain(self) -> None:
         """Read what the pipes still hold; give up on a writer that escaped the tree."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ci_guard.errors import CiGuardError
 from ci_guard.model import STATUS_SUCCEEDED, RunRecord
@@ -243,10 +244,36 @@ def push_metrics(
     client = _client()
     registry = _registry(run)
     key = default_grouping() if grouping is None else grouping
+    gateway, handler = _gateway_and_handler(client, url)
     try:
-        client.push_to_gateway(url, job=job, registry=registry, grouping_key=key, timeout=timeout)
+        client.push_to_gateway(
+            gateway, job=job, registry=registry, grouping_key=key, timeout=timeout, handler=handler
+        )
     except (OSError, ValueError) as exc:
-        raise CiGuardError(f"cannot push metrics to {url}: {_reason(exc)}") from None
+        raise CiGuardError(f"cannot push metrics to {gateway}: {_reason(exc)}") from None
+
+
+def _gateway_and_handler(client: Any, url: str) -> tuple[str, Any]:
+    """Credentials in the URL (https://user:token@gw) become basic auth, and leave the URL:
+    they must reach neither the request line nor an error message."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, client.exposition.default_handler
+    user, password = unquote(parts.username), unquote(parts.password or "")
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    bare = urlunsplit(parts._replace(netloc=netloc))
+
+    def handler(
+        url: str, method: str, timeout: float | None, headers: list[Any], data: bytes
+    ) -> Any:
+        return client.exposition.basic_auth_handler(
+            url, method, timeout, headers, data, user, password
+        )
+
+    return bare, handler
 
 
 def _reason(exc: BaseException) -> str:

@@ -70,9 +70,10 @@ def _mirror_candidates(rng: random.Random, day: int, days: int) -> list[dict[str
     for index, url in enumerate(MIRRORS):
         dead = index == 1 and day >= days // 2
         healthy = not dead and rng.random() > (0.08 if index != 2 else 0.2)
-        latency = round(rng.uniform(0.04, 0.35) * (1 + index), 3) if healthy else None
-        verdict = "ok" if healthy else rng.choice(("timeout", "refused", "not_a_mirror"))
-        reason = "" if healthy else f"GET /v2/: {verdict}"
+        latency = round(rng.uniform(0.04, 0.35) * (1 + index), 3) if healthy else 3.0
+        slow = healthy and latency > 0.9
+        verdict = "slow" if slow else "healthy" if healthy else rng.choice(("dead", "misbehaving"))
+        reason = "" if healthy and not slow else f"GET /v2/: {verdict}"
         out.append({"url": url, "verdict": verdict, "latency_s": latency, "reason": reason})
     return out
 
@@ -104,7 +105,7 @@ def synth_run(
         )
     ]
     candidates = _mirror_candidates(rng, day, days)
-    applied = [c["url"] for c in candidates if c["verdict"] == "ok"]
+    applied = [c["url"] for c in candidates if c["verdict"] in ("healthy", "slow")]
     events.append(
         event(
             "preflight.finished",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_guard.errors import UsageError
+from ci_guard.registry.probe import HEALTHY, SLOW
 from ci_guard.report.runs import (
     LoadResult,
     LoggedAttempt,
@@ -28,9 +29,9 @@ from ci_guard.report.runs import (
 LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log")
 """What a directory argument contributes (also gzipped); a named file is read whatever its name."""
 
-HEALTHY_VERDICTS = frozenset({"ok", "healthy", "up", "good", "fast", "slow"})
-"""Mirror probe verdicts that mean "this mirror served a manifest"; anything else is unhealthy.
-A candidate's own boolean `healthy` field, when present, wins over its verdict."""
+HEALTHY_VERDICTS = frozenset({HEALTHY, SLOW})
+"""Mirror probe verdicts that mean "this mirror serves" (a slow one still does); misbehaving
+and dead ones do not. A candidate's own boolean `healthy` field, when present, wins."""
 
 SKIP_NOT_JSON = "not_json"
 SKIP_NOT_EVENT = "not_an_event"

@@ -288,7 +288,7 @@ def _mirror_stat(url: str, probes: list[MirrorProbe]) -> MirrorStat:
         probes=len(probes),
         healthy=healthy,
         healthy_share=healthy / len(probes),
-        median_latency_s=_median([p.latency_s for p in probes if p.latency_s is not None]),
+        median_latency_s=_served_latency(probes),
         last_verdict=probes[-1].verdict,
         days=tuple(_mirror_day(day, by_day[day]) for day in sorted(by_day)),
     )
@@ -301,8 +301,13 @@ def _mirror_day(day: str, probes: list[MirrorProbe]) -> MirrorDay:
         probes=len(probes),
         healthy=healthy,
         healthy_share=healthy / len(probes),
-        median_latency_s=_median([p.latency_s for p in probes if p.latency_s is not None]),
+        median_latency_s=_served_latency(probes),
     )
+
+
+def _served_latency(probes: list[MirrorProbe]) -> float | None:
+    """Median latency of the probes that were served: a dead mirror's is only its timeout."""
+    return _median([p.latency_s for p in probes if p.healthy and p.latency_s is not None])
 
 
 def days(runs: Sequence[LoggedRun]) -> tuple[DayStat, ...]:

@@ -3,6 +3,7 @@ pushes fail with one line."""
 
 from __future__ import annotations
 
+import base64
 import http.server
 import socket
 import stat
@@ -187,10 +188,12 @@ def test_push_to_closed_port_is_one_line() -> None:
 
 class _Refuser(http.server.BaseHTTPRequestHandler):
     bodies: list[bytes] = []  # noqa: RUF012 - shared with the test on purpose
+    auth: list[str | None] = []  # noqa: RUF012
 
     def do_PUT(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         self.bodies.append(self.rfile.read(length))
+        self.auth.append(self.headers.get("Authorization"))
         self.send_response(400)
         self.end_headers()
         self.wfile.write(b"pushed metrics are invalid or inconsistent\n")
@@ -216,6 +219,18 @@ def test_push_refused_by_gateway_is_one_line(refusing_gateway: str) -> None:
         push_metrics(make_run(), refusing_gateway, grouping={"instance": "t"})
     assert "\n" not in caught.value.message
     assert b"ci_guard_run_success" in _Refuser.bodies[-1]
+
+
+def test_credentials_in_the_url_become_basic_auth_and_stay_out_of_errors(
+    refusing_gateway: str,
+) -> None:
+    url = refusing_gateway.replace("http://", "http://ci:s3cr%40t@")
+    with pytest.raises(CiGuardError) as caught:
+        push_metrics(make_run(), url, grouping={"instance": "t"})
+    assert "s3cr" not in caught.value.message
+    assert refusing_gateway in caught.value.message
+    expected = "Basic " + base64.b64encode(b"ci:s3cr@t").decode()
+    assert _Refuser.auth[-1] == expected
 
 
 def test_empty_job_is_refused() -> None:

@@ -120,10 +120,10 @@ def test_remedy_finished_joins_its_retry() -> None:
 
 def test_mirror_candidates_become_probes() -> None:
     mirrors = [
-        {"url": "http://a", "verdict": "ok", "latency_s": 0.1, "reason": ""},
-        {"url": "http://b", "verdict": "timeout", "latency_s": None, "reason": "no answer"},
+        {"url": "http://a", "verdict": "healthy", "latency_s": 0.1, "reason": ""},
+        {"url": "http://b", "verdict": "dead", "latency_s": None, "reason": "no answer"},
         {"url": "http://c", "verdict": "weird", "healthy": True, "latency_s": 0.3},
-        {"verdict": "ok"},
+        {"verdict": "healthy"},
     ]
     (run,) = load_lines(simple_run("r1", "2026-11-01", [None], mirrors=mirrors).splitlines()).runs
     assert [(p.url, p.healthy, p.latency_s) for p in run.mirror_probes] == [

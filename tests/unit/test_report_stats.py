@@ -25,14 +25,14 @@ HISTORY = "".join(
             ["registry_timeout", None],
             durations=[30, 100],
             delays=[5],
-            mirrors=[_mirror("http://a", "ok", 0.1), _mirror("http://b", "timeout", None)],
+            mirrors=[_mirror("http://a", "healthy", 0.1), _mirror("http://b", "dead", None)],
         ),
         simple_run(
             "r2",
             "2026-11-01",
             [None],
             durations=[50],
-            mirrors=[_mirror("http://a", "ok", 0.3), _mirror("http://b", "ok", 0.2)],
+            mirrors=[_mirror("http://a", "healthy", 0.3), _mirror("http://b", "healthy", 0.2)],
         ),
         simple_run(
             "r3",
@@ -41,7 +41,7 @@ HISTORY = "".join(
             durations=[20, 20, 5],
             delays=[10, 20],
             remedies=["repair-network", "retry"],
-            mirrors=[_mirror("http://a", "timeout", None)],
+            mirrors=[_mirror("http://a", "dead", None)],
         ),
         simple_run("r4", "2026-11-03", [None], status="cancelled"),
         simple_run("r5", "2026-11-03", ["connection_failure"], finished=False),
@@ -107,7 +107,7 @@ def test_mirror_health_per_url_and_day(report: Report) -> None:
     a, b = report.mirrors
     assert (a.url, a.probes, a.healthy) == ("http://a", 3, 2)
     assert a.median_latency_s == pytest.approx(0.2)
-    assert a.last_verdict == "timeout"
+    assert a.last_verdict == "dead"
     assert [(d.day, d.probes, d.healthy_share) for d in a.days] == [
         ("2026-11-01", 2, 1.0),
         ("2026-11-02", 1, 0.0),

@@ -7,6 +7,7 @@ module parses values, remembers where each came from, and builds a typed Config.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -153,7 +154,7 @@ def _to_float(_spec: OptionSpec, raw: Any) -> float:
         value = float(str(raw).strip().removesuffix("s")) if isinstance(raw, str) else float(raw)
     except ValueError:
         raise ValueError(f"expected a number of seconds, got {raw!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise ValueError(f"expected a finite number, got {raw!r}")
     return value
 

@@ -6,7 +6,7 @@ SUCCESS = 0
 USAGE = 2
 """ci-guard was used wrongly: bad option, config file, mirror URL or input file."""
 TEMPFAIL = 75
-"""Default for --tempfail-exit-code: attempts exhausted on a transient class (sysexits EX_TEMPFAIL)."""
+"""Conventional --tempfail-exit-code: attempts exhausted on a transient class (EX_TEMPFAIL)."""
 TIMED_OUT = 124
 """The last attempt hit its deadline, as coreutils `timeout`."""
 NOT_EXECUTABLE = 126

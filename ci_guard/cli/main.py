@@ -22,7 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "classify": ("ci_guard.cli.classify_cmd", "Classify a saved build log."),
     "config": ("ci_guard.cli.config_cmd", "Show the effective settings and their sources."),
     "doctor": ("ci_guard.cli.doctor_cmd", "Check network, registries, mirrors and the daemon."),
-    "mirrors": ("ci_guard.cli.mirrors_cmd", "Probe registry mirrors and apply them to daemon.json."),
+    "mirrors": (
+        "ci_guard.cli.mirrors_cmd",
+        "Probe registry mirrors and apply them to daemon.json.",
+    ),
     "repair": ("ci_guard.cli.repair_cmd", "Run the network repair stage now."),
     "prefetch": ("ci_guard.cli.prefetch_cmd", "Pre-pull images concurrently, with retries."),
     "report": ("ci_guard.cli.report_cmd", "Summarise many run logs: success rate, classes, time."),

@@ -14,7 +14,7 @@ def test_every_option_is_a_config_field() -> None:
 
 def test_layers_flag_beats_env_beats_file_beats_default(tmp_path: Path) -> None:
     cfg = tmp_path / "ci-guard.toml"
-    cfg.write_text('timeout = 30\nmax-attempts = 4\nbackoff_initial = 1\n', "utf-8")
+    cfg.write_text("timeout = 30\nmax-attempts = 4\nbackoff_initial = 1\n", "utf-8")
     resolved = resolve(
         {"timeout": "10"},
         env={"CI_GUARD_MAX_ATTEMPTS": "3", "CI_GUARD_TIMEOUT": "20"},

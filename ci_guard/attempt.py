@@ -1,0 +1,75 @@
+"""One attempt: spawn the command under its deadlines, then classify what it printed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ci_guard.failure import Failure, FailureClass
+from ci_guard.process import ProcessResult
+
+ClassifyFn = Callable[[int, "int | None", bool, Iterable[str]], "Failure | None"]
+
+
+@dataclass(frozen=True)
+class AttemptSpec:
+    argv: tuple[str, ...]
+    attempt: int
+    max_attempts: int
+    timeout: float
+    no_output_timeout: float | None
+    kill_grace: float
+    log_path: Path
+    base_env: Mapping[str, str]
+    cwd: Path | None = None
+
+    def env(self) -> dict[str, str]:
+        env = dict(self.base_env)
+        env["CI_GUARD_ATTEMPT"] = str(self.attempt)
+        env["CI_GUARD_MAX_ATTEMPTS"] = str(self.max_attempts)
+        return env
+
+
+def attempt_log_path(artifacts_dir: Path, run_id: str, attempt: int) -> Path:
+    return artifacts_dir / run_id / f"attempt-{attempt}.log"
+
+
+def spawn_failure(result: ProcessResult) -> Failure:
+    """A command that could not start at all: no retry can make it exist."""
+    return Failure(
+        failure_class=FailureClass.UNKNOWN,
+        retryable=False,
+        rule="command-not-runnable",
+        evidence=(result.spawn_error or "",),
+        why="the command does not exist or cannot be executed (exit 126/127)",
+    )
+
+
+@contextmanager
+def _output_lines(result: ProcessResult) -> Iterator[Iterable[str]]:
+    """The whole attempt output from its log file (streamed), else the kept tail."""
+    path = result.log_path
+    if path is not None and path.is_file():
+        with path.open("r", encoding="utf-8", errors="replace", newline=None) as handle:
+            yield handle
+        return
+    yield result.tail
+
+
+def classify_result(result: ProcessResult, classify: ClassifyFn) -> Failure | None:
+    """None for success; otherwise the failure, read from the whole attempt output."""
+    if result.spawn_error is not None:
+        return spawn_failure(result)
+    timed_out = result.timed_out or result.no_output_timed_out
+    with _output_lines(result) as lines:
+        return classify(result.exit_code, result.signal, timed_out, lines)
+
+
+def inherited_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    if extra:
+        env.update(extra)
+    return env

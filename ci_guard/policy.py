@@ -1,0 +1,114 @@
+"""Decide what follows a failed attempt: stop, or wait and apply a remedy.
+
+A pure function of (attempt number, failure, config, time left, backoff): no clock,
+no randomness, no side effects; the runner feeds it through tenacity.
+
+The ladder names one stage per attempt: the stage for attempt n is ladder[n-1] (the
+last entry repeats). That stage is the most the ladder allows before attempt n; the
+remedy used is the strongest stage allowed so far that fits the failure class (its
+row in data/classes.toml), else a plain retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ci_guard.config import Config
+from ci_guard.errors import UsageError
+from ci_guard.failure import Failure, FailureClass, class_table
+
+PLAIN_RETRY = "retry"
+FREE_DISK = "free-disk"
+MIN_ATTEMPT_WINDOW_S = 1.0
+"""An attempt is not started with less time than this left before the total deadline."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    stop: bool
+    reason: str
+    delay_s: float = 0.0
+    stage: str = ""
+    remedy: str = ""
+
+
+def validate_ladder(ladder: Sequence[str], known: Sequence[str]) -> tuple[str, ...]:
+    unknown = [stage for stage in ladder if stage not in known]
+    if unknown:
+        raise UsageError(f"ladder: unknown stage {unknown[0]!r} (known: {', '.join(known)})")
+    if not ladder:
+        raise UsageError("ladder: needs at least one stage")
+    return tuple(ladder)
+
+
+def stage_for(attempt: int, ladder: Sequence[str]) -> str:
+    """The ladder stage of attempt `attempt` (1-based); the last stage repeats."""
+    return ladder[min(attempt, len(ladder)) - 1]
+
+
+def pick_remedy(attempt: int, failure: Failure, config: Config) -> str:
+    """The strongest remedy the ladder allows before `attempt` that fits the failure."""
+    if failure.failure_class is FailureClass.DISK_FULL and config.free_disk:
+        return FREE_DISK
+    fitting = class_table()[failure.failure_class].remedies
+    allowed = config.ladder[: min(attempt, len(config.ladder))]
+    for stage in reversed(allowed):
+        if stage in fitting:
+            return stage
+    return PLAIN_RETRY
+
+
+def is_retryable(failure: Failure, config: Config) -> tuple[bool, str]:
+    cls = failure.failure_class
+    if cls is FailureClass.TIMEOUT and not config.retry_on_timeout:
+        return False, "the attempt hit its deadline and --no-retry-on-timeout is set"
+    if cls is FailureClass.DISK_FULL and config.free_disk:
+        return True, "disk_full is retried because the free-disk remedy is enabled"
+    if not failure.retryable:
+        return False, f"{cls.value} is not retryable: a retry cannot fix it"
+    return True, f"{cls.value} is retryable"
+
+
+def decide(
+    attempt: int,
+    failure: Failure,
+    config: Config,
+    *,
+    time_left_s: float | None,
+    backoff_s: float,
+) -> Decision:
+    """What to do after failed attempt `attempt`.
+
+    `backoff_s` is the exponential, jittered wait for this retry (computed by the
+    caller's wait strategy); rate_limited waits at least --rate-limit-backoff.
+    """
+    retryable, why = is_retryable(failure, config)
+    if not retryable:
+        return Decision(stop=True, reason=why)
+    if attempt >= config.max_attempts:
+        return Decision(stop=True, reason=f"attempts exhausted ({attempt}/{config.max_attempts})")
+    delay = backoff_s
+    if failure.failure_class is FailureClass.RATE_LIMITED:
+        delay = max(delay, config.rate_limit_backoff)
+    if time_left_s is not None:
+        if time_left_s - MIN_ATTEMPT_WINDOW_S <= 0:
+            return Decision(stop=True, reason="the total deadline has passed")
+        delay = min(delay, max(0.0, time_left_s - MIN_ATTEMPT_WINDOW_S))
+    next_attempt = attempt + 1
+    stage = stage_for(next_attempt, config.ladder)
+    remedy = pick_remedy(next_attempt, failure, config)
+    return Decision(
+        stop=False,
+        reason=why,
+        delay_s=round(delay, 3),
+        stage=stage,
+        remedy=remedy,
+    )
+
+
+def rate_limit_hint() -> str:
+    return (
+        "Docker Hub rate limit hit: `docker login` raises the pull limit, and a pull-through "
+        "mirror (`ci-guard mirrors apply`) has a limit of its own"
+    )

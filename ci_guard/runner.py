@@ -1,0 +1,355 @@
+"""The run: preflight, attempts, decisions and remedies, as one tenacity loop.
+
+tenacity drives the loop; the strategies below are thin adapters around the pure
+`policy.decide`, and remedies run as tenacity's `before_sleep`. Every side effect
+(spawn, classify, sleep, clock, remedies, preflight) comes in through RunDeps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import tenacity
+
+from ci_guard import attempt as attempt_mod
+from ci_guard import exitcodes, model, policy
+from ci_guard.config import Config
+from ci_guard.failure import Failure, FailureClass
+from ci_guard.logs import utc_timestamp
+from ci_guard.model import AttemptRecord, RetryRecord, RunHooks, RunRecord
+from ci_guard.process import CancelToken, ProcessResult
+from ci_guard.remedies import Remedy, RemedyContext, RemedyResult
+
+SuperviseFn = Callable[..., ProcessResult]
+ClassifyFn = Callable[[int, "int | None", bool, Iterable[str]], "Failure | None"]
+PreflightFn = Callable[[Config], dict[str, Any]]
+
+
+class Cancelled(Exception):
+    """ci-guard received a stop signal while waiting between attempts."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _default_supervise(*args: Any, **kwargs: Any) -> ProcessResult:
+    from ci_guard.process import supervise
+
+    return supervise(*args, **kwargs)
+
+
+def _default_classify(
+    exit_code: int, signal: int | None, timed_out: bool, lines: Iterable[str]
+) -> Failure | None:
+    from ci_guard.classify import classify
+
+    return classify(exit_code, signal, timed_out, lines)
+
+
+def _default_load_remedy(name: str) -> Remedy | None:
+    from ci_guard.remedies import load_remedy
+
+    return load_remedy(name)
+
+
+@dataclass
+class RunDeps:
+    supervise: SuperviseFn = _default_supervise
+    classify: ClassifyFn = _default_classify
+    load_remedy: Callable[[str], Remedy | None] = _default_load_remedy
+    preflight: PreflightFn | None = None
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+
+@dataclass
+class _State:
+    decision: policy.Decision | None = None
+    last_result: ProcessResult | None = None
+
+
+class Runner:
+    """Runs one wrapped command to its end; `execute` returns the RunRecord."""
+
+    def __init__(
+        self,
+        argv: tuple[str, ...],
+        config: Config,
+        *,
+        run: RunRecord,
+        log: Any,
+        hooks: RunHooks | None = None,
+        deps: RunDeps | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.argv = argv
+        self.config = config
+        self.run = run
+        self.log = log
+        self.hooks: RunHooks = hooks or model.NoHooks()
+        self.deps = deps or RunDeps()
+        self.env = dict(env) if env is not None else attempt_mod.inherited_env()
+        self._state = _State()
+        self._started = 0.0
+        self._backoff = tenacity.wait_exponential_jitter(
+            multiplier=config.backoff_initial,
+            max=config.backoff_max,
+            jitter=config.backoff_initial,
+        )
+
+    # -- the loop -------------------------------------------------------------------
+
+    def execute(self) -> RunRecord:
+        self._started = self.deps.clock()
+        self.hooks.run_started(self.run)
+        try:
+            self._preflight()
+            retrying = tenacity.Retrying(
+                retry=self._retry,
+                wait=self._wait,
+                stop=self._stop,
+                before_sleep=self._before_sleep,
+                sleep=self._sleep,
+                retry_error_callback=lambda state: (
+                    state.outcome.result() if state.outcome else None
+                ),
+            )
+            retrying(self._one_attempt)
+        except Cancelled as exc:
+            self._finish_cancelled(exc.signum)
+            return self.run
+        self._finish()
+        return self.run
+
+    def _time_left(self) -> float | None:
+        if self.config.total_timeout is None:
+            return None
+        return self.config.total_timeout - (self.deps.clock() - self._started)
+
+    def _one_attempt(self) -> AttemptRecord:
+        number = len(self.run.attempts) + 1
+        spec = self._spec(number)
+        self.log.info("attempt.started", attempt=number, max_attempts=self.config.max_attempts)
+        self.hooks.attempt_started(self.run, number)
+        started_at = utc_timestamp()
+        result = self.deps.supervise(
+            list(spec.argv),
+            env=spec.env(),
+            timeout=spec.timeout,
+            no_output_timeout=spec.no_output_timeout,
+            kill_grace=spec.kill_grace,
+            log_path=spec.log_path,
+            cancel=self.deps.cancel,
+        )
+        self._state.last_result = result
+        failure = None
+        if result.cancelled_by is None:
+            failure = attempt_mod.classify_result(result, self.deps.classify)
+        record = AttemptRecord(
+            attempt=number,
+            exit_code=result.exit_code,
+            signal=result.signal,
+            timed_out=result.timed_out or result.no_output_timed_out,
+            no_output_timed_out=result.no_output_timed_out,
+            duration_s=round(result.duration_s, 3),
+            started_at=started_at,
+            failure=failure,
+            log_path=result.log_path,
+        )
+        self.run.attempts.append(record)
+        self._log_attempt(record)
+        self.hooks.attempt_finished(self.run, record)
+        return record
+
+    def _spec(self, number: int) -> attempt_mod.AttemptSpec:
+        timeout = self.config.timeout
+        left = self._time_left()
+        if left is not None:
+            timeout = max(policy.MIN_ATTEMPT_WINDOW_S, min(timeout, left))
+        return attempt_mod.AttemptSpec(
+            argv=self.argv,
+            attempt=number,
+            max_attempts=self.config.max_attempts,
+            timeout=timeout,
+            no_output_timeout=self.config.no_output_timeout,
+            kill_grace=self.config.kill_grace,
+            log_path=attempt_mod.attempt_log_path(
+                self.config.artifacts_dir, self.run.run_id, number
+            ),
+            base_env=self.env,
+        )
+
+    # -- tenacity strategies --------------------------------------------------------
+
+    def _retry(self, state: tenacity.RetryCallState) -> bool:
+        self._state.decision = None
+        outcome = state.outcome
+        if outcome is None or outcome.failed:
+            return False
+        record: AttemptRecord = outcome.result()
+        if record.failure is None or self.deps.cancel.signum is not None:
+            return False
+        self._state.decision = policy.decide(
+            record.attempt,
+            record.failure,
+            self.config,
+            time_left_s=self._time_left(),
+            backoff_s=self._backoff(state),
+        )
+        if self._state.decision.stop:
+            self.log.info(
+                "retry.stopped", attempt=record.attempt, reason=self._state.decision.reason
+            )
+        return True
+
+    def _stop(self, _state: tenacity.RetryCallState) -> bool:
+        decision = self._state.decision
+        return decision is None or decision.stop
+
+    def _wait(self, _state: tenacity.RetryCallState) -> float:
+        decision = self._state.decision
+        return decision.delay_s if decision is not None else 0.0
+
+    def _before_sleep(self, _state: tenacity.RetryCallState) -> None:
+        decision = self._state.decision
+        if decision is None:
+            return
+        last = self.run.attempts[-1]
+        retry = RetryRecord(
+            attempt=last.attempt,
+            delay_s=decision.delay_s,
+            stage=decision.stage,
+            remedy=decision.remedy,
+        )
+        fields: dict[str, Any] = {
+            "attempt": last.attempt,
+            "delay_s": decision.delay_s,
+            "remedy": decision.remedy,
+            "stage": decision.stage,
+        }
+        if last.failure and last.failure.failure_class is FailureClass.RATE_LIMITED:
+            fields["hint"] = policy.rate_limit_hint()
+        self.log.info("retry.scheduled", **fields)
+        result = self._apply_remedy(decision.remedy, last)
+        retry = dataclasses.replace(retry, remedy_result=result)
+        self.run.retries.append(retry)
+        self.hooks.retry_scheduled(self.run, retry)
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = self.deps.clock() + seconds
+        while True:
+            signum = self.deps.cancel.signum
+            if signum is not None:
+                raise Cancelled(signum)
+            left = deadline - self.deps.clock()
+            if left <= 0:
+                return
+            self.deps.sleep(min(left, 0.25))
+
+    # -- remedies -------------------------------------------------------------------
+
+    def _apply_remedy(self, name: str, last: AttemptRecord) -> RemedyResult | None:
+        if name == policy.PLAIN_RETRY:
+            return None
+        remedy = self.deps.load_remedy(name)
+        if remedy is None:
+            self.log.warning(
+                "remedy.unavailable",
+                remedy=name,
+                fallback=policy.PLAIN_RETRY,
+                detail=f"remedy {name!r} is not available in this build; plain retry instead",
+            )
+            return None
+        ctx = RemedyContext(
+            config=self.config,
+            failure=last.failure,
+            dry_run=self.config.dry_run,
+            docker_host=self.env.get("DOCKER_HOST"),
+        )
+        self.log.info("remedy.started", remedy=name, attempt=last.attempt, plan=remedy.plan(ctx))
+        try:
+            result = remedy.apply(ctx)
+        except Exception as exc:  # a remedy bug must not end the run
+            result = RemedyResult(remedy=name, ok=False, changed=False, detail=f"error: {exc}")
+        level = "info" if result.ok else "warning"
+        getattr(self.log, level)("remedy.finished", **result.as_log_fields())
+        return result
+
+    # -- preflight and the end ------------------------------------------------------
+
+    def _preflight(self) -> None:
+        if not self.config.preflight or self.deps.preflight is None:
+            return
+        try:
+            fields = self.deps.preflight(self.config)
+        except Exception as exc:  # preflight informs; it never stops the build
+            fields = {"healthy": False, "checks": [], "error": str(exc)}
+        self.run.preflight = fields
+        level = "info" if fields.get("healthy") else "warning"
+        getattr(self.log, level)("preflight.finished", **fields)
+
+    def _log_attempt(self, record: AttemptRecord) -> None:
+        failure = record.failure
+        fields: dict[str, Any] = {
+            "attempt": record.attempt,
+            "exit_code": record.exit_code,
+            "signal": record.signal,
+            "timed_out": record.timed_out,
+            "duration_s": record.duration_s,
+            "failure_class": failure.failure_class.value if failure else None,
+            "retryable": failure.retryable if failure else None,
+            "evidence": list(failure.evidence) if failure else [],
+            "rule": failure.rule if failure else None,
+            "log_path": record.log_path,
+        }
+        level = "info" if failure is None else "warning"
+        getattr(self.log, level)("attempt.finished", **fields)
+
+    def _finish(self) -> None:
+        run = self.run
+        last = run.attempts[-1]
+        result = self._state.last_result
+        if result is not None and result.cancelled_by is not None:
+            self._finish_cancelled(result.cancelled_by)
+            return
+        if last.failure is None:
+            run.status, run.exit_code = model.STATUS_SUCCEEDED, exitcodes.SUCCESS
+        elif last.timed_out:
+            run.status, run.exit_code = model.STATUS_TIMED_OUT, exitcodes.TIMED_OUT
+        else:
+            run.status, run.exit_code = model.STATUS_FAILED, last.exit_code
+        if last.failure is not None and self._tempfail(last.failure):
+            run.exit_code = self.config.tempfail_exit_code or run.exit_code
+        self._log_finished()
+
+    def _tempfail(self, failure: Failure) -> bool:
+        if self.config.tempfail_exit_code is None:
+            return False
+        retryable, _ = policy.is_retryable(failure, self.config)
+        return retryable
+
+    def _finish_cancelled(self, signum: int) -> None:
+        self.run.status = model.STATUS_CANCELLED
+        self.run.exit_code = exitcodes.for_signal(signum)
+        self._log_finished(signal=signum)
+
+    def _log_finished(self, **extra: Any) -> None:
+        run = self.run
+        run.duration_s = round(self.deps.clock() - self._started, 3)
+        level = "info" if run.status == model.STATUS_SUCCEEDED else "error"
+        getattr(self.log, level)(
+            "run.finished",
+            status=run.status,
+            attempts=len(run.attempts),
+            exit_code=run.exit_code,
+            duration_s=run.duration_s,
+            failure_class=run.failure_class,
+            **extra,
+        )
+        self.hooks.run_finished(run)

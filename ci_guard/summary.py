@@ -1,0 +1,46 @@
+"""The short human summary printed at the end of a run."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ci_guard.model import STATUS_SUCCEEDED, RunRecord
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def render_summary(run: RunRecord) -> str:
+    """A few lines: outcome, attempts with their classes, time lost to retries, logs."""
+    attempts = len(run.attempts)
+    failed = [a for a in run.attempts if a.failure is not None]
+    classes = Counter(a.failure.failure_class.value for a in failed if a.failure)
+    lost = sum(a.duration_s for a in failed) + sum(r.delay_s for r in run.retries)
+    head = f"ci-guard: {run.status}"
+    if run.status == STATUS_SUCCEEDED:
+        head += f" on attempt {attempts}/{run.max_attempts}"
+    else:
+        head += f" after {attempts} attempt{'s' if attempts != 1 else ''}, exit {run.exit_code}"
+    head += f" in {format_duration(run.duration_s)}"
+    lines = [head]
+    if classes:
+        listed = ", ".join(f"{name} x{count}" for name, count in classes.most_common())
+        lines.append(f"  failures: {listed}; time lost to retries: {format_duration(lost)}")
+    remedies = [r.remedy for r in run.retries if r.remedy != "retry"]
+    if remedies:
+        lines.append(f"  remedies: {', '.join(remedies)}")
+    last = run.last_failure
+    if last is not None and run.status != STATUS_SUCCEEDED:
+        verdict = "retryable" if last.retryable else "not retryable"
+        lines.append(f"  last failure: {last.failure_class.value} ({verdict}, rule {last.rule})")
+        lines.extend(f"    > {line}" for line in last.evidence[:3])
+    if run.log_file is not None:
+        lines.append(f"  log: {run.log_file}")
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""CancelToken and the signal handlers that set it."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from ci_guard.process import CancelToken, install_signal_handlers
+
+
+@pytest.fixture
+def token() -> Iterator[CancelToken]:
+    tok = CancelToken()
+    yield tok
+    tok.close()
+
+
+def readable(tok: CancelToken) -> bool:
+    ready, _, _ = select.select([tok.fileno()], [], [], 0)
+    return bool(ready)
+
+
+def test_first_signal_wins_and_cancels_are_counted(token: CancelToken) -> None:
+    assert (token.signum, token.count, readable(token)) == (None, 0, False)
+    token.cancel(signal.SIGTERM)
+    token.cancel(signal.SIGINT)
+    assert (token.signum, token.count) == (signal.SIGTERM, 2)
+    assert type(token.signum) is int
+
+
+def test_cancel_wakes_a_selector_until_cleared(token: CancelToken) -> None:
+    token.cancel(signal.SIGINT)
+    assert readable(token)
+    token.clear_wakeups()
+    assert not readable(token)
+    assert token.signum == signal.SIGINT  # clearing the wake-ups keeps the state
+
+
+def test_cancel_from_many_threads(token: CancelToken) -> None:
+    threads = [threading.Thread(target=token.cancel, args=(signal.SIGHUP,)) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (token.signum, token.count) == (signal.SIGHUP, 50)
+
+
+def test_many_cancels_never_block(token: CancelToken) -> None:
+    for _ in range(100_000):  # far more than a pipe holds
+        token.cancel(signal.SIGTERM)
+    assert token.count == 100_000
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signal_handlers_set_the_token_and_restore(token: CancelToken, signum: int) -> None:
+    before = signal.getsignal(signum)
+    restore = install_signal_handlers(token)
+    try:
+        os.kill(os.getpid(), signum)
+        assert token.signum == signum
+        assert readable(token)
+    finally:
+        restore()
+    assert signal.getsignal(signum) == before

@@ -58,7 +58,8 @@ def test_apply_prunes_dead_mirrors_reloads_with_sighup_and_verifies(
             explicit_config=True, dry_run=False, timeout=1.0,
         )  # fmt: skip
         handle = _handle(bed)
-        assert handle.process is not None and handle.process.pid == bed.dockerd.pid
+        assert handle.process is not None
+        assert handle.process.pid == bed.dockerd.pid
         result = refresh_mirrors(request, daemon=handle)
     assert result.ok, result.messages
     assert result.action == "sighup"
@@ -71,7 +72,8 @@ def test_apply_prunes_dead_mirrors_reloads_with_sighup_and_verifies(
     assert {k: v for k, v in after.items() if k != "registry-mirrors"} == {
         k: v for k, v in before.items() if k != "registry-mirrors"
     }
-    assert result.backup is not None and result.backup.exists()
+    assert result.backup is not None
+    assert result.backup.exists()
     assert bed.dockerd.log_text().count("Reloaded configuration") > reloads
     info = json.loads(bed.docker("info", "--format", "{{json .RegistryConfig.Mirrors}}").stdout)
     assert [m.rstrip("/") for m in info] == [bed.mirror.url]
@@ -102,7 +104,8 @@ def test_invalid_daemon_json_is_refused_and_left_untouched(
                 "--daemon-config", str(restore_config))  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
-    assert "not valid JSON" in done.stderr and "Traceback" not in done.stderr
+    assert "not valid JSON" in done.stderr
+    assert "Traceback" not in done.stderr
     assert restore_config.read_text() == '{"registry-mirrors": [\n'
     assert bed.dockerd.ping()
 
@@ -138,7 +141,8 @@ def test_reload_the_daemon_refuses_is_rolled_back(bed: TestBed, restore_config: 
         )  # fmt: skip
         result = refresh_mirrors(request, daemon=_handle(bed, verify_timeout=3.0))
     assert not result.ok
-    assert result.rolled_back and result.verified is False
+    assert result.rolled_back
+    assert result.verified is False
     assert restore_config.read_text() == original
     assert bed.dockerd.ping()
     assert any("rolled back" in m for m in result.messages)

@@ -74,18 +74,12 @@ def test_wrong_types_removed_and_unknown_keys() -> None:
          "no-such-key": 1, "log-opts": {"max-size": "10m"}}
     )  # fmt: skip
     assert found["debug: expected a boolean, found a string; dockerd would not start"] == "error"
-    assert (
-        "max-concurrent-downloads: expected a whole number, found a boolean; dockerd would not start"
-        in found
-    )
+    wrong_int = "max-concurrent-downloads: expected a whole number, found a boolean"
+    assert any(m.startswith(wrong_int) for m in found)
     assert "dns: expected an array of strings, found a string; dockerd would not start" in found
     assert any(m.startswith("graph: removed in Docker 23.0") and "'data-root'" in m for m in found)
-    assert (
-        found[
-            "no-such-key: not a daemon.json key ci-guard knows; dockerd refuses to start on keys it does not know"
-        ]
-        == "warning"
-    )
+    unknown = [m for m in found if m.startswith("no-such-key: not a daemon.json key ci-guard")]
+    assert [found[m] for m in unknown] == ["warning"]
     assert not any(m.startswith("log-opts") for m in found)
 
 
@@ -98,10 +92,8 @@ def test_bad_mirror_url_in_the_file_is_an_error() -> None:
 def test_key_also_given_as_a_flag_is_refused() -> None:
     flags = parse_flags(TESTBED_ARGV)
     found = _messages({"bridge": "none", "hosts": ["unix:///x"], "debug": True}, flags)
-    assert (
-        "bridge: also given as --bridge on the running dockerd's command line; dockerd refuses to start when both set it"
-        in found
-    )
+    bridge = "bridge: also given as --bridge on the running dockerd's command line; dockerd"
+    assert any(m.startswith(bridge) and m.endswith("when both set it") for m in found)
     assert any(m.startswith("hosts: also given as -H") for m in found)
     assert not any(m.startswith("debug") for m in found)
 
@@ -150,7 +142,8 @@ def test_backup_atomic_write_and_restore(tmp_path: Path) -> None:
     when = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
     saved = dj.backup(path, now=when)
     again = dj.backup(path, now=when)
-    assert saved is not None and again is not None
+    assert saved is not None
+    assert again is not None
     assert saved.name == "daemon.json.20240501T120000Z.ci-guard.bak"
     assert again.name == "daemon.json.20240501T120000Z-1.ci-guard.bak"
     dj.write(path, dj.merge_mirrors(json.loads(original), ["http://m:5000"]))

@@ -86,7 +86,9 @@ def test_apply_merges_backs_up_reloads_and_verifies(daemon_json: Path) -> None:
         fake.handle(),
         ["http://a:5000/", "https://registry-1.docker.io", "http://b:5000"],
     )
-    assert result.ok and result.verified and result.changed
+    assert result.ok
+    assert result.verified
+    assert result.changed
     assert result.action == "sighup"
     assert fake.signals == [signal.SIGHUP]
     assert result.after == ("http://a:5000", "http://b:5000")
@@ -97,7 +99,8 @@ def test_apply_merges_backs_up_reloads_and_verifies(daemon_json: Path) -> None:
         "x-vendor": {"keep": True},
         "debug": False,
     }
-    assert result.backup is not None and result.backup.read_text() == original
+    assert result.backup is not None
+    assert result.backup.read_text() == original
     assert any("doubles timeouts" in m for m in result.messages)
     fields = result.as_log_fields()
     assert fields["mirrors_after"] == ["http://a:5000", "http://b:5000"]
@@ -118,7 +121,9 @@ def test_dry_run_says_what_it_would_do_and_touches_nothing(daemon_json: Path) ->
     fake = FakeDaemon(daemon_json)
     before = daemon_json.read_text()
     result = _apply(daemon_json, fake.handle(), ["http://a:5000"], dry_run=True)
-    assert result.ok and result.dry_run and result.changed
+    assert result.ok
+    assert result.dry_run
+    assert result.changed
     assert result.diff == ("+ http://a:5000", "- http://dead:5000")
     assert any(m.startswith("would write") for m in result.messages)
     assert daemon_json.read_text() == before
@@ -130,7 +135,8 @@ def test_reload_that_does_not_take_is_rolled_back(daemon_json: Path) -> None:
     fake = FakeDaemon(daemon_json, reload_works=False)
     result = _apply(daemon_json, fake.handle(), ["http://a:5000"])
     assert not result.ok
-    assert result.rolled_back and result.verified is False
+    assert result.rolled_back
+    assert result.verified is False
     assert daemon_json.read_text() == original
     assert fake.signals == [signal.SIGHUP, signal.SIGHUP]
 
@@ -188,7 +194,8 @@ def test_restart_callable_is_used_when_no_pid_is_known(daemon_json: Path) -> Non
     result = _apply(
         daemon_json, fake.handle(with_process=False, can_restart=True), ["http://a:5000"]
     )
-    assert result.ok and result.verified
+    assert result.ok
+    assert result.verified
     assert result.action == "restart"
     assert fake.restarts == 1
 

@@ -173,7 +173,7 @@ def _kpis(report: Report) -> str:
         _kpi(
             "Incomplete",
             str(unfinished),
-            f"{status.get('cancelled', 0)} cancelled; no run.finished for {unfinished}",
+            f"no run.finished line; {status.get('cancelled', 0)} cancelled",
             STATUS_COLORS["incomplete"],
         ),
     ]

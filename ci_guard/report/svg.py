@@ -18,6 +18,8 @@ AXIS = "#868e96"
 GRID = "#e9ecef"
 INK = "#343a40"
 Fmt = Callable[[float], str]
+MAX_BAR = 80
+MAX_CELL = 90
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,13 @@ def nice_ceiling(value: float) -> float:
         if value <= step * power * (1 + 1e-9):
             return step * power
     return 10.0 * power
+
+
+def nice_axis(value: float, ticks: int = 4, *, whole: bool = False) -> float:
+    """An axis top that splits into `ticks` round steps (0, 200, 400... not 0, 250, 500...);
+    `whole` keeps steps >= 1 for counts."""
+    step = nice_ceiling(value / ticks)
+    return ticks * (max(step, 1.0) if whole else step)
 
 
 def _svg(width: int, height: int, body: list[str], label: str) -> str:
@@ -118,10 +127,10 @@ def bar_chart(
 ) -> str:
     """Vertical bars with their value on top; for a histogram."""
     left, right, top, bottom = 48, width - 12, 24, height - (44 if x_title else 28)
-    top_value = nice_ceiling(max(values, default=0))
+    top_value = nice_axis(max(values, default=0), whole=True)
     body = _y_grid(Box(left, right, top, bottom), top_value, fmt)
     slot = (right - left) / max(len(values), 1)
-    bar = min(slot * 0.7, 80)
+    bar = min(slot * 0.7, MAX_BAR)
     for i, (name, value) in enumerate(zip(labels, values, strict=False)):
         h = (bottom - top) * value / top_value
         x = left + slot * i + (slot - bar) / 2
@@ -214,13 +223,14 @@ def line_chart(
 
 
 def _count_bars(counts: Sequence[int], box: Box, slot: float) -> list[str]:
-    peak = nice_ceiling(max(counts, default=0))
+    peak = nice_axis(max(counts, default=0), whole=True)
     out = []
     for i, count in enumerate(counts):
         h = box.height * count / peak
-        x = box.left + slot * i + slot * 0.15
+        bar = min(slot * 0.7, MAX_BAR)
+        x = box.left + slot * i + (slot - bar) / 2
         out.append(
-            f'<rect x="{x:.1f}" y="{box.bottom - h:.1f}" width="{slot * 0.7:.1f}" '
+            f'<rect x="{x:.1f}" y="{box.bottom - h:.1f}" width="{bar:.1f}" '
             f'height="{h:.1f}" fill="#dee2e6"><title>{count} runs</title></rect>'
         )
     for i in range(5):
@@ -240,10 +250,10 @@ def stacked_bars(
     """Per-day bars stacked from several series (e.g. failed attempts + waits)."""
     left, right, top, bottom = 64, width - 12, 34, height - 30
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(days))]
-    top_value = nice_ceiling(max(totals, default=0))
+    top_value = nice_axis(max(totals, default=0))
     body = _y_grid(Box(left, right, top, bottom), top_value, fmt)
     slot = (right - left) / max(len(days), 1)
-    bar = max(slot * 0.7, 1)
+    bar = min(max(slot * 0.7, 1), MAX_BAR)
     for i, day in enumerate(days):
         base = float(bottom)
         for item in series:
@@ -288,7 +298,7 @@ def heat_grid(
     """One row per mirror, one cell per day coloured by healthy share; a note at the end."""
     note_width = 150
     height = len(rows) * row_height + 34
-    slot = (width - label_width - note_width) / max(len(days), 1)
+    slot = min((width - label_width - note_width) / max(len(days), 1), MAX_CELL)
     body = []
     for r, (name, shares, note) in enumerate(rows):
         y = 6 + r * row_height
@@ -303,7 +313,13 @@ def heat_grid(
                 f"<title>{escape(name)} {escape(tip)}</title></rect>"
             )
         body.append(
-            _text(width - note_width + 10, y + row_height / 2 + 3, note, anchor="start", fill=INK)
+            _text(
+                label_width + slot * len(days) + 10,
+                y + row_height / 2 + 3,
+                note,
+                anchor="start",
+                fill=INK,
+            )
         )
     body.extend(_x_labels(days, label_width, slot, height - 10))
     return _svg(width, height, body, label)

@@ -106,3 +106,12 @@ def test_format_helpers() -> None:
     assert svg.nice_ceiling(2.0) == 2.0
     assert svg.nice_ceiling(0) == 1.0
     assert svg.share_color(None) != svg.share_color(0.0) != svg.share_color(1.0)
+
+
+def test_axis_tops_split_into_round_steps() -> None:
+    assert svg.nice_axis(770) == 800
+    assert svg.nice_axis(34) == 40
+    assert svg.nice_axis(3) == 4
+    assert svg.nice_axis(0) == 4
+    assert svg.nice_axis(1) == 1
+    assert svg.nice_axis(1, whole=True) == 4

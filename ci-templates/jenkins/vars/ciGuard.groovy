@@ -1,0 +1,103 @@
+/**
+ * ciGuard: run a build command under ci-guard in a Jenkins pipeline.
+ *
+ *   def result = ciGuard(command: 'docker compose build', timeout: 1800, maxAttempts: 4)
+ *   echo "attempts: ${result.attempts}, failure class: ${result.failureClass}"
+ *
+ * Named parameters (only command is required):
+ *   command       build command line, run with `sh -c`
+ *   timeout       deadline of one attempt, in seconds
+ *   maxAttempts   attempts at most, the first included
+ *   ladder        remedy stage per attempt: a list or a comma-separated string
+ *   mirrors       candidate registry mirrors: a list or a comma-separated string
+ *   junit         JUnit report path (default .ci-guard/junit.xml); false for none
+ *   tempfailExitCode  exit code when attempts run out on a transient failure (default 75)
+ *   extraArgs     more `ci-guard run` options, as a list of strings
+ *   version       install this ci-guard version from PyPI into a virtualenv first
+ *   ciGuard       the ci-guard executable to use when version is not given (default ci-guard)
+ *   artifactsDir  folder for ci-guard's logs and reports (default .ci-guard)
+ *   archive       archive the artifacts folder (default true)
+ *   failOnError   fail the stage when ci-guard exits non-zero (default true)
+ *
+ * Returns [exitCode: int, attempts: int, failureClass: String, logFile: String], read
+ * from the dotenv file ci-guard writes; the JUnit report is published with junit.
+ */
+Map call(Map params = [:]) {
+    String command = params.command
+    if (!command) {
+        error('ciGuard: the command parameter is required')
+    }
+    String dir = params.artifactsDir ?: '.ci-guard'
+    String junitPath = params.junit == false ? '' : (params.junit ?: "${dir}/junit.xml")
+    String executable = installCiGuard(params.version as String, params.ciGuard as String)
+    List<String> argv = runArguments(params, dir, junitPath)
+    argv = [executable] + argv + ['--', 'sh', '-c', command]
+    int code = sh(script: shellLine(argv), returnStatus: true, label: 'ci-guard run')
+    Map outputs = parseDotenv(fileExists("${dir}/ci-guard.env") ? readFile("${dir}/ci-guard.env") : '')
+    if (junitPath && fileExists(junitPath)) {
+        junit(testResults: junitPath, allowEmptyResults: true, skipMarkingBuildUnstable: true)
+    }
+    if (params.archive != false) {
+        archiveArtifacts(artifacts: "${dir}/**", allowEmptyArchive: true)
+    }
+    Map result = [
+        exitCode: code,
+        attempts: (outputs.CI_GUARD_ATTEMPTS ?: '0') as int,
+        failureClass: outputs.CI_GUARD_FAILURE_CLASS ?: '',
+        logFile: outputs.CI_GUARD_LOG_FILE ?: '',
+    ]
+    if (code != 0 && params.failOnError != false) {
+        error("ci-guard: exit ${code} after ${result.attempts} attempt(s) (${result.failureClass ?: 'no class'})")
+    }
+    return result
+}
+
+String installCiGuard(String version, String executable) {
+    if (!version) {
+        return executable ?: 'ci-guard'
+    }
+    String venv = "${env.WORKSPACE_TMP ?: pwd(tmp: true)}/ci-guard-venv"
+    String spec = "ci-guard==${version}"
+    sh(script: shellLine(['python3', '-m', 'venv', venv]), label: 'ci-guard venv')
+    List<String> pip = ["${venv}/bin/python", '-m', 'pip', 'install', '--quiet', spec]
+    sh(script: shellLine(pip), label: 'install ci-guard')
+    return "${venv}/bin/ci-guard"
+}
+
+@NonCPS
+List<String> runArguments(Map params, String dir, String junitPath) {
+    List<String> argv = ['run', '--ci', 'jenkins', '--artifacts-dir', dir]
+    argv += ['--log-file', "${dir}/ci-guard.jsonl".toString()]
+    argv += ['--tempfail-exit-code', (params.tempfailExitCode ?: 75).toString()]
+    if (junitPath) {
+        argv += ['--junit', junitPath]
+    }
+    Map flags = [timeout: '--timeout', maxAttempts: '--max-attempts', ladder: '--ladder', mirrors: '--mirrors']
+    flags.each { String name, String flag ->
+        Object value = params[name]
+        if (value != null && value != '') {
+            argv += [flag, [value].flatten().join(',')]
+        }
+    }
+    for (Object extra in (params.extraArgs ?: [])) {
+        argv << extra.toString()
+    }
+    return argv
+}
+
+@NonCPS
+String shellLine(List<String> argv) {
+    return argv.collect { String word -> "'" + word.replace("'", "'\"'\"'") + "'" }.join(' ')
+}
+
+@NonCPS
+Map parseDotenv(String text) {
+    Map values = [:]
+    text.readLines().each { String line ->
+        int equals = line.indexOf('=')
+        if (equals > 0) {
+            values[line.substring(0, equals).trim()] = line.substring(equals + 1).trim()
+        }
+    }
+    return values
+}

@@ -1,0 +1,148 @@
+"""The GitHub templates against real validators: actionlint (with shellcheck for the
+workflow's scripts), action-validator (the action and workflow JSON schemas), and
+shellcheck on the composite action's own scripts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import tools
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTION_DIR = ROOT / "ci-templates" / "github"
+INPUTS = {
+    "command",
+    "timeout",
+    "max-attempts",
+    "ladder",
+    "mirrors",
+    "version",
+    "extra-args",
+    "working-directory",
+}
+OUTPUTS = {"attempts", "exit-code", "failure-class", "log-file"}
+
+LOCAL_WORKFLOW = """\
+name: uses-the-local-action
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - id: guard
+        uses: ./ci-templates/github
+        with:
+          command: docker compose build
+          timeout: "600"
+          max-attempts: "3"
+          ladder: retry,repair-network
+          mirrors: https://mirror.example
+          version: 0.1.0
+          extra-args: --junit .ci-guard/junit.xml
+          working-directory: .
+          {extra}
+      - env:
+          ATTEMPTS: ${{{{ steps.guard.outputs.attempts }}}}
+        run: echo "$ATTEMPTS"
+"""
+
+
+def _run(argv: list[str | Path], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PATH=f"{tools.PY_DIR / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run(
+        [str(a) for a in argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _action() -> dict[str, Any]:
+    tools.require_library("yaml")
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load((ACTION_DIR / "action.yml").read_text("utf-8"))
+    return data
+
+
+def _local_repo(tmp_path: Path, extra: str = "") -> Path:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    shutil.copytree(ACTION_DIR, tmp_path / "ci-templates" / "github")
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "local.yml").write_text(LOCAL_WORKFLOW.format(extra=extra), "utf-8")
+    return workflows / "local.yml"
+
+
+def test_action_declares_the_inputs_and_outputs() -> None:
+    action = _action()
+    assert set(action["inputs"]) == INPUTS
+    assert set(action["outputs"]) == OUTPUTS
+    for name, output in action["outputs"].items():
+        assert output["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
+    assert action["runs"]["using"] == "composite"
+    run_step = next(s for s in action["runs"]["steps"] if s.get("id") == "run")
+    # Inputs reach the script through the environment, never pasted into its text.
+    assert "${{" not in run_step["run"]
+    assert "--ci github" in run_step["run"]
+
+
+def test_action_scripts_pass_shellcheck(tmp_path: Path) -> None:
+    shellcheck = tools.require("shellcheck")
+    steps = [s for s in _action()["runs"]["steps"] if "run" in s]
+    assert len(steps) == 2
+    for index, step in enumerate(steps):
+        script = tmp_path / f"step{index}.sh"
+        script.write_text("#!/usr/bin/env bash\n" + step["run"], "utf-8")
+        done = _run([shellcheck, "--shell=bash", "--severity=style", script])
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_example_workflow_passes_actionlint() -> None:
+    actionlint = tools.require("actionlint")
+    tools.require("shellcheck")  # actionlint runs it on `run:` scripts when on PATH
+    done = _run([actionlint, "-no-color", ACTION_DIR / "example-workflow.yml"], cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_workflow_using_the_local_action_passes_actionlint(tmp_path: Path) -> None:
+    actionlint = tools.require("actionlint")
+    workflow = _local_repo(tmp_path)
+    done = _run([actionlint, "-no-color", workflow], cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_reads_the_action_metadata(tmp_path: Path) -> None:
+    """Negative control: an input the action lacks is reported, so the action was read."""
+    actionlint = tools.require("actionlint")
+    workflow = _local_repo(tmp_path, extra="max_attempts: '3'")
+    done = _run([actionlint, "-no-color", workflow], cwd=tmp_path)
+    assert done.returncode == 1
+    assert 'input "max_attempts" is not defined' in done.stdout
+
+
+@pytest.mark.parametrize("name", ["action.yml", "example-workflow.yml"])
+def test_templates_pass_action_validator(name: str) -> None:
+    validator = tools.require("action-validator")
+    done = _run([validator, ACTION_DIR / name], cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_action_validator_rejects_a_broken_action(tmp_path: Path) -> None:
+    """Negative control: the schema check is real (an action without `runs` fails)."""
+    validator = tools.require("action-validator")
+    text = (ACTION_DIR / "action.yml").read_text("utf-8")
+    broken = tmp_path / "action.yml"
+    broken.write_text(text.replace("runs:\n  using: composite", "runz:\n  using: composite"))
+    done = _run([validator, broken])
+    assert done.returncode != 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -119,7 +120,7 @@ def test_remedy_finished_joins_its_retry() -> None:
 
 
 def test_mirror_candidates_become_probes() -> None:
-    mirrors = [
+    mirrors: list[dict[str, Any]] = [
         {"url": "http://a", "verdict": "healthy", "latency_s": 0.1, "reason": ""},
         {"url": "http://b", "verdict": "dead", "latency_s": None, "reason": "no answer"},
         {"url": "http://c", "verdict": "weird", "healthy": True, "latency_s": 0.3},

@@ -257,8 +257,10 @@ def supervise(
         tree = ProcessTree(proc.pid, tree_id)
         pump = OutputPump(_sinks(proc, stdout, stderr), log, tail)
         limits = Limits(timeout, no_output_timeout, kill_grace)
-        reason = AttemptWatch(proc, tree, pump, limits=limits, cancel=cancel, clock=clock).run()
-    returncode = _reap(proc)
+        try:
+            reason = AttemptWatch(proc, tree, pump, limits=limits, cancel=cancel, clock=clock).run()
+        finally:
+            returncode = _reap(proc)
     cancelled_by = cancel.signum if cancel is not None and reason is not None else None
     return ProcessResult(
         exit_code=exit_code_for(returncode, deadline=reason is not None, cancelled_by=cancelled_by),

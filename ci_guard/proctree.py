@@ -1,5 +1,7 @@
-"""Find and end every process an attempt started, however far it wandered.
+"""The machinery behind `process.supervise`: watch one attempt, then end all of it.
 
+`AttemptWatch` is the select loop (output, deadlines, cancel, the child's exit),
+`OutputPump` and `TailBuffer` move the output, `ProcessTree` finds and ends processes.
 A build's processes can leave the session ci-guard gave the child (`setsid`, daemons that
 double-fork), so membership is the union of four facts: seen earlier as a descendant of
 the child, in the child's session or process group, carrying the attempt's id in its
@@ -69,7 +71,7 @@ def become_subreaper() -> bool:
 class ProcessTree:
     """The processes of one attempt, rooted at the child spawned with start_new_session.
 
-    The caller reaps the root itself (Popen.wait) and only after `end` returns: until
+    The caller reaps the root itself (Popen.wait), and only once the tree is ended: until
     then its pid stays taken, so the session and group id cannot name anybody else.
     """
 
@@ -86,8 +88,10 @@ class ProcessTree:
             found = psutil.Process(self.root_pid).children(recursive=True)
         except psutil.Error:
             return
-        for proc in found:
-            self._seen[proc.pid] = proc
+        # keep escapees (no longer descendants) while they live; forget the dead
+        kept = {pid: p for pid, p in self._seen.items() if pid in self.killed or p.is_running()}
+        kept.update((proc.pid, proc) for proc in found)
+        self._seen = kept
 
     def members(self, *, deep: bool) -> tuple[list[psutil.Process], list[psutil.Process]]:
         """(live, zombie) processes of the attempt, root included; `deep` reads environments."""
@@ -410,6 +414,9 @@ class AttemptWatch:
 
     def _root_exited(self) -> bool:
         if self._exited or self._exit_fd is not None:
+            return self._exited
+        if not hasattr(os, "waitid"):  # macOS: poll() reaps; the group id may be reused
+            self._exited = self._proc.poll() is not None
             return self._exited
         flags = os.WEXITED | os.WNOHANG | os.WNOWAIT  # look, but leave reaping to Popen
         try:

@@ -58,7 +58,7 @@ class Tool:
 
 TOOLS = {
     "action-validator": Tool("npm", "action-validator", ("node",)),
-    "gitlab-ci-local": Tool("npm", "gitlab-ci-local", ("node", "git")),
+    "gitlab-ci-local": Tool("npm", "gitlab-ci-local", ("node", "git", "rsync")),
     "npm-groovy-lint": Tool("npm", "npm-groovy-lint", ("node", "java")),
     "actionlint": Tool("pip", "actionlint"),
     "shellcheck": Tool("pip", "shellcheck"),

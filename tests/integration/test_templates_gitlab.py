@@ -1,0 +1,163 @@
+"""The GitLab template run for real by gitlab-ci-local (shell executor, no Docker).
+
+The pipeline includes the template, extends `.ci-guard` around a command that fails
+once with a DNS error and then passes, and a later job reads the dotenv report.
+gitlab-ci-local also validates every file against GitLab's CI JSON schema and reads
+our section markers (it prints "<section>_started" / "<section> took ...").
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests import tools
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "ci-templates" / "gitlab" / "ci-guard.gitlab-ci.yml"
+EXAMPLE = ROOT / "ci-templates" / "gitlab" / "example.gitlab-ci.yml"
+RUN_ARGS = "--no-preflight --max-attempts 2 --backoff-initial 0 --backoff-max 0"
+
+FLAKY = """\
+import os, sys
+if not os.path.exists("flaky.state"):
+    open("flaky.state", "w").close()
+    print("Err:1 http://deb.debian.org/debian bookworm InRelease")
+    print("  Temporary failure resolving 'deb.debian.org'")
+    print("::error::not a command here")
+    sys.exit(100)
+print("step ok")
+"""
+DOWN = """\
+import sys
+print("  Temporary failure resolving 'deb.debian.org'")
+sys.exit(100)
+"""
+PIPELINE = f"""\
+include:
+  - local: ci-guard.gitlab-ci.yml
+stages: [build, report]
+build:
+  stage: build
+  extends: .ci-guard
+  variables:
+    CI_GUARD_COMMAND: python3 SCRIPT
+    CI_GUARD_RUN_ARGS: {RUN_ARGS}
+report:
+  stage: report
+  needs: [build]
+  when: always
+  script:
+    - echo "seen attempts=$CI_GUARD_ATTEMPTS exit=$CI_GUARD_EXIT_CODE class=$CI_GUARD_FAILURE_CLASS"
+    - test "$CI_GUARD_LOG_FILE" = .ci-guard/ci-guard.jsonl
+"""
+
+
+def _ci_guard() -> Path:
+    path = Path(sys.executable).parent / "ci-guard"
+    if not path.exists():
+        pytest.skip(f"no ci-guard executable beside {sys.executable}")
+    return path
+
+
+def _project(tmp_path: Path, script: str, pipeline: str = PIPELINE) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(TEMPLATE, project / "ci-guard.gitlab-ci.yml")
+    (project / "job.py").write_text(script, "utf-8")
+    (project / ".gitlab-ci.yml").write_text(pipeline.replace("SCRIPT", "job.py"), "utf-8")
+    git = ["git", "-C", str(project), "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "remote", "add", "origin", "https://gitlab.example.com/g/p.git"])
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
+    return project
+
+
+def _gitlab_ci_local(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    program = tools.require("gitlab-ci-local")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "GITHUB_"))}
+    env.pop("GITLAB_CI", None)
+    argv = [str(program), "--home", str(project.parent / "home")]
+    argv += ["--json-schema-validation", "--no-color", *args]
+    return subprocess.run(
+        argv, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def _dotenv(project: Path) -> dict[str, str]:
+    lines = (project / ".ci-guard" / "ci-guard.env").read_text("utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines)
+
+
+def test_flaky_command_passes_on_the_second_attempt_inside_one_job(tmp_path: Path) -> None:
+    project = _project(tmp_path, FLAKY)
+    done = _gitlab_ci_local(project, "--variable", f"CI_GUARD_BIN={_ci_guard()}")
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log
+    assert "PASS  build" in log
+    assert "PASS  report" in log
+    # gitlab-ci-local understood our section markers.
+    assert "_attempt_1_started" in log
+    assert "_attempt_2_started" in log
+    assert "::error::not a command here" in log
+    assert _dotenv(project) == {
+        "CI_GUARD_ATTEMPTS": "2",
+        "CI_GUARD_EXIT_CODE": "0",
+        "CI_GUARD_FAILURE_CLASS": "",
+        "CI_GUARD_LOG_FILE": ".ci-guard/ci-guard.jsonl",
+    }
+    # The later job got the dotenv report as variables.
+    assert "seen attempts=2 exit=0 class=" in log
+    suite = ET.parse(project / ".ci-guard" / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    failure = suite.find("testcase/failure")
+    assert failure is not None
+    assert failure.get("type") == "dns_failure"
+
+
+def test_persistent_transient_failure_exits_75_for_the_outer_retry(tmp_path: Path) -> None:
+    project = _project(tmp_path, DOWN)
+    done = _gitlab_ci_local(project, "--variable", f"CI_GUARD_BIN={_ci_guard()}")
+    log = done.stdout + done.stderr
+    assert done.returncode != 0, log
+    assert "FAIL 75" in log
+    assert "seen attempts=2 exit=75 class=dns_failure" in log
+    assert _dotenv(project)["CI_GUARD_FAILURE_CLASS"] == "dns_failure"
+
+
+def test_missing_command_is_a_clear_error(tmp_path: Path) -> None:
+    project = _project(tmp_path, FLAKY, PIPELINE.replace("python3 SCRIPT", '""'))
+    done = _gitlab_ci_local(project, "--variable", f"CI_GUARD_BIN={_ci_guard()}", "build")
+    assert done.returncode != 0
+    assert "set CI_GUARD_COMMAND to the build command" in done.stdout + done.stderr
+
+
+def test_example_pipeline_passes_the_schema(tmp_path: Path) -> None:
+    example = EXAMPLE.read_text("utf-8")
+    start = example.index("include:")
+    end = example.index("stages:")
+    local = example[:start] + "include:\n  - local: ci-guard.gitlab-ci.yml\n\n" + example[end:]
+    project = _project(tmp_path, FLAKY, local)
+    done = _gitlab_ci_local(project, "--list")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "build-images" in done.stdout
+    assert "report" in done.stdout
+
+
+def test_schema_validation_is_real(tmp_path: Path) -> None:
+    """Negative control: GitLab allows retry:max up to 2; the schema check rejects 5."""
+    project = _project(tmp_path, FLAKY)
+    template = project / "ci-guard.gitlab-ci.yml"
+    template.write_text(template.read_text("utf-8").replace("max: 1", "max: 5"), "utf-8")
+    done = _gitlab_ci_local(project, "--list")
+    assert done.returncode != 0
+    assert "Invalid .gitlab-ci.yml configuration" in done.stdout + done.stderr
+    assert "must be <= 2" in done.stdout + done.stderr

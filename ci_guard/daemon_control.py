@@ -174,14 +174,17 @@ def snapshot(host: str | None = None, *, folder: Path | None = None) -> DaemonPr
 
     Never raises: a missing daemon or unwritable state folder just records less.
     """
-    endpoint = resolve_host(host)
-    daemon = find_dockerd(endpoint)
-    if daemon is None:
+    try:
+        endpoint = resolve_host(host)
+        daemon = find_dockerd(endpoint)
+        if daemon is None:
+            return None
+        _remember(endpoint, daemon)
+        with contextlib.suppress(OSError):
+            _save(endpoint, daemon, folder or state_dir())
+        return daemon
+    except Exception:  # a best-effort record must never end a run
         return None
-    _remember(endpoint, daemon)
-    with contextlib.suppress(OSError):
-        _save(endpoint, daemon, folder or state_dir())
-    return daemon
 
 
 def _remember(host: str, daemon: DaemonProcess) -> None:

@@ -174,7 +174,7 @@ def daemon_handle(
     endpoint = endpoint or find_endpoint()
 
     def info() -> dict[str, Any]:
-        from ci_guard.docker_sdk import open_client  # noqa: PLC0415 - SDK only when verifying
+        from ci_guard.docker_sdk import open_client  # SDK only when verifying
 
         client = open_client(endpoint.url, timeout=5)
         try:
@@ -227,7 +227,7 @@ def apply_mirrors(
 
 
 def _host_lock() -> AbstractContextManager[Any]:
-    from ci_guard.hostlock import HostLock  # noqa: PLC0415 - only when writing
+    from ci_guard.hostlock import HostLock  # only when writing
 
     return HostLock()
 

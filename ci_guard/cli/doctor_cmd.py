@@ -52,8 +52,8 @@ _STATUS = {"error": "FAIL", "warning": "warn", "info": "skip"}
 )
 def command(registries: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
     """Check network, registries, the daemon and its configuration (exit 0 when healthy)."""
-    from ci_guard.doctor.preflight import DoctorSetup, run_doctor  # noqa: PLC0415
-    from ci_guard.registry.url import HUB_REGISTRY  # noqa: PLC0415
+    from ci_guard.doctor.preflight import DoctorSetup, run_doctor
+    from ci_guard.registry.url import HUB_REGISTRY
 
     flags: dict[str, Any] = {}
     if params["timeout"] is not None:
@@ -61,7 +61,7 @@ def command(registries: tuple[str, ...], as_json: bool, image: str, **params: An
     if params["daemon_config"] is not None:
         flags["daemon-config"] = str(params["daemon_config"])
     resolved = resolve(flags, config_path=params["config_file"])
-    from ci_guard.daemon.endpoint import find_daemon_process, find_endpoint  # noqa: PLC0415
+    from ci_guard.daemon.endpoint import find_daemon_process, find_endpoint
 
     endpoint = find_endpoint()
     setup = DoctorSetup(

@@ -89,8 +89,8 @@ def _config_context(env: Mapping[str, str]) -> str | None:
 
 def _context_host_via_whales(name: str) -> str | None:
     try:
-        from python_on_whales import docker  # noqa: PLC0415 - spawns the CLI: only when needed
-        from python_on_whales.exceptions import DockerException  # noqa: PLC0415
+        from python_on_whales import docker  # spawns the CLI: only when needed
+        from python_on_whales.exceptions import DockerException
 
         context = docker.context.inspect(name)
         host = context.endpoints["docker"].host
@@ -158,7 +158,7 @@ def _real(path: str) -> str:
 
 
 def running_dockerds() -> list[DaemonProcess]:
-    import psutil  # noqa: PLC0415 - only needed when a daemon is looked for
+    import psutil  # only needed when a daemon is looked for
 
     found = []
     for proc in psutil.process_iter(["pid", "name", "cmdline"]):
@@ -173,7 +173,7 @@ def _listener_pid(endpoint: DaemonEndpoint) -> int | None:
     parts = urlsplit(endpoint.url)
     if parts.scheme != "tcp" or parts.port is None:
         return None
-    import psutil  # noqa: PLC0415
+    import psutil
 
     try:
         connections = psutil.net_connections(kind="tcp")
@@ -186,7 +186,7 @@ def _listener_pid(endpoint: DaemonEndpoint) -> int | None:
 
 
 def _from_pidfile(path: Path) -> DaemonProcess | None:
-    import psutil  # noqa: PLC0415
+    import psutil
 
     try:
         pid = int(path.read_text("ascii").strip())

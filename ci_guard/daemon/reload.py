@@ -88,8 +88,8 @@ def restart_via_remedy(config: Any, docker_host: str) -> Callable[[], bool]:
     """A restart callable backed by the restart-daemon remedy (imported when called)."""
 
     def restart() -> bool:
-        from ci_guard.remedies import load_remedy  # noqa: PLC0415 - only when restarting
-        from ci_guard.remedies.base import RemedyContext  # noqa: PLC0415
+        from ci_guard.remedies import load_remedy  # only when restarting
+        from ci_guard.remedies.base import RemedyContext
 
         remedy = load_remedy("restart-daemon")
         if remedy is None:

@@ -206,7 +206,7 @@ def check_daemon(
 
 
 def _sdk_client(endpoint: DaemonEndpoint, timeout: float) -> Any:
-    from ci_guard.docker_sdk import open_client  # noqa: PLC0415 - the SDK only for doctor
+    from ci_guard.docker_sdk import open_client  # the SDK only for doctor
 
     return open_client(endpoint.url, timeout=max(1.0, timeout))
 
@@ -314,7 +314,7 @@ def check_buildx(docker_host: str) -> CheckResult:
 
 
 def _buildx_builders(docker_host: str) -> list[tuple[str, str]]:
-    from python_on_whales import DockerClient  # noqa: PLC0415 - spawns the CLI: doctor only
+    from python_on_whales import DockerClient  # spawns the CLI: doctor only
 
     client = DockerClient(host=docker_host)
     return [(str(b.name), str(b.driver)) for b in client.buildx.list()]

@@ -136,7 +136,7 @@ def _mirrors(config: Config, setup: DoctorSetup, apply: bool) -> MirrorApplyResu
     existing = _existing_mirrors(path)
     if not config.mirrors and not existing:
         return None
-    from ci_guard.daemon.reload import restart_via_remedy  # noqa: PLC0415 - only when needed
+    from ci_guard.daemon.reload import restart_via_remedy  # only when needed
 
     assert setup.endpoint is not None
     handle = replace(

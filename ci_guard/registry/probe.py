@@ -162,9 +162,7 @@ def probe_registry(
         return state.done(DEAD, describe_error(exc, timeout))
 
 
-def _probe(
-    state: _State, name: str, ref: str, opener: Opener, slow_after: float
-) -> RegistryProbe:
+def _probe(state: _State, name: str, ref: str, opener: Opener, slow_after: float) -> RegistryProbe:
     base = state.url
     v2 = opener("GET", f"{base}/v2/", headers={}, timeout=state.budget.left())
     state.fields.update(

@@ -134,11 +134,13 @@ def registry_chain(url: str, timeout: float, image: str) -> list[CheckResult]:
         steps.append((f"tls:{host}", lambda: check_tls(host, port, timeout)))
     steps.append((f"registry:{url}", lambda: check_registry(url, timeout, image)))
     results: list[CheckResult] = []
+    cause: str | None = None
     for name, step in steps:
-        if results and not results[-1].ok:
-            results.append(skipped(name, f"{results[-1].name} failed"))
+        if cause is not None:
+            results.append(skipped(name, f"{cause} failed"))
             continue
         results.append(step())
+        cause = None if results[-1].ok else name
     return results
 
 

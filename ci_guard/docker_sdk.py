@@ -19,7 +19,7 @@ def open_client(host: str | None = None, timeout: float = API_TIMEOUT_S) -> Any:
     With no explicit host the SDK reads the environment itself, so DOCKER_TLS_VERIFY and
     DOCKER_CERT_PATH apply as they do for the docker CLI.
     """
-    import docker  # noqa: PLC0415 - heavy import, only when a client is needed
+    import docker  # heavy (requests, urllib3): only when a client is needed
 
     if host is None:
         return docker.from_env(timeout=int(timeout))
@@ -28,7 +28,7 @@ def open_client(host: str | None = None, timeout: float = API_TIMEOUT_S) -> Any:
 
 def docker_errors() -> tuple[type[BaseException], ...]:
     """The exceptions an SDK call raises for a daemon or network problem."""
-    import docker.errors  # noqa: PLC0415
-    import requests  # noqa: PLC0415
+    import docker.errors
+    import requests
 
     return (docker.errors.DockerException, requests.RequestException, OSError)

@@ -27,8 +27,8 @@ def collect_targets(
     config: Config,
 ) -> tuple[list[PullTarget], list[str]]:
     """The images to pull (validated, deduplicated) and warnings; UsageError on bad input."""
-    from ci_guard.compose_refs import read_compose  # noqa: PLC0415
-    from ci_guard.dockerfile_refs import read_dockerfile  # noqa: PLC0415
+    from ci_guard.compose_refs import read_compose
+    from ci_guard.dockerfile_refs import read_dockerfile
 
     targets = [PullTarget(image) for image in images]
     warnings: list[str] = []
@@ -138,7 +138,7 @@ def command(
     Exit 0 when every image was pulled or already present, 1 when one failed, 2 for bad
     input (unreadable Dockerfile or compose file, bad image reference).
     """  # fmt: skip
-    from ci_guard.prefetch import RetryPolicy  # noqa: PLC0415
+    from ci_guard.prefetch import RetryPolicy
 
     config = resolve(given_flags(params), config_path=params.get("config_file")).config
     targets, warnings = collect_targets(
@@ -155,10 +155,10 @@ def command(
 def _run(
     targets: list[PullTarget], policy: Any, parallel: int, *, show_progress: bool
 ) -> PrefetchReport:
-    from ci_guard.classify import classify_text  # noqa: PLC0415
-    from ci_guard.daemon_api import ping, resolve_host  # noqa: PLC0415
-    from ci_guard.docker_sdk import open_client  # noqa: PLC0415
-    from ci_guard.prefetch import DockerPuller, prefetch  # noqa: PLC0415
+    from ci_guard.classify import classify_text
+    from ci_guard.daemon_api import ping, resolve_host
+    from ci_guard.docker_sdk import open_client
+    from ci_guard.prefetch import DockerPuller, prefetch
 
     host = resolve_host()
     if not ping(host, timeout=10.0):

@@ -45,7 +45,7 @@ def command(mirror_urls: tuple[str, ...], as_json: bool, **params: Any) -> None:
     Takes the host-wide lock. With --dry-run nothing changes: the plan is printed.
     Exit 0 when every step worked, 1 otherwise, 2 for bad input.
     """  # fmt: skip
-    from ci_guard.remedies.repair_network import RepairNetwork  # noqa: PLC0415
+    from ci_guard.remedies.repair_network import RepairNetwork
 
     flags = given_flags(params)
     resolved = resolve(flags, config_path=params.get("config_file"))
@@ -64,7 +64,7 @@ def command(mirror_urls: tuple[str, ...], as_json: bool, **params: Any) -> None:
 
 
 def _with_mirrors(config: Any, extra: tuple[str, ...]) -> Any:
-    import dataclasses  # noqa: PLC0415
+    import dataclasses
 
     merged = tuple(dict.fromkeys((*config.mirrors, *extra)))
     return dataclasses.replace(config, mirrors=merged)

@@ -108,7 +108,7 @@ class RepairNetwork:
     # -- steps -------------------------------------------------------------------------
 
     def _mirrors(self, ctx: RemedyContext, report: _Report, lock: HostLock) -> None:
-        from ci_guard import mirrors  # noqa: PLC0415 - probes and daemon.json only when repairing
+        from ci_guard import mirrors
 
         try:
             candidates = _candidates(ctx)
@@ -221,7 +221,7 @@ class RepairNetwork:
 
 
 def _candidates(ctx: RemedyContext) -> list[str]:
-    from ci_guard.daemon import daemon_json  # noqa: PLC0415
+    from ci_guard.daemon import daemon_json
 
     configured = list(ctx.config.mirrors)
     current = daemon_json.current_mirrors(

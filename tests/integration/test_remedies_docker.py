@@ -11,6 +11,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,8 +36,8 @@ class UnsharedDockerd(Dockerd):
         return ["unshare", "--net", "--", *super().argv()]
 
 
-def _config(**changes: object) -> Config:
-    return dataclasses.replace(resolve({}, env={}).config, **changes)  # type: ignore[arg-type]
+def _config(**changes: Any) -> Config:
+    return dataclasses.replace(resolve({}, env={}).config, **changes)
 
 
 def _netns(pid: int) -> int:
@@ -107,7 +108,7 @@ def test_restart_daemon_relaunches_from_the_state_file_alone(own_root: Path) -> 
 
     assert result.ok, result
     assert ping(daemon.docker_host)
-    assert _cmdline(result.extra["pid"]) == old_argv  # type: ignore[arg-type]
+    assert _cmdline(result.extra["pid"]) == old_argv
 
 
 def test_restart_daemon_restarts_a_running_dockerd_and_dry_run_changes_nothing(
@@ -165,8 +166,8 @@ def test_free_disk_prunes_dangling_images_and_reports_bytes(bed: TestBed, tmp_pa
 
     assert result.ok, result
     assert result.changed
-    assert result.extra["images_bytes"] >= 2 * 1024 * 1024  # type: ignore[operator]
-    assert result.extra["bytes_freed"] >= result.extra["images_bytes"]  # type: ignore[operator]
+    assert result.extra["images_bytes"] >= 2 * 1024 * 1024
+    assert result.extra["bytes_freed"] >= result.extra["images_bytes"]
     assert bed.docker("image", "inspect", image_id, check=False).returncode != 0
 
 
@@ -212,7 +213,7 @@ def test_repair_network_restarts_a_daemon_that_does_not_answer(own_root: Path) -
     result = remedy.apply(RemedyContext(config=config, docker_host=daemon.docker_host))
 
     assert ping(daemon.docker_host)
-    assert result.extra["restart"]["ok"] is True  # type: ignore[index]
+    assert result.extra["restart"]["ok"] is True
     assert any("relaunched dockerd" in action for action in result.actions)
 
 

@@ -83,7 +83,9 @@ def test_dockerd_killed_mid_run_is_brought_back_and_the_build_succeeds(
     remedy = next(e for e in events if e["event"] == "remedy.finished")
     assert remedy["remedy"] == "restart-daemon"
     assert remedy["ok"] is True
-    assert any("relaunched dockerd" in a for a in remedy["actions"])  # type: ignore[union-attr]
+    actions = remedy["actions"]
+    assert isinstance(actions, list)
+    assert any("relaunched dockerd" in a for a in actions)
     assert len(finished) == 2
     assert ping(own_daemon.docker_host)
     inspect = subprocess.run([DOCKER, "image", "inspect", "killed-mid-run:1"], env=env,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ci_guard import hostlock
+from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock, LockTimeout, read_holder
 
 HOLDER = """
@@ -55,7 +56,12 @@ def test_lock_is_taken_once_the_holder_lets_go(tmp_path: Path) -> None:
     path = tmp_path / "ci-guard.lock"
     child = _start_holder(path)
     waits: list[float] = []
-    lock = HostLock(path, timeout=30, sleep=lambda s: (waits.append(s), _release(child)))
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        _release(child)
+
+    lock = HostLock(path, timeout=30, sleep=sleep)
     lock.acquire()
     try:
         assert lock.waited_for == child.pid
@@ -91,5 +97,5 @@ def test_default_path_falls_back_to_a_user_folder(monkeypatch: pytest.MonkeyPatc
 def test_unopenable_lock_is_a_one_line_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(hostlock.CiGuardError, match="cannot open the host lock"):
+    with pytest.raises(CiGuardError, match="cannot open the host lock"):
         HostLock(blocker / "sub" / "ci-guard.lock").acquire()

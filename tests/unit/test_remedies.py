@@ -72,7 +72,7 @@ def test_registry_loads_every_docker_remedy() -> None:
     ]:
         remedy = load_remedy(name)
         assert isinstance(remedy, cls)
-        assert remedy.name == name
+        assert getattr(remedy, "name", None) == name
 
 
 # -- restart-daemon ----------------------------------------------------------------------------

@@ -147,3 +147,25 @@ def test_collect_targets_defaults_validates_and_dedupes(tmp_path: Path) -> None:
 
     with pytest.raises(UsageError, match=r"bad image reference 'Nope' \(from command line\)"):
         collect_targets(("Nope",), (), (), {}, config)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["prefetch", "--from-dockerfile", "/nonexistent/Dockerfile"], "not found"),
+        (["prefetch", "UPPER/Case"], "bad image reference"),
+        (["prefetch", "--build-arg", "NOVALUE", "alpine"], "bad --build-arg"),
+        (["prefetch", "--parallel", "0", "alpine"], "--parallel"),
+    ],
+)
+def test_prefetch_command_bad_input_is_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ci_guard.cli.main import main
+
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    err = capsys.readouterr().err
+    assert caught.value.code == 2
+    assert message in err
+    assert err.count("\n") == 1

@@ -313,3 +313,43 @@ def test_repair_network_without_tune_sysctl_leaves_sysctl_alone(tmp_path: Path) 
     result = remedy.apply(ctx)
     assert not any("rmem" in action for action in result.actions)
     assert "no mirror candidates: registry-mirrors left alone" in result.actions
+
+
+# -- ci-guard repair ---------------------------------------------------------------------------
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from ci_guard.cli.main import main
+
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(caught.value.code or 0), out, err
+
+
+def test_repair_command_dry_run_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'none.sock'}")
+    monkeypatch.setattr("ci_guard.hostlock.default_lock_path", lambda: tmp_path / "lock")
+    daemon_json = tmp_path / "daemon.json"
+    daemon_json.write_text('{"registry-mirrors": []}')
+    code, out, _err = _cli(
+        ["repair", "--dry-run", "--json", "--daemon-config", str(daemon_json),
+         "--mirror", "http://127.0.0.1:9", "--probe-timeout", "1"],
+        capsys,
+    )  # fmt: skip
+    report = json.loads(out)
+    assert code == 0
+    assert report["remedy"] == "repair-network"
+    assert report["changed"] is False
+    assert report["mirrors_ranked"] == [{"url": "http://127.0.0.1:9", "verdict": "dead"}]
+    assert "would prune unused Docker networks" in report["actions"]
+    assert daemon_json.read_text() == '{"registry-mirrors": []}'
+
+
+def test_repair_command_bad_mirror_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = _cli(["repair", "--dry-run", "--mirror", "ftp://nope"], capsys)
+    assert code == 2
+    assert err.startswith("ci-guard: error: bad mirror URL 'ftp://nope'")
+    assert err.count("\n") == 1

@@ -74,7 +74,9 @@ def _project(tmp_path: Path, script: str, pipeline: str = PIPELINE) -> Path:
     (project / ".gitlab-ci.yml").write_text(pipeline.replace("SCRIPT", "job.py"), "utf-8")
     git = ["git", "-C", str(project), "-c", "user.email=t@example.com", "-c", "user.name=t"]
     subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "remote", "add", "origin", "https://gitlab.example.com/g/p.git"])
+    subprocess.run(
+        [*git, "remote", "add", "origin", "https://gitlab.example.com/g/p.git"], check=True
+    )
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
     return project

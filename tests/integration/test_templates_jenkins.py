@@ -1,0 +1,184 @@
+"""The Jenkins shared-library step: parsed and linted by npm-groovy-lint (CodeNarc), and
+run for real by the Groovy interpreter that npm-groovy-lint ships, with the pipeline
+steps it calls (sh, readFile, junit...) played by plain closures and `sh` running a
+real shell, so the real ci-guard runs under it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import tools
+
+ROOT = Path(__file__).resolve().parents[2]
+JENKINS = ROOT / "ci-templates" / "jenkins"
+STEP = JENKINS / "vars" / "ciGuard.groovy"
+
+# Pipeline steps as closures in the script binding; Script.invokeMethod falls back to
+# them. @NonCPS (a Jenkins annotation) is aliased to a JDK one.
+HARNESS = r"""
+import groovy.json.JsonOutput
+import org.codehaus.groovy.control.CompilerConfiguration
+import org.codehaus.groovy.control.customizers.ImportCustomizer
+
+File workspace = new File(args[0])
+Map params = new groovy.json.JsonSlurper().parseText(args[1]) as Map
+List calls = []
+Binding binding = new Binding()
+binding.env = [WORKSPACE_TMP: workspace.path + '@tmp']
+binding.sh = { Map m ->
+    calls << [step: 'sh', script: m.script]
+    Process p = new ProcessBuilder('sh', '-c', m.script).directory(workspace).inheritIO().start()
+    int rc = p.waitFor()
+    if (m.returnStatus) { return rc }
+    if (rc != 0) { throw new RuntimeException("script returned exit code ${rc}") }
+    return null
+}
+binding.readFile = { String path -> new File(workspace, path).text }
+binding.fileExists = { String path -> new File(workspace, path).exists() }
+binding.junit = { Map m -> calls << [step: 'junit'] + m }
+binding.archiveArtifacts = { Map m -> calls << [step: 'archiveArtifacts'] + m }
+binding.pwd = { Map m -> workspace.path + '@tmp' }
+binding.error = { String message -> throw new IllegalStateException(message) }
+
+CompilerConfiguration config = new CompilerConfiguration()
+config.addCompilationCustomizers(new ImportCustomizer().addImport('NonCPS', 'java.lang.Deprecated'))
+Script step = new GroovyShell(binding, config).parse(new File(args[2]))
+Map out = [calls: calls]
+try {
+    out.result = step.invokeMethod('call', [params] as Object[])
+} catch (IllegalStateException e) {
+    out.error = e.message
+}
+println('HARNESS ' + JsonOutput.toJson(out))
+"""
+
+FLAKY = """\
+import os, sys
+if not os.path.exists("flaky.state"):
+    open("flaky.state", "w").close()
+    print("  Temporary failure resolving 'deb.debian.org'")
+    sys.exit(100)
+"""
+
+
+def _lint(*args: str | Path) -> dict[str, Any]:
+    lint = tools.require("npm-groovy-lint")
+    argv = [str(lint), "--noserver", "--output", "json", *map(str, args)]
+    done = subprocess.run(
+        argv, cwd=JENKINS, capture_output=True, text=True, timeout=300, check=False
+    )
+    start = done.stdout.find("{")
+    assert start >= 0, done.stdout + done.stderr
+    report: dict[str, Any] = json.loads(done.stdout[start:])
+    return report
+
+
+def _findings(report: dict[str, Any], *severities: str) -> list[str]:
+    return [
+        f"{name}:{e['line']} {e['rule']} {e['msg']}"
+        for name, data in report["files"].items()
+        for e in data["errors"]
+        if e["severity"] in severities
+    ]
+
+
+def test_step_has_no_lint_errors_or_warnings() -> None:
+    report = _lint(STEP.relative_to(JENKINS))
+    assert report["summary"]["totalFilesLinted"] == 1
+    assert _findings(report, "error", "warning") == []
+
+
+def test_example_jenkinsfile_has_no_lint_findings() -> None:
+    report = _lint("--config", "recommended-jenkinsfile", "example/Jenkinsfile")
+    assert report["summary"]["totalFilesLinted"] == 1
+    assert _findings(report, "error", "warning", "info") == []
+
+
+def test_lint_parses_the_groovy(tmp_path: Path) -> None:
+    """Negative control: a syntax error is reported, so the files were really parsed."""
+    broken = tmp_path / "broken.groovy"
+    broken.write_text(STEP.read_text("utf-8").replace("Map call(Map params = [:]) {", "Map call("))
+    report = _lint(broken)
+    assert any("NglParseError" in f for f in _findings(report, "error"))
+
+
+def _groovy_classpath() -> str:
+    lint = tools.require("npm-groovy-lint")
+    lib = lint.resolve().parents[1] / "lib" / "java" / "groovy" / "lib"
+    jars = sorted(lib.glob("groovy-*.jar"))
+    if not jars:
+        pytest.fail(f"npm-groovy-lint ships no Groovy jars in {lib}")
+    return os.pathsep.join(str(j) for j in jars)
+
+
+def _run_step(tmp_path: Path, params: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    ci_guard = Path(sys.executable).parent / "ci-guard"
+    if not ci_guard.exists():
+        pytest.skip(f"no ci-guard executable beside {sys.executable}")
+    workspace = tmp_path / "ws"
+    workspace.mkdir(exist_ok=True)
+    (workspace / "flaky.py").write_text(FLAKY, "utf-8")
+    harness = tmp_path / "harness.groovy"
+    harness.write_text(HARNESS, "utf-8")
+    params = {"ciGuard": str(ci_guard), **params}
+    argv = ["java", "-cp", _groovy_classpath(), "groovy.ui.GroovyMain", str(harness)]
+    argv += [str(workspace), json.dumps(params), str(STEP)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "GITHUB_"))}
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("HARNESS ")]
+    assert lines, done.stdout + done.stderr
+    out: dict[str, Any] = json.loads(lines[-1].removeprefix("HARNESS "))
+    return out, done.stdout
+
+
+FAST = ["--no-preflight", "--backoff-initial", "0", "--backoff-max", "0"]
+
+
+def test_step_runs_ci_guard_and_returns_its_outputs(tmp_path: Path) -> None:
+    out, log = _run_step(
+        tmp_path,
+        {
+            "command": 'echo "it\'s quoted" > quoted.txt && python3 flaky.py',
+            "maxAttempts": 3,
+            "ladder": ["retry", "retry"],
+            "extraArgs": FAST,
+        },
+    )
+    assert out["result"] == {
+        "exitCode": 0,
+        "attempts": 2,
+        "failureClass": "",
+        "logFile": ".ci-guard/ci-guard.jsonl",
+    }
+    assert (tmp_path / "ws" / "quoted.txt").read_text("utf-8") == "it's quoted\n"
+    steps = [c["step"] for c in out["calls"]]
+    assert steps == ["sh", "junit", "archiveArtifacts"]
+    junit = out["calls"][1]
+    assert junit["testResults"] == ".ci-guard/junit.xml"
+    assert junit["skipMarkingBuildUnstable"] is True
+    assert (tmp_path / "ws" / ".ci-guard" / "junit.xml").is_file()
+    assert "----- ci-guard attempt 1/3:" in log
+    assert "'--ladder' 'retry,retry'" in out["calls"][0]["script"]
+
+
+def test_step_failure_raises_or_returns_exit_75(tmp_path: Path) -> None:
+    always_down = "echo \"  Temporary failure resolving 'deb.debian.org'\"; exit 100"
+    params = {"command": always_down, "maxAttempts": 2, "extraArgs": FAST, "archive": False}
+    out, _ = _run_step(tmp_path, params)
+    assert out["error"] == "ci-guard: exit 75 after 2 attempt(s) (dns_failure)"
+    out, _ = _run_step(tmp_path, {**params, "failOnError": False, "junit": False})
+    assert out["result"]["exitCode"] == 75
+    assert out["result"]["failureClass"] == "dns_failure"
+    assert [c["step"] for c in out["calls"]] == ["sh"]
+
+
+def test_step_requires_a_command(tmp_path: Path) -> None:
+    out, _ = _run_step(tmp_path, {})
+    assert out["error"] == "ciGuard: the command parameter is required"

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := docker.io docker-registry docker-compose busybox-static iproute2 util-linux
+APT_PACKAGES := docker.io docker-registry docker-compose busybox-static iproute2 util-linux chromium prometheus-pushgateway
 PYTEST_ARGS ?=
 
 .PHONY: help deps venv test unit lint fmt bench demo clean

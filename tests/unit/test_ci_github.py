@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def parse_github_output(text: str) -> dict[str, str]:
     return values
 
 
-def _tokens() -> object:
+def _tokens() -> Callable[[], str]:
     counter = iter(range(1, 100))
     return lambda: f"tok{next(counter):04d}deadbeef"
 
@@ -121,7 +122,7 @@ def _drive_failing_then_passing(tmp_path: Path) -> tuple[str, RunRecord, dict[st
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
     }
     out = io.StringIO()
-    hooks = GitHubHooks(env, out, token_factory=_tokens())  # type: ignore[arg-type]
+    hooks = GitHubHooks(env, out, token_factory=_tokens())
     run = new_run(log_file=Path(".ci-guard/run.jsonl"))
     hooks.run_started(run)
     hooks.attempt_started(run, 1)
@@ -262,7 +263,7 @@ def test_step_summary_is_a_gfm_table(tmp_path: Path) -> None:
     from tests.tools import require_library
 
     require_library("markdown_it")
-    from markdown_it import MarkdownIt
+    from markdown_it import MarkdownIt  # type: ignore[import-not-found]
 
     _, _, env = _drive_failing_then_passing(tmp_path)
     html = (

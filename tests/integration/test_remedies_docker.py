@@ -24,7 +24,7 @@ from ci_guard.remedies.repair_network import RepairNetwork
 from ci_guard.remedies.restart_daemon import RestartDaemon
 from tests.testbed.bed import TestBed
 from tests.testbed.dockerd import Dockerd
-from tests.testbed.procs import free_port, kill_pids, pids_mentioning
+from tests.testbed.procs import free_port, kill_pids, pids_mentioning, unmount_under
 
 pytestmark = pytest.mark.docker
 
@@ -60,7 +60,9 @@ def own_root() -> Iterator[Path]:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # relaunched daemons are this process's children
     Dockerd(root / "dockerd").clean_stale()
-    shutil.rmtree(root, ignore_errors=True)
+    unmount_under(root)  # dockerd makes its data root a mount point of its own
+    shutil.rmtree(root)
+    assert not pids_mentioning(str(root))
 
 
 def _remedy(root: Path) -> RestartDaemon:

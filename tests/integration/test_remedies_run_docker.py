@@ -20,7 +20,7 @@ from tests.testbed.bed import TestBed, base_daemon_config
 from tests.testbed.client import DOCKER, client_env
 from tests.testbed.context import build_argv, write_build_context
 from tests.testbed.dockerd import Dockerd
-from tests.testbed.procs import free_port, kill_pids, pids_mentioning
+from tests.testbed.procs import free_port, kill_pids, pids_mentioning, unmount_under
 
 pytestmark = pytest.mark.docker
 
@@ -42,7 +42,9 @@ def own_daemon(bed: TestBed) -> Iterator[Dockerd]:
     leftovers = pids_mentioning(str(root))
     kill_pids(leftovers, grace=15)
     Dockerd(root / "dockerd").clean_stale()
-    shutil.rmtree(root, ignore_errors=True)
+    unmount_under(root)  # dockerd makes its data root a mount point of its own
+    shutil.rmtree(root)
+    assert not pids_mentioning(str(root))
 
 
 def _run(env: dict[str, str], log: Path, *argv: str) -> subprocess.CompletedProcess[str]:

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ci_guard.durations import human_duration as format_duration
 from ci_guard.model import STATUS_SUCCEEDED, RunRecord
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 def render_summary(run: RunRecord) -> str:

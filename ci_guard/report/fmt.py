@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ci_guard.durations import human_duration
+
+duration = human_duration
+
 
 def percent(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value * 100:.{digits}f}%"
-
-
-def duration(seconds: float | None) -> str:
-    """Seconds as a person reads them: 42.1s, 5m 12s, 3h 05m, 2d 4h."""
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
 
 
 def latency(seconds: float | None) -> str:

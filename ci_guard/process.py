@@ -34,7 +34,7 @@ from ci_guard.proctree import (
     OutputPump,
     ProcessTree,
     TailBuffer,
-    become_subreaper,
+    subreaper,
 )
 
 _PIPE_SIZE = 1024 * 1024
@@ -245,9 +245,8 @@ def supervise(
         return _unstarted(
             exitcodes.for_signal(cancel.signum), None, clock() - started, None, cancel
         )
-    become_subreaper()
     tree_id = uuid.uuid4().hex
-    with _open_log(log_path) as log:
+    with _open_log(log_path) as log, subreaper():
         try:
             proc = _spawn(args, env, cwd, tree_id)
         except OSError as exc:

@@ -5,8 +5,9 @@
 A build's processes can leave the session ci-guard gave the child (`setsid`, daemons that
 double-fork), so membership is the union of four facts: seen earlier as a descendant of
 the child, in the child's session or process group, carrying the attempt's id in its
-environment, or a descendant of any of those. On Linux ci-guard also becomes a child
-subreaper, so orphans reparent to it and it can reap them: no zombies stay behind.
+environment, or a descendant of any of those. On Linux ci-guard is also a child
+subreaper while an attempt runs, so orphans reparent to it and it can reap them: no
+zombies stay behind.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -33,6 +35,7 @@ END_TIMEOUT, END_NO_OUTPUT, END_CANCEL = "timeout", "no_output", "cancel"
 """Why ci-guard ended an attempt (None: the child exited by itself)."""
 
 _PR_SET_CHILD_SUBREAPER = 36
+_PR_GET_CHILD_SUBREAPER = 37
 _KILL_ROUNDS = 5
 _POLL = 0.05
 _READ_SIZE = 64 * 1024
@@ -57,15 +60,60 @@ class CancelSource(Protocol):
     def clear_wakeups(self) -> None: ...
 
 
-def become_subreaper() -> bool:
-    """Ask Linux to reparent our orphaned descendants to us, not to init (best effort)."""
+class _Subreaper:
+    """PR_SET_CHILD_SUBREAPER while at least one attempt runs, then the state from before.
+
+    Only while an attempt runs: otherwise daemons that ci-guard (or a test process)
+    starts and that double-fork, like containerd shims, would be reparented to it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._restore = False
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[bool]:
+        with self._lock:
+            if self._depth == 0:
+                self._restore = _set_subreaper(True)
+            self._depth += 1
+        try:
+            yield is_subreaper()
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._restore:
+                    _set_subreaper(False)
+
+
+def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return int(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
-    except (OSError, AttributeError):
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def is_subreaper() -> bool:
+    libc = _libc()
+    value = ctypes.c_int(0)
+    if libc is None or libc.prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(value), 0, 0, 0):
         return False
+    return bool(value.value)
+
+
+def _set_subreaper(on: bool) -> bool:
+    """Set the flag; True when this call changed it (so it should be undone later)."""
+    libc = _libc()
+    if libc is None or is_subreaper() == on:
+        return False
+    return int(libc.prctl(_PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0)) == 0
+
+
+subreaper = _Subreaper().held
+"""Context manager: orphans of the attempt reparent to ci-guard (Linux, best effort)."""
 
 
 class ProcessTree:

@@ -1,16 +1,18 @@
-"""CancelToken and the signal handlers that set it."""
+"""CancelToken, the signal handlers that set it, and the subreaper flag."""
 
 from __future__ import annotations
 
 import os
 import select
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 
 import pytest
 
 from ci_guard.process import CancelToken, install_signal_handlers
+from ci_guard.proctree import is_subreaper, subreaper
 
 
 @pytest.fixture
@@ -67,3 +69,14 @@ def test_signal_handlers_set_the_token_and_restore(token: CancelToken, signum: i
     finally:
         restore()
     assert signal.getsignal(signum) == before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux only")
+def test_subreaper_only_while_held() -> None:
+    before = is_subreaper()
+    with subreaper() as outer:
+        assert outer
+        with subreaper() as inner:  # nested attempts (threads) share the flag
+            assert inner
+        assert is_subreaper()
+    assert is_subreaper() == before

@@ -56,7 +56,7 @@ def test_buffer_memory_is_bounded() -> None:
 
 
 text_lines = st.lists(
-    st.text(alphabet=st.characters(exclude_characters="\r\n", exclude_categories=("Cs",))),
+    st.text(alphabet=st.characters(exclude_characters="\r\n", exclude_categories=["Cs"])),
     max_size=40,
 )
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ci_guard import yaml_lite
 from ci_guard.dockerfile_refs import DockerfileRefs, FoundImage, parse_dockerfile, substitute
 from ci_guard.errors import UsageError
 
@@ -65,10 +64,7 @@ def read_compose(path: Path, env: Mapping[str, str] | None = None) -> Dockerfile
         raise UsageError(f"compose file {path}: not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"compose file {path}: cannot read: {exc}") from None
-    try:
-        data = yaml_lite.loads(text)
-    except yaml_lite.YamlError as exc:
-        raise UsageError(f"compose file {path}: {exc}") from None
+    data = _load_yaml(path, text)
     services = data.get("services") if isinstance(data, dict) else None
     if not isinstance(services, dict):
         raise UsageError(f"compose file {path}: no services")
@@ -78,6 +74,18 @@ def read_compose(path: Path, env: Mapping[str, str] | None = None) -> Dockerfile
         if isinstance(service, dict):
             _service_refs(refs, path, str(name), _interpolate(service, values))
     return refs
+
+
+def _load_yaml(path: Path, text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UsageError(f"compose file {path}: not valid YAML{where}: {problem}") from None
 
 
 def _service_refs(refs: DockerfileRefs, path: Path, name: str, service: dict[str, Any]) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from ci_guard import yaml_lite
 from ci_guard.compose_refs import read_compose
 from ci_guard.dockerfile_refs import (
     parse_dockerfile,
@@ -190,10 +189,10 @@ def test_compose_environment_beats_dotenv(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("services: [", "unclosed"),
+        ("services: [", "not valid YAML at line 1"),
         ("version: 3\n", "no services"),
-        ("services:\n\tweb: {}\n", "tabs"),
-        ("services:\n  a:\n    image: *nope\n", "unknown alias"),
+        ("services:\n\tweb: {}\n", "not valid YAML at line 2"),
+        ("services:\n  a:\n    image: *nope\n", "not valid YAML at line 3: found undefined alias"),
     ],
 )
 def test_bad_compose_files_are_usage_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -208,12 +207,3 @@ def test_compose_build_context_dockerfile_missing(tmp_path: Path) -> None:
     compose.write_text("services:\n  a:\n    build: ./nowhere\n")
     with pytest.raises(UsageError, match="cannot read"):
         read_compose(compose, env={})
-
-
-def test_yaml_lite_reads_json_and_nested_sequences() -> None:
-    assert yaml_lite.loads('{"services": {"a": {"image": "x"}}}') == {
-        "services": {"a": {"image": "x"}}
-    }
-    assert yaml_lite.loads("a:\n- b: 1\n  c: [2, '3']\n- ~\n") == {
-        "a": [{"b": "1", "c": ["2", "3"]}, None]
-    }

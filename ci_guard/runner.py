@@ -8,6 +8,7 @@ tenacity drives the loop; the strategies below are thin adapters around the pure
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,15 @@ def _default_classify(
     return classify(exit_code, signal, timed_out, lines)
 
 
+def _default_snapshot(docker_host: str | None) -> None:
+    from ci_guard.daemon_control import snapshot
+
+    snapshot(docker_host)
+
+
+DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
+
+
 def _default_load_remedy(name: str) -> Remedy | None:
     from ci_guard.remedies import load_remedy
 
@@ -63,6 +73,8 @@ class RunDeps:
     classify: ClassifyFn = _default_classify
     load_remedy: Callable[[str], Remedy | None] = _default_load_remedy
     preflight: PreflightFn | None = None
+    snapshot: Callable[[str | None], None] | None = _default_snapshot
+    """Records how the daemon runs while it is healthy, so a remedy can relaunch it."""
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     cancel: CancelToken = field(default_factory=CancelToken)
@@ -108,6 +120,7 @@ class Runner:
     def execute(self) -> RunRecord:
         self._started = self.deps.clock()
         self.hooks.run_started(self.run)
+        self._snapshot_daemon()
         try:
             self._preflight()
             retrying = tenacity.Retrying(
@@ -126,6 +139,19 @@ class Runner:
             return self.run
         self._finish()
         return self.run
+
+    def _snapshot_daemon(self) -> None:
+        """In the background: a daemon that dies mid-run can only be relaunched as it ran."""
+        if self.deps.snapshot is None or self.config.dry_run:
+            return
+        if not DAEMON_STAGES & set(self.config.ladder):
+            return
+        threading.Thread(
+            target=self.deps.snapshot,
+            args=(self.env.get("DOCKER_HOST"),),
+            name="ci-guard-daemon-snapshot",
+            daemon=True,
+        ).start()
 
     def _time_left(self) -> float | None:
         if self.config.total_timeout is None:

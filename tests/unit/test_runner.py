@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,20 @@ def test_preflight_is_logged_and_never_stops_the_build(config: Config) -> None:
     pre = [e for e in events if e["event"] == "preflight.finished"]
     assert pre
     assert pre[0]["healthy"] is False
+
+
+def test_daemon_is_recorded_when_the_ladder_may_restart_it(config: Config) -> None:
+    seen: list[str | None] = []
+    done = threading.Event()
+
+    def snapshot(host: str | None) -> None:
+        seen.append(host)
+        done.set()
+
+    execute(config, Script([(result(0), None)]), snapshot=snapshot)
+    assert done.wait(5)
+    assert seen == [None]
+    seen.clear()
+    plain = dataclasses.replace(config, ladder=("retry",))
+    execute(plain, Script([(result(0), None)]), snapshot=snapshot)
+    assert seen == []

@@ -148,7 +148,7 @@ def run_metric_families(run: RunRecord) -> list[MetricFamily]:
 
 def _client() -> Any:
     try:
-        import prometheus_client  # noqa: PLC0415 - only when metrics are asked for
+        import prometheus_client
     except ImportError:
         raise CiGuardError(
             "metrics need the prometheus-client package (pip install prometheus-client)"
@@ -158,12 +158,12 @@ def _client() -> Any:
 
 def _registry(run: RunRecord) -> CollectorRegistry:
     _client()
-    from prometheus_client.core import (  # noqa: PLC0415
+    from prometheus_client.core import (
         CounterMetricFamily,
         GaugeMetricFamily,
         Metric,
     )
-    from prometheus_client.registry import Collector, CollectorRegistry  # noqa: PLC0415
+    from prometheus_client.registry import Collector, CollectorRegistry
 
     families = run_metric_families(run)
 
@@ -185,7 +185,7 @@ def _registry(run: RunRecord) -> CollectorRegistry:
 
 def run_metrics_text(run: RunRecord) -> str:
     """The run's metrics in the Prometheus text exposition format (0.0.4)."""
-    from prometheus_client.exposition import generate_latest  # noqa: PLC0415
+    from prometheus_client.exposition import generate_latest
 
     registry = _registry(run)
     return generate_latest(registry).decode("utf-8")

@@ -367,12 +367,18 @@ class OutputPump:
         if id(sink) in self._broken:
             return
         try:
-            view = memoryview(data)
-            while view:
-                view = view[sink.write(view) or len(view) :]
+            _write_all(sink, data)
             sink.flush()
         except (OSError, ValueError):  # reader gone (EPIPE), disk full, closed file
             self._broken.add(id(sink))  # the other destinations keep getting the output
+
+
+def _write_all(sink: BinaryIO, data: bytes) -> None:
+    """Write data; a raw (unbuffered) sink may take only part of it per call."""
+    written = sink.write(data)
+    rest = memoryview(data)[written or len(data) :]
+    while rest:
+        rest = rest[sink.write(rest) or len(rest) :]
 
 
 class AttemptWatch:

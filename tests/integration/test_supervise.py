@@ -102,6 +102,31 @@ def test_stderr_is_separate_and_log_holds_both(tmp_path: Path) -> None:
     assert set(result.tail) == {"to out", "to err"}
 
 
+def test_output_streams_while_the_child_runs(tmp_path: Path) -> None:
+    # The child waits for a file that the sink creates when the first line reaches it:
+    # output held back until the child exits would leave it waiting until its deadline.
+    flag = tmp_path / "seen"
+
+    class Watcher(io.BytesIO):
+        def write(self, data: Any) -> int:
+            if b"first" in data:
+                flag.touch()
+            return super().write(data)
+
+    code = f"""
+        import os, sys, time
+        sys.stdout.write('first'); sys.stdout.flush()
+        while not os.path.exists({str(flag)!r}):
+            time.sleep(0.01)
+        print(' then the rest')
+    """
+    sinks = Sinks()
+    sinks.out = Watcher()
+    result = run(py(code), sinks, timeout=30)
+    assert (result.exit_code, result.timed_out) == (0, False)
+    assert sinks.out.getvalue() == b"first then the rest\n"
+
+
 @pytest.mark.parametrize("code", [0, 1, 3, 42])
 def test_exit_code_passes_through(code: int) -> None:
     result = run(py(f"import sys; sys.exit({code})"))

@@ -76,6 +76,30 @@ class _TeeToFile:
         return event_dict
 
 
+def _compact_checks(checks: Any) -> str:
+    if not isinstance(checks, list):
+        return str(checks)
+    failed = [c for c in checks if isinstance(c, dict) and not c.get("ok")]
+    errors = [c for c in failed if c.get("severity") == "error"]
+    parts = [f"{c.get('name')}: {c.get('detail')}" for c in errors]
+    head = f"{len(checks) - len(failed)}/{len(checks)} ok"
+    return head + ("; " + "; ".join(parts) if parts else "")
+
+
+class _ConsoleCompact:
+    """On a terminal, long structured fields are shortened for a person to read."""
+
+    def __call__(self, _logger: Any, _name: str, event_dict: EventDict) -> EventDict:
+        if "checks" in event_dict:
+            event_dict["checks"] = _compact_checks(event_dict["checks"])
+        for key, value in list(event_dict.items()):
+            if isinstance(value, Path):
+                event_dict[key] = str(value)
+            elif value is None or value == []:
+                del event_dict[key]
+        return event_dict
+
+
 def open_log_file(path: Path) -> IO[str]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +133,7 @@ def configure(
     if log_file is not None:
         processors.append(_TeeToFile(log_file))
     if wants_console(log_format, stream):
+        processors.append(_ConsoleCompact())
         processors.append(structlog.dev.ConsoleRenderer(colors=stream.isatty(), sort_keys=False))
     else:
         processors.append(structlog.processors.JSONRenderer(serializer=_render_json))

@@ -492,6 +492,7 @@ class AttemptWatch:
             self._tree.reap()
             return
         self._tree.signal(signal.SIGTERM, live)
+        self._tree.signal(signal.SIGCONT, live)  # a stopped process acts on TERM only now
         # one cancel is polite (grace); one more, before or during the grace, is not
         patience = 1 if reason == END_CANCEL else self._cancels()
         deadline = self._clock() + self._limits.kill_grace

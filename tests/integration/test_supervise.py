@@ -21,6 +21,7 @@ import pytest
 from ci_guard.process import CancelToken, ProcessResult, supervise
 
 REPO = Path(__file__).resolve().parents[2]
+STOP = int(signal.SIGSTOP)
 GRACE = 0.5
 
 # A process that ignores SIGTERM, prints its pid on the inherited stdout, then sleeps.
@@ -234,6 +235,16 @@ def test_deadline_ends_a_double_forked_daemon() -> None:
     assert result.timed_out
     assert set(pids) <= set(result.killed_pids)
     assert_gone(pids)
+
+
+def test_deadline_ends_a_stopped_child() -> None:
+    # A stopped process acts on SIGTERM only once continued: without SIGCONT after the
+    # TERM it would wait out the whole grace and die of SIGKILL.
+    sinks = Sinks()
+    code = f"import os; print('PID', os.getpid(), flush=True); os.kill(os.getpid(), {STOP})"
+    result = run(py(code), sinks, timeout=1.0, kill_grace=60)
+    assert (result.exit_code, result.timed_out, result.signal) == (124, True, signal.SIGTERM)
+    assert_gone(pids_in(sinks.out.getvalue().decode()))
 
 
 def test_no_output_deadline_fires_on_a_silent_child() -> None:

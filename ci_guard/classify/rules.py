@@ -1,0 +1,165 @@
+"""Load and validate the failure rules (data/rules.toml) into a RuleSet.
+
+A RuleSet holds the rules in checking order (tier by tier, file order inside a
+tier), each pattern compiled once, and an index keyword -> rules. Every rule names
+keywords (whole lower-case words) of which each line it matches holds one, so a
+stretch of output without any keyword cannot match any rule: most build noise is
+skipped by a word lookup, and a line that holds keywords meets only their rules.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from ci_guard.errors import CiGuardError
+from ci_guard.failure import FailureClass
+from ci_guard.tomlcompat import tomllib
+
+TIERS: tuple[str, ...] = ("permanent", "cause", "network", "symptom")
+"""Tiers from strongest to weakest: a match in an earlier tier beats any later one."""
+
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_KEYWORD = re.compile(r"^[a-z]+$")
+_KEYS = frozenset(
+    {"name", "class", "tier", "pattern", "keywords", "why", "retryable", "case_sensitive"}
+)
+
+
+class RulesError(CiGuardError):
+    """rules.toml (or a rules file given for testing) is malformed."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    failure_class: FailureClass
+    tier: str
+    pattern: str
+    why: str
+    regex: re.Pattern[str]
+    keywords: tuple[str, ...]
+    retryable: bool | None = None
+
+    @property
+    def rank(self) -> int:
+        return TIERS.index(self.tier)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    """In checking order: tier by tier, file order inside a tier."""
+    index: dict[bytes, tuple[int, ...]]
+    """Keyword (ASCII bytes) -> positions in `rules` of the rules that name it."""
+
+    @property
+    def keywords(self) -> frozenset[bytes]:
+        return frozenset(self.index)
+
+    def by_name(self, name: str) -> Rule:
+        for rule in self.rules:
+            if rule.name == name:
+                return rule
+        raise KeyError(name)
+
+
+def _require_str(row: Mapping[str, Any], key: str, where: str) -> str:
+    value = row.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise RulesError(f"{where}: '{key}' must be a non-empty string")
+    return value
+
+
+def _compile(pattern: str, flags: int, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise RulesError(f"{where}: bad pattern: {exc}") from exc
+
+
+def _parse_rule(row: Any, index: int) -> Rule:
+    where = f"rule #{index + 1}"
+    if not isinstance(row, dict):
+        raise RulesError(f"{where}: must be a table")
+    name = _require_str(row, "name", where)
+    where = f"rule '{name}'"
+    unknown = set(row) - _KEYS
+    if unknown:
+        raise RulesError(f"{where}: unknown keys {sorted(unknown)}")
+    if not _NAME.match(name):
+        raise RulesError(f"{where}: name must be kebab-case")
+    try:
+        failure_class = FailureClass(_require_str(row, "class", where))
+    except ValueError as exc:
+        raise RulesError(f"{where}: unknown class {row['class']!r}") from exc
+    tier = _require_str(row, "tier", where)
+    if tier not in TIERS:
+        raise RulesError(f"{where}: tier must be one of {', '.join(TIERS)}")
+    retryable = row.get("retryable")
+    if retryable is not None and not isinstance(retryable, bool):
+        raise RulesError(f"{where}: 'retryable' must be true or false")
+    case_sensitive = row.get("case_sensitive", False)
+    if not isinstance(case_sensitive, bool):
+        raise RulesError(f"{where}: 'case_sensitive' must be true or false")
+    pattern = _require_str(row, "pattern", where)
+    regex = _compile(pattern, 0 if case_sensitive else re.IGNORECASE, where)
+    if regex.search(""):
+        raise RulesError(f"{where}: pattern matches the empty string")
+    return Rule(
+        name=name,
+        failure_class=failure_class,
+        tier=tier,
+        pattern=pattern,
+        why=_require_str(row, "why", where).strip(),
+        regex=regex,
+        keywords=_keywords(row.get("keywords"), where),
+        retryable=retryable,
+    )
+
+
+def _keywords(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise RulesError(f"{where}: 'keywords' must be a non-empty list")
+    for word in value:
+        if not isinstance(word, str) or not _KEYWORD.match(word):
+            raise RulesError(f"{where}: keyword {word!r} must be lower-case letters only")
+    return tuple(value)
+
+
+def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
+    """Validate parsed TOML and build the RuleSet (rules sorted by tier, stable)."""
+    rows = raw.get("rule")
+    if not isinstance(rows, list) or not rows:
+        raise RulesError("rules file has no [[rule]] tables")
+    rules = [_parse_rule(row, i) for i, row in enumerate(rows)]
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.name in seen:
+            raise RulesError(f"rule '{rule.name}' is defined twice")
+        seen.add(rule.name)
+    ordered = tuple(sorted(rules, key=lambda r: r.rank))
+    index: dict[bytes, list[int]] = {}
+    for position, rule in enumerate(ordered):
+        for word in rule.keywords:
+            index.setdefault(word.encode("ascii"), []).append(position)
+    return RuleSet(rules=ordered, index={k: tuple(v) for k, v in index.items()})
+
+
+def parse_rules_text(text: str) -> RuleSet:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"rules file is not valid TOML: {exc}") from exc
+    return parse_rules(raw)
+
+
+@functools.cache
+def load_rules() -> RuleSet:
+    """The packaged rules, parsed once per process."""
+    text = resources.files("ci_guard.data").joinpath("rules.toml").read_text("utf-8")
+    return parse_rules_text(text)

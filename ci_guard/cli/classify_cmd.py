@@ -1,0 +1,114 @@
+"""`ci-guard classify [FILE|-]`: name the failure in a saved build log."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import click
+
+from ci_guard.errors import UsageError
+from ci_guard.failure import Failure
+
+SNIFF = 8192
+"""Bytes looked at to tell text from binary garbage."""
+
+
+def _looks_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sniffed bytes is still text.
+        return exc.start < len(head) - 3
+    return False
+
+
+@contextmanager
+def _as_text(stream: IO[bytes]) -> Iterator[IO[str]]:
+    """Decode as UTF-8 (bad bytes replaced) without closing the underlying stream."""
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
+    try:
+        yield text
+    finally:
+        text.detach()
+
+
+@contextmanager
+def _open_log(name: str) -> Iterator[IO[str]]:
+    """A text stream of the log (file or stdin), checked not to be binary data."""
+    if name == "-":
+        stream: IO[bytes] = sys.stdin.buffer
+        peek = getattr(stream, "peek", None)
+        head = peek(SNIFF)[:SNIFF] if callable(peek) else b""
+        if _looks_binary(head):
+            raise UsageError("standard input is not a text log (binary data)")
+        with _as_text(stream) as text:
+            yield text
+        return
+    path = Path(name)
+    if path.is_dir():
+        raise UsageError(f"{name}: is a directory, not a log file")
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise UsageError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    with handle:
+        try:
+            head = handle.read(SNIFF)
+            handle.seek(0)
+        except OSError as exc:
+            raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        if _looks_binary(head):
+            raise UsageError(f"{name}: not a text log (binary data)")
+        with _as_text(handle) as text:
+            yield text
+
+
+def _human(failure: Failure) -> str:
+    retry = "retryable" if failure.retryable else "not retryable"
+    lines = [f"{failure.failure_class.value} ({retry}) rule={failure.rule}"]
+    if failure.why:
+        lines.append(f"  why: {failure.why}")
+    lines.extend(f"  > {line}" for line in failure.evidence)
+    return "\n".join(lines)
+
+
+@click.command(name="classify")
+@click.argument("log", default="-", metavar="[FILE|-]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--exit-code",
+    type=click.IntRange(min=1, max=255),
+    default=1,
+    show_default=True,
+    help="Exit code of the failed command that wrote the log.",
+)
+@click.option("--timed-out", is_flag=True, help="The command hit its deadline.")
+def command(log: str, as_json: bool, exit_code: int, timed_out: bool) -> None:
+    """Classify a saved build log (FILE, or standard input when - or omitted).
+
+    Prints the failure class, whether a retry can help, the rule that matched and
+    the evidence lines. Exit 0 when classified; exit 2 when the log is unreadable.
+    """
+    from ci_guard.classify import classify
+
+    with _open_log(log) as stream:
+        try:
+            failure = classify(exit_code, None, timed_out, stream)
+        except OSError as exc:
+            raise UsageError(f"{log}: cannot read: {exc.strerror or exc}") from None
+    if failure is None:  # pragma: no cover - exit_code >= 1 never means success
+        raise UsageError("nothing to classify")
+    if as_json:
+        click.echo(json.dumps(failure.as_dict()))
+    else:
+        click.echo(_human(failure))

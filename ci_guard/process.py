@@ -37,7 +37,6 @@ from ci_guard.proctree import (
     subreaper,
 )
 
-_PIPE_SIZE = 1024 * 1024
 _CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 

@@ -8,6 +8,7 @@ tenacity drives the loop; the strategies below are thin adapters around the pure
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -58,6 +59,7 @@ def _default_snapshot(docker_host: str | None) -> None:
     snapshot(docker_host)
 
 
+DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
 
 
@@ -146,9 +148,12 @@ class Runner:
             return
         if not DAEMON_STAGES & set(self.config.ladder):
             return
+        host = self.env.get("DOCKER_HOST")
+        if host is None and not os.path.exists(DEFAULT_DOCKER_SOCKET):
+            return  # no daemon to record: spare the run the imports and the process scan
         threading.Thread(
             target=self.deps.snapshot,
-            args=(self.env.get("DOCKER_HOST"),),
+            args=(host,),
             name="ci-guard-daemon-snapshot",
             daemon=True,
         ).start()

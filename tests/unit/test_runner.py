@@ -84,7 +84,11 @@ def make_run(config: Config) -> RunRecord:
 
 
 def execute(
-    config: Config, script: Script, remedies: dict[str, FakeRemedy] | None = None, **deps: Any
+    config: Config,
+    script: Script,
+    remedies: dict[str, FakeRemedy] | None = None,
+    env: dict[str, str] | None = None,
+    **deps: Any,
 ) -> tuple[RunRecord, list[dict[str, Any]]]:
     remedies = remedies or {}
     run = make_run(config)
@@ -100,7 +104,7 @@ def execute(
                 load_remedy=remedies.get,
                 **{"sleep": lambda s: None, **deps},
             ),
-            env={"PATH": "/usr/bin"},
+            env=env or {"PATH": "/usr/bin"},
         )
         runner.execute()
     return run, events
@@ -208,10 +212,17 @@ def test_daemon_is_recorded_when_the_ladder_may_restart_it(config: Config) -> No
         seen.append(host)
         done.set()
 
-    execute(config, Script([(result(0), None)]), snapshot=snapshot)
+    execute(
+        config,
+        Script([(result(0), None)]),
+        snapshot=snapshot,
+        env={"DOCKER_HOST": "unix:///x.sock"},
+    )
     assert done.wait(5)
-    assert seen == [None]
+    assert seen == ["unix:///x.sock"]
     seen.clear()
     plain = dataclasses.replace(config, ladder=("retry",))
-    execute(plain, Script([(result(0), None)]), snapshot=snapshot)
+    execute(
+        plain, Script([(result(0), None)]), snapshot=snapshot, env={"DOCKER_HOST": "unix:///x.sock"}
+    )
     assert seen == []

@@ -118,6 +118,13 @@ class RepairNetwork:
             ranked = mirrors.rank_mirrors(candidates, timeout=ctx.config.probe_timeout)
             healthy = mirrors.usable_urls(ranked)
             report.extra["mirrors_ranked"] = [{"url": m.url, "verdict": m.verdict} for m in ranked]
+            if not healthy:
+                # As in `mirrors apply`: in an outage every mirror looks dead, and pruning
+                # them all would lose those that come back with the network.
+                report.did(
+                    "no mirror candidate answered: registry-mirrors left as they are", changed=False
+                )
+                return
             daemon = mirrors.daemon_handle(
                 self._restart_callable(ctx), endpoint=endpoint(ctx.docker_host)
             )

@@ -26,6 +26,8 @@ from tests.testbed.registry import Registry
 pytestmark = pytest.mark.docker
 
 ProxyFactory = Callable[..., FaultProxy]
+# `python -m tests.testbed...` children must start from the repository root.
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _get_v2(address: str, timeout: float = 5.0, path: str = "/v2/") -> socket.socket:
@@ -292,14 +294,16 @@ def test_proxy_controlled_from_another_process(
     proxy = fault_proxy(upstream)
     assert proxy.control_url is not None
     cli = [sys.executable, "-m", "tests.testbed.faultproxy"]
-    subprocess.run([*cli, "set", proxy.control_url, "--mode", "http503"], check=True, timeout=30)
+    subprocess.run(
+        [*cli, "set", proxy.control_url, "--mode", "http503"], check=True, timeout=30, cwd=REPO_ROOT
+    )
     assert proxy.fault.mode == "http503"
     assert http_status(proxy.url, "/v2/") == 503
     assert set_remote_fault(proxy.control_url, Fault()).mode == "pass"
     assert get_remote(proxy.control_url, "stats")["http503"] == 1
     bad = subprocess.run(
         [*cli, "set", proxy.control_url, "--mode", "refuse", "--fail-next", "2"],
-        capture_output=True, text=True, timeout=30, check=False,
+        capture_output=True, text=True, timeout=30, check=False, cwd=REPO_ROOT,
     )  # fmt: skip
     assert bad.returncode == 1
     assert bad.stderr.count("\n") == 1
@@ -314,7 +318,7 @@ def proxy_process(
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.testbed.faultproxy", "serve", "--target",
          f"127.0.0.1:{upstream[1]}", "--mode", "http429"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT,
     )  # fmt: skip
     assert proc.stdout is not None
     ports = json.loads(proc.stdout.readline())

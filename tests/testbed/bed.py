@@ -115,16 +115,24 @@ class TestBed:
         return pids_mentioning(str(self.root)), mounts_under(self.root)
 
 
-def start_testbed(root: Path | None = None, images: Sequence[str] = COMMON_IMAGES) -> TestBed:
-    """Upstream registry, pull-through mirror, dockerd using the mirror, seeded images."""
+def start_testbed(
+    root: Path | None = None,
+    images: Sequence[str] = COMMON_IMAGES,
+    ports: tuple[int, int] | None = None,
+) -> TestBed:
+    """Upstream registry, pull-through mirror, dockerd using the mirror, seeded images.
+
+    ports: fixed (upstream, mirror) ports; any free ones by default.
+    """
     root = root or Path(tempfile.mkdtemp(prefix=ROOT_PREFIX))
     timings: dict[str, float] = {}
     started = time.monotonic()
-    upstream = start_registry(root, "upstream")
+    upstream_port, mirror_port = ports or (None, None)
+    upstream = start_registry(root, "upstream", port=upstream_port)
     mirror: Registry | None = None
     daemon: Dockerd | None = None
     try:
-        mirror = start_registry(root, "mirror", remote_url=upstream.url)
+        mirror = start_registry(root, "mirror", remote_url=upstream.url, port=mirror_port)
         timings["registries_s"] = time.monotonic() - started
         daemon = Dockerd(root / "dockerd", base_daemon_config([mirror.url])).start()
         timings["dockerd_s"] = time.monotonic() - started - timings["registries_s"]
@@ -152,9 +160,11 @@ AUTH_USER = "ci-guard"
 AUTH_PASSWORD = "test-bed-secret"
 
 
-def start_auth_registry(bed: TestBed, image: str = "library/busybox:latest") -> Registry:
+def start_auth_registry(
+    bed: TestBed, image: str = "library/busybox:latest", port: int | None = None
+) -> Registry:
     """A registry with htpasswd auth holding `image`; the bed's client is left logged out."""
-    registry = start_registry(bed.root, "auth", auth=(AUTH_USER, AUTH_PASSWORD))
+    registry = start_registry(bed.root, "auth", auth=(AUTH_USER, AUTH_PASSWORD), port=port)
     bed.extra_registries.append(registry)
     seed_env = client_env(bed.docker_host, bed.root / "auth-seed-config")
     (bed.root / "auth-seed-config").mkdir(exist_ok=True)

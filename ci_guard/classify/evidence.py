@@ -83,7 +83,7 @@ def _as_text(piece: Any) -> str:
 
 
 def _chunks(source: Any) -> Iterator[str]:
-    """Raw text chunks: bounded reads from a file, or the items of an iterable."""
+    """Raw text: bounded reads from a file, or the lines of an iterable, each ended."""
     read = getattr(source, "read", None)
     if callable(read):
         while True:
@@ -91,9 +91,10 @@ def _chunks(source: Any) -> Iterator[str]:
             if not piece:
                 return
             yield _as_text(piece)
-    else:
+    else:  # an iterable of lines, with or without their line ends
         for piece in source:
-            yield _as_text(piece)
+            line = _as_text(piece)
+            yield line if line.endswith("\n") else line + "\n"
 
 
 def blocks(source: Iterable[str] | Any) -> Iterator[str]:

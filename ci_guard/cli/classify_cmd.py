@@ -19,15 +19,23 @@ SNIFF = 8192
 """Bytes looked at to tell text from binary garbage."""
 
 
+_TEXT_CONTROLS = frozenset(b"\t\n\r\x0c\x08\x1b")
+
+
 def _looks_binary(head: bytes) -> bool:
+    """NUL bytes, many control bytes or mostly invalid UTF-8: not a build log.
+
+    A few bad bytes (a Latin-1 word in otherwise UTF-8 output) are still text.
+    """
+    if not head:
+        return False
     if b"\x00" in head:
         return True
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sniffed bytes is still text.
-        return exc.start < len(head) - 3
-    return False
+    controls = sum(1 for byte in head if byte < 0x20 and byte not in _TEXT_CONTROLS)
+    if controls > len(head) // 10:
+        return True
+    decoded = head.decode("utf-8", errors="replace")
+    return decoded.count("\ufffd") > len(decoded) // 4
 
 
 @contextmanager

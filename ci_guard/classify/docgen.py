@@ -1,0 +1,149 @@
+"""Render docs/failure-classes.md from classes.toml and rules.toml.
+
+    python -m ci_guard.classify.docgen > docs/failure-classes.md
+
+A unit test checks that the committed page equals this output.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ci_guard.classify.rules import TIERS, Rule, RuleSet, load_rules
+from ci_guard.failure import ClassInfo, FailureClass, class_table
+
+INTRO = """\
+# Failure classes
+
+When an attempt fails, ci-guard names the failure: a **class** (what broke), whether
+a **retry** can help, the **rule** that matched, and up to five **evidence** lines
+from the output. The run loop uses the class to decide between giving up, retrying,
+restarting the daemon and repairing the network; `ci-guard classify LOG` does the
+same for a saved log.
+
+This page is generated from `ci_guard/data/classes.toml` and
+`ci_guard/data/rules.toml` by `python -m ci_guard.classify.docgen`; edit those
+files, not this page.
+
+## How a failure is classified
+
+1. Exit code 0 (and no deadline hit): success, nothing to classify.
+2. The attempt hit ci-guard's own deadline (`--timeout`, `--no-output-timeout`):
+   class `timeout`, rule `deadline`, whatever the output says.
+3. Otherwise every line of the whole attempt output is checked against the rules,
+   after removing ANSI colour codes, CI timestamps and BuildKit `#12 3.456 `
+   prefixes. Rules sit in four tiers, strongest first:
+   - `permanent`: a retry cannot help (untrusted certificate, unknown image, bad
+     credentials, Dockerfile or compose syntax, missing COPY source, OOM kill);
+   - `cause`: a specific root cause (DNS, disk full, apt/apk/pip/npm/yarn/go/curl
+     network errors inside a step, 429, 5xx, TLS or client timeouts, daemon faults);
+   - `network`: broad network patterns (i/o timeout, connection reset or refused, EOF);
+   - `symptom`: how a failure looks from outside (a bare non-zero RUN step, compose's
+     `context canceled`, an `ERROR [internal] load metadata` header, `failed to solve`).
+
+   The strongest tier with any match wins, wherever in the output it appears: the
+   root cause beats the symptom (apt's `Temporary failure resolving` early in the log
+   beats compose's `context canceled` at the end), and permanent patterns beat broad
+   network ones. Within one tier the rule listed first in `rules.toml` wins.
+4. No rule matched: exit code 125 (the docker CLI's "the daemon failed") gives
+   `daemon_unreachable` (rule `docker-exit-125`); a SIGKILL (exit 137 or signal 9)
+   without OOM evidence gives `unknown` (rule `sigkill`); anything else gives
+   `unknown` (rule `no-match`).
+
+Whether a failure is retryable comes from the class, unless the rule says otherwise
+(marked in the rule tables below).
+
+Example:
+
+```console
+$ ci-guard classify build.log
+dns_failure (retryable) rule=apt-dns
+  why: A host name could not be resolved (apt, pip, curl, git inside a step, or the daemon).
+  > W: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary fail...
+$ ci-guard classify --json build.log
+{"class": "dns_failure", "retryable": true, "rule": "apt-dns", "evidence": ["W: ..."]}
+```
+
+`ci-guard classify [FILE|-] [--json] [--exit-code N] [--timed-out]` reads the file
+or standard input, exits 0 when it named a failure and 2 when the log cannot be
+read (missing file, a directory, binary data).
+"""
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _class_table(table: dict[FailureClass, ClassInfo]) -> list[str]:
+    rows = [
+        "## Classes",
+        "",
+        "| class | retryable | fitting remedies | summary | advice |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for info in table.values():
+        remedies = ", ".join(info.remedies) or "none"
+        rows.append(
+            f"| `{info.name.value}` | {_yes(info.retryable)} | {remedies} "
+            f"| {_cell(info.summary)} | {_cell(info.advice)} |"
+        )
+    return rows
+
+
+def _rule_row(rule: Rule) -> str:
+    override = ""
+    if rule.retryable is not None:
+        override = f" Retryable: {_yes(rule.retryable)} (rule override)."
+    return f"| `{rule.name}` | {rule.tier} | {_cell(rule.why)}{override} |"
+
+
+def _rules_by_class(rules: RuleSet, table: dict[FailureClass, ClassInfo]) -> list[str]:
+    rows = ["## Rules per class", ""]
+    for cls in table:
+        rows.append(f"### `{cls.value}`")
+        rows.append("")
+        mine = [rule for rule in rules.rules if rule.failure_class is cls]
+        if cls is FailureClass.TIMEOUT:
+            rows.append("Given by the attempt's deadline (rule `deadline`), not by the output.")
+            rows.append("")
+        if cls is FailureClass.UNKNOWN:
+            rows.append("Also given when no rule matches (rules `no-match`, `sigkill`).")
+            rows.append("")
+        if cls is FailureClass.DAEMON_UNREACHABLE:
+            rows.append("Also given for exit code 125 when no rule matches (`docker-exit-125`).")
+            rows.append("")
+        if mine:
+            rows.extend(["| rule | tier | what the match means |", "| --- | --- | --- |"])
+            rows.extend(_rule_row(rule) for rule in mine)
+            rows.append("")
+    return rows
+
+
+def _tier_order(rules: RuleSet) -> list[str]:
+    rows = ["## Rule order", "", "Checking order (tier, then position in rules.toml):", ""]
+    for tier in TIERS:
+        names = ", ".join(f"`{r.name}`" for r in rules.rules if r.tier == tier)
+        rows.append(f"- **{tier}**: {names}")
+    rows.append("")
+    return rows
+
+
+def render(rules: RuleSet | None = None) -> str:
+    ruleset = rules if rules is not None else load_rules()
+    table = class_table()
+    parts = [INTRO, *_class_table(table), "", *_rules_by_class(ruleset, table)]
+    parts.extend(_tier_order(ruleset))
+    return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def main() -> int:
+    sys.stdout.write(render())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""rules.toml: validation, coverage of the classes, and one example line per rule."""
+# ruff: noqa: E501  (build-output lines are kept verbatim, unwrapped)
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ci_guard.classify import RulesError, load_rules
+from ci_guard.classify.classifier import scan
+from ci_guard.classify.rules import TIERS, parse_rules_text
+from ci_guard.failure import FailureClass
+
+# One typical line per rule (tool output as printed); the corpus holds cited ones.
+EXAMPLES: dict[str, str] = {
+    "oom-exit-137": 'ERROR: process "/bin/sh -c make -j8" did not complete successfully: exit code: 137',
+    "oom-killed-line": "Killed",
+    "out-of-memory": "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+    "x509-untrusted": "x509: certificate signed by unknown authority",
+    "pull-access-denied": "Error response from daemon: pull access denied for nope, repository does "
+    "not exist or may require 'docker login'",
+    "manifest-unknown": "manifest for alpine:9.99 not found: manifest unknown: manifest unknown",
+    "registry-unauthorized": "unauthorized: authentication required",
+    "dockerfile-parse": "dockerfile parse error on line 3: unknown instruction: RUNN",
+    "compose-file-invalid": "yaml: line 7: did not find expected key",
+    "copy-source-missing": 'failed to compute cache key: "/app.jar" not found: not found',
+    "dockerfile-missing": "unable to prepare context: unable to evaluate symlinks in Dockerfile path: "
+    "lstat /src/Dockerfile: no such file or directory",
+    "step-exec-missing": "OCI runtime create failed: runc create failed: unable to start container "
+    'process: exec: "/bin/sh": stat /bin/sh: no such file or directory: unknown',
+    "no-space-left": "write /var/lib/docker/tmp/GetImageBlob1: no space left on device",
+    "compose-http-timeout": "ERROR: An HTTP request took too long to complete. Retry with --verbose.",
+    "daemon-socket-permission": "permission denied while trying to connect to the Docker daemon socket "
+    "at unix:///var/run/docker.sock",
+    "daemon-not-running": "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+    "Is the docker daemon running?",
+    "daemon-stream-eof": "unexpected EOF",
+    "apt-dns": "Temporary failure resolving 'deb.debian.org'",
+    "go-dns-lookup": "dial tcp: lookup registry-1.docker.io on 127.0.0.53:53: no such host",
+    "node-dns": "npm ERR! request to https://registry.npmjs.org/x failed, reason: getaddrinfo "
+    "EAI_AGAIN registry.npmjs.org",
+    "rate-limited": "toomanyrequests: You have reached your pull rate limit.",
+    "pip-network": "pip._vendor.urllib3.exceptions.ReadTimeoutError: HTTPSConnectionPool("
+    "host='files.pythonhosted.org', port=443): Read timed out.",
+    "npm-network": "npm ERR! code ECONNRESET",
+    "yarn-network": "info There appears to be trouble with your network connection. Retrying...",
+    "apk-network": "ERROR: http://dl-cdn.alpinelinux.org/alpine/v3.19/main: temporary error "
+    "(try again later)",
+    "apt-network": "E: Failed to fetch http://deb.debian.org/debian/pool/main/c/curl/curl.deb  "
+    "Connection timed out [IP: 151.101.2.132 80]",
+    "go-module-network": 'go: example.com/m@v1.0.0: Get "https://proxy.golang.org/example.com/m/@v/'
+    'v1.0.0.mod": dial tcp 142.250.1.1:443: i/o timeout',
+    "curl-wget-network": "curl: (28) Failed to connect to example.com port 443 after 130000 ms: "
+    "Timeout was reached",
+    "git-network": "fatal: unable to access 'https://github.com/o/r.git/': Failed to connect to "
+    "github.com port 443: Connection timed out",
+    "yum-network": "Error: Failed to download metadata for repo 'appstream': Cannot download "
+    "repomd.xml",
+    "registry-5xx": "received unexpected HTTP status: 502 Bad Gateway",
+    "tls-handshake-timeout": 'Get "https://registry-1.docker.io/v2/": net/http: TLS handshake timeout',
+    "client-timeout": 'Get "https://registry-1.docker.io/v2/": net/http: request canceled while '
+    "waiting for connection (Client.Timeout exceeded while awaiting headers)",
+    "daemon-shim": 'failed to start shim: exec: "containerd-shim": executable file not found in $PATH',
+    "daemon-storage": "failed to register layer: error creating overlay mount to /var/lib/docker/"
+    "overlay2/abc/merged: invalid argument",
+    "buildkit-crashed": "ERROR: rpc error: code = Unavailable desc = error reading from server: EOF",
+    "io-timeout": 'failed to do request: Head "https://ghcr.io/v2/o/i/manifests/1": dial tcp '
+    "140.82.1.1:443: i/o timeout",
+    "connection-reset": "read tcp 172.17.0.2:40602->54.231.120.227:443: read: connection reset by peer",
+    "connection-refused": 'Get "http://127.0.0.1:5000/v2/": dial tcp 127.0.0.1:5000: connect: '
+    "connection refused",
+    "compose-pull-warning": " ! web Warning pull access denied for app-web, repository does not exist",
+    "buildkit-load-metadata": "=> ERROR [internal] load metadata for docker.io/library/node:20   30.0s",
+    "failed-to-do-request": 'failed to do request: Head "https://example.invalid/v2/x/manifests/1"',
+    "step-nonzero-exit": "The command '/bin/sh -c make' returned a non-zero code: 2",
+    "context-canceled": "failed to solve: Canceled: context canceled",
+    "compose-service-failed": "ERROR: Service 'api' failed to build : Build failed",
+}
+
+
+def test_packaged_rules_load_in_tier_order() -> None:
+    rules = load_rules()
+    ranks = [TIERS.index(rule.tier) for rule in rules.rules]
+    assert ranks == sorted(ranks)
+    assert len({rule.name for rule in rules.rules}) == len(rules.rules)
+
+
+def test_every_class_but_timeout_has_a_rule() -> None:
+    """timeout comes from the deadline, never from output text."""
+    covered = {rule.failure_class for rule in load_rules().rules}
+    assert covered == set(FailureClass) - {FailureClass.TIMEOUT}
+
+
+def test_every_rule_has_an_example() -> None:
+    assert set(EXAMPLES) == {rule.name for rule in load_rules().rules}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_example_matches_its_rule_through_the_keyword_index(name: str) -> None:
+    rules = load_rules()
+    rule = rules.by_name(name)
+    line = EXAMPLES[name]
+    assert rule.regex.search(line.strip()), "the pattern matches the example"
+    hits = scan([f"#7 12.34 {line}\n"], rules)  # with a BuildKit prefix, as in real logs
+    assert name in hits.lines, "the keyword index lets the line reach the rule"
+
+
+RULE = """
+[[rule]]
+name = "{name}"
+class = "{cls}"
+tier = "{tier}"
+pattern = '{pattern}'
+keywords = {keywords}
+why = "x"
+{extra}
+"""
+
+
+def _one(**kw: str) -> str:
+    values = {
+        "name": "r",
+        "cls": "dns_failure",
+        "tier": "cause",
+        "pattern": "no such host",
+        "keywords": '["host"]',
+        "extra": "",
+    }
+    values.update(kw)
+    return RULE.format(**values)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_one(cls="nope"), "unknown class"),
+        (_one(tier="high"), "tier must be one of"),
+        (_one(pattern="(unclosed"), "bad pattern"),
+        (_one(pattern="x*"), "matches the empty string"),
+        (_one(keywords="[]"), "'keywords' must be a non-empty list"),
+        (_one(keywords='["Host"]'), "lower-case letters only"),
+        (_one(keywords='["i/o"]'), "lower-case letters only"),
+        (_one(name="Bad Name"), "kebab-case"),
+        (_one(extra="retryable = 1"), "'retryable' must be true or false"),
+        (_one(extra='colour = "red"'), "unknown keys"),
+        (_one() + _one(), "defined twice"),
+        ("x = 1", "no [[rule]] tables"),
+        ("[[rule]\n", "not valid TOML"),
+    ],
+)
+def test_bad_rules_are_rejected_with_a_clear_message(text: str, message: str) -> None:
+    with pytest.raises(RulesError, match=re.escape(message)):
+        parse_rules_text(text)
+
+
+def test_case_sensitive_rules_stay_case_sensitive() -> None:
+    rules = parse_rules_text(
+        _one(pattern="Killed", keywords='["killed"]', extra="case_sensitive = true")
+    )
+    rule = rules.by_name("r")
+    assert rule.regex.search("Killed")
+    assert not rule.regex.search("killed")

@@ -64,6 +64,8 @@ def classify_result(result: ProcessResult, classify: ClassifyFn) -> Failure | No
     if result.spawn_error is not None:
         return spawn_failure(result)
     timed_out = result.timed_out or result.no_output_timed_out
+    if result.exit_code == 0 and not timed_out:
+        return None  # success: no need to load the rules or read the output again
     with _output_lines(result) as lines:
         return classify(result.exit_code, result.signal, timed_out, lines)
 

@@ -11,10 +11,10 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ci_guard.data import read_text as read_data_file
 from ci_guard.errors import UsageError
 from ci_guard.tomlcompat import tomllib
 
@@ -47,7 +47,7 @@ class OptionSpec:
 
 @functools.cache
 def option_specs() -> dict[str, OptionSpec]:
-    text = resources.files("ci_guard.data").joinpath("options.toml").read_text("utf-8")
+    text = read_data_file("options.toml")
     specs = {}
     for name, row in tomllib.loads(text).items():
         specs[name] = OptionSpec(

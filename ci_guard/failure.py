@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from enum import Enum
-from importlib import resources
 from typing import Any
 
+from ci_guard.data import read_text as read_data_file
 from ci_guard.tomlcompat import tomllib
 
 
@@ -49,9 +49,7 @@ class ClassInfo:
 
 @functools.cache
 def class_table() -> dict[FailureClass, ClassInfo]:
-    raw: dict[str, Any] = tomllib.loads(
-        resources.files("ci_guard.data").joinpath("classes.toml").read_text("utf-8")
-    )
+    raw: dict[str, Any] = tomllib.loads(read_data_file("classes.toml"))
     table = {}
     for name, row in raw.items():
         cls = FailureClass(name)

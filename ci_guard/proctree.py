@@ -144,13 +144,18 @@ class ProcessTree:
     def members(self, *, deep: bool) -> tuple[list[psutil.Process], list[psutil.Process]]:
         """(live, zombie) processes of the attempt, root included; `deep` reads environments."""
         me = os.getpid()
+        # An escapee whose parent died is an orphan: reparented to us while we are the
+        # subreaper, else to init. Only orphans need the costly environment read then.
+        orphan_parents = {1, me} if is_subreaper() else None
         by_parent: dict[int, list[psutil.Process]] = {}
         found: dict[int, psutil.Process] = {}
         for proc in psutil.process_iter(["ppid"]):
             if proc.pid == me:
                 continue
-            by_parent.setdefault(proc.info["ppid"], []).append(proc)
-            if self._belongs(proc, deep=deep):
+            ppid = proc.info["ppid"]
+            by_parent.setdefault(ppid, []).append(proc)
+            read_env = deep and (orphan_parents is None or ppid in orphan_parents)
+            if self._belongs(proc, deep=read_env):
                 found[proc.pid] = proc
         _add_descendants(found, by_parent, list(found))
         return _split_zombies(found.values())

@@ -12,9 +12,9 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
+from ci_guard.data import read_text as read_data_file
 from ci_guard.tomlcompat import tomllib
 
 MASK = "***"
@@ -29,7 +29,7 @@ class _Table:
 
 @functools.cache
 def _table() -> _Table:
-    text = resources.files("ci_guard.data").joinpath("secrets.toml").read_text("utf-8")
+    text = read_data_file("secrets.toml")
     raw = tomllib.loads(text)
     return _Table(
         patterns=tuple(re.compile(row["pattern"]) for row in raw["pattern"]),

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
+from ci_guard.data import read_text as read_data_file
 from ci_guard.tomlcompat import tomllib
 
 PROC_SYS = Path("/proc/sys")
@@ -44,7 +44,7 @@ class SysctlPlan:
 
 @functools.cache
 def settings() -> tuple[SysctlSetting, ...]:
-    text = resources.files("ci_guard.data").joinpath("sysctl.toml").read_text("utf-8")
+    text = read_data_file("sysctl.toml")
     rows = tomllib.loads(text)
     return tuple(
         SysctlSetting(key, str(row["value"]), str(row.get("mode", "exact")), row.get("requires"))

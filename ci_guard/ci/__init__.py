@@ -6,8 +6,18 @@ and `write_junit` when a JUnit report is asked for.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ci_guard.ci.detect import PLATFORMS, detect_platform
 from ci_guard.ci.hooks import make_hooks
-from ci_guard.ci.junit import write_junit
+from ci_guard.model import RunRecord
+
+
+def write_junit(run: RunRecord, path: Path) -> None:
+    """Write the JUnit XML report (the XML machinery loads only when asked for)."""
+    from ci_guard.ci.junit import write_junit as write
+
+    write(run, path)
+
 
 __all__ = ["PLATFORMS", "detect_platform", "make_hooks", "write_junit"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +25,7 @@ from ci_guard.summary import render_summary
 
 def new_run_id() -> str:
     stamp = logs.utc_timestamp()[:19].replace("-", "").replace(":", "")
-    return f"{stamp}Z-{uuid.uuid4().hex[:6]}"
+    return f"{stamp}Z-{os.urandom(3).hex()}"
 
 
 def _has(module: str) -> bool:

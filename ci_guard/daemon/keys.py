@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
 
+from ci_guard.data import read_text as read_data_file
 from ci_guard.tomlcompat import tomllib
 
 
@@ -47,7 +47,7 @@ class KeyTable:
 
 @functools.cache
 def key_table() -> KeyTable:
-    text = resources.files("ci_guard.data").joinpath("daemon_keys.toml").read_text("utf-8")
+    text = read_data_file("daemon_keys.toml")
     data = tomllib.loads(text)
     keys = {
         name: KeySpec(name, row["type"], bool(row["reloadable"]), tuple(row["flags"]))

@@ -164,5 +164,6 @@ def classify_text(
     failure = classify(
         exit_code or 1, signal, timed_out, text.splitlines(keepends=True), rules=rules
     )
-    assert failure is not None  # nonzero exit code: never a success
+    if failure is None:  # unreachable: a nonzero exit code is never a success
+        raise RuntimeError("classify returned no failure for a nonzero exit code")
     return failure

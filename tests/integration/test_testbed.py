@@ -68,7 +68,9 @@ def test_bed_starts_with_daemon_registries_and_images(bed: TestBed) -> None:
         body = _read_all(sock)[0].split(b"\r\n\r\n", 1)[1]
     served = set(json.loads(body)["repositories"])
     assert {name.split(":")[0] for name in COMMON_IMAGES} <= served
-    assert bed.docker("image", "ls", "--quiet").stdout.strip() == ""
+    # Other tests may leave images behind; remove_images() brings the daemon back to none.
+    bed.remove_images()
+    assert bed.docker("image", "ls", "--all", "--quiet").stdout.strip() == ""
 
 
 def test_hub_style_pull_goes_through_mirror(bed: TestBed) -> None:

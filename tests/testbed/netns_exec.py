@@ -23,8 +23,12 @@ IN_NETNS_MARK = "CI_GUARD_IN_TEST_NETNS"
 
 def ensure_namespace() -> None:
     if not os.path.exists(NETNS_PATH):
-        subprocess.run(["ip", "netns", "add", NETNS], check=True)
-    subprocess.run(["ip", "netns", "exec", NETNS, "ip", "link", "set", "lo", "up"], check=True)
+        subprocess.run(["ip", "netns", "add", NETNS], check=True, capture_output=True)
+    subprocess.run(
+        ["ip", "netns", "exec", NETNS, "ip", "link", "set", "lo", "up"],
+        check=True,
+        capture_output=True,
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -40,7 +44,15 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         os.execvp(argv[0], argv)
-    ensure_namespace()
+    try:
+        ensure_namespace()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(
+            f"netns_exec: cannot set up network namespace {NETNS} ({exc}); running without it "
+            "(Docker test-bed tests will skip, or fail under CI=true)",
+            file=sys.stderr,
+        )
+        os.execvp(argv[0], argv)
     os.environ[IN_NETNS_MARK] = NETNS
     os.execvp("nsenter", ["nsenter", f"--net={NETNS_PATH}", "--", *argv])
     return 127  # pragma: no cover - execvp does not return

@@ -19,7 +19,7 @@ from typing import Any
 from tests.testbed.bed import TestBed, start_testbed
 from tests.testbed.check import bed_unavailable_reason
 from tests.testbed.faultproxy import Fault, FaultProxy
-from tests.testbed.runlog import ci_guard_argv
+from tests.testbed.runlog import ci_guard_argv, forget_daemon_state
 
 IMAGES = (
     "busybox:latest",
@@ -103,6 +103,7 @@ def main() -> dict[str, Any]:
     finally:
         for proxy in dead:
             proxy.stop()
+        forget_daemon_state(bed.docker_host)
         bed.stop()
 
 

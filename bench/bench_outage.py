@@ -29,7 +29,7 @@ from tests.testbed.check import bed_unavailable_reason
 from tests.testbed.client import DOCKER
 from tests.testbed.context import build_argv, write_build_context
 from tests.testbed.faultproxy import FaultProxy
-from tests.testbed.runlog import ci_guard_argv, events_named, read_events
+from tests.testbed.runlog import ci_guard_argv, events_named, forget_daemon_state, read_events
 
 OUTAGE_S = 30.0
 LOOP_SLEEP_S = 60
@@ -120,6 +120,7 @@ def main() -> dict[str, Any]:
             loop = fixed_loop(bed, proxy, context)
     finally:
         proxy.stop()
+        forget_daemon_state(bed.docker_host)
         bed.stop()
     ok = guarded["seconds_to_success"] is not None and loop["seconds_to_success"] is not None
     return {

@@ -93,6 +93,8 @@ def guard(
         )
     finally:
         follower.stop()
+        # The run recorded the sandbox daemon for restart-daemon; it is gone after the test.
+        forget_daemon_state(env["DOCKER_HOST"])
     assert not follower.errors, follower.errors
     return Outcome(done.returncode, read_events(log), done.stderr)
 

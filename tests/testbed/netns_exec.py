@@ -47,8 +47,10 @@ def main(argv: list[str]) -> int:
     try:
         ensure_namespace()
     except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        reason = detail.decode(errors="replace").strip() or str(exc)
         print(
-            f"netns_exec: cannot set up network namespace {NETNS} ({exc}); running without it "
+            f"netns_exec: cannot set up network namespace {NETNS} ({reason}); running without it "
             "(Docker test-bed tests will skip, or fail under CI=true)",
             file=sys.stderr,
         )

@@ -199,12 +199,18 @@ class ProcessTree:
             _wait_dead(live, wait)
         self.reap(wait)
 
-    def reap(self, wait: float = 1.0) -> None:
-        """Collect the exit status of members that were reparented to us (subreaper)."""
+    def reap(self, wait: float = 1.0, zombies: list[psutil.Process] | None = None) -> None:
+        """Collect the exit status of members that were reparented to us (subreaper).
+
+        `zombies` is a scan the caller has just made, saving the first one here.
+        """
         me = os.getpid()
         deadline = time.monotonic() + wait
         while True:
-            _live, found = self.members(deep=False)
+            if zombies is None:
+                found = self.members(deep=False)[1]
+            else:
+                found, zombies = zombies, None
             zombies = [z for z in found if z.pid != self.root_pid]  # Popen reaps the root
             ours = [z for z in zombies if _ppid(z) == me]
             for zombie in ours:
@@ -492,9 +498,9 @@ class AttemptWatch:
 
     def _end_tree(self, reason: str | None) -> None:
         """TERM everything still alive, pump output through the grace, KILL survivors."""
-        live, _zombies = self._tree.members(deep=True)
+        live, zombies = self._tree.members(deep=True)
         if not live:
-            self._tree.reap()
+            self._tree.reap(zombies=zombies)
             return
         self._tree.signal(signal.SIGTERM, live)
         self._tree.signal(signal.SIGCONT, live)  # a stopped process acts on TERM only now

@@ -4,7 +4,8 @@
 returns its output as a value. `supervise` runs one build attempt: output streamed
 through unchanged and logged, deadlines enforced, the whole process tree ended, and
 the outcome returned as a `ProcessResult` (it never raises for a failed build).
-Finding and ending the tree lives in `ci_guard.proctree`.
+Finding and ending the tree lives in `ci_guard.proctree`, moving the output in
+`ci_guard.streams`, and the watch loop of one attempt in `ci_guard.watch`.
 """
 
 from __future__ import annotations
@@ -25,17 +26,9 @@ from typing import BinaryIO
 
 from ci_guard import exitcodes
 from ci_guard.errors import CiGuardError, UsageError
-from ci_guard.proctree import (
-    END_NO_OUTPUT,
-    END_TIMEOUT,
-    TREE_ID_VAR,
-    AttemptWatch,
-    Limits,
-    OutputPump,
-    ProcessTree,
-    TailBuffer,
-    subreaper,
-)
+from ci_guard.proctree import TREE_ID_VAR, ProcessTree, subreaper
+from ci_guard.streams import OutputPump, TailBuffer
+from ci_guard.watch import END_NO_OUTPUT, END_TIMEOUT, AttemptWatch, Limits
 
 _CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 

@@ -12,6 +12,7 @@ classifier on each text and lists the cases it names differently.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -375,13 +376,21 @@ def capture(bench: Bench, names: Sequence[str]) -> list[Captured]:
     return results
 
 
+_RESOLVER = re.compile(r"(?<=lookup )(\S+) on [0-9a-f.:]+:53: dial udp [0-9a-f.:]+:53")
+
+
+def anonymise(text: str) -> str:
+    """The capturing machine's resolver address becomes a documentation address."""
+    return _RESOLVER.sub(r"\1 on 192.0.2.53:53: dial udp 192.0.2.53:53", text)
+
+
 def write_case(result: Captured, versions: str, out_dir: Path) -> Path:
     source = f"captured on the ci-guard test bed ({versions}): {result.how}"
     path = out_dir / f"{result.name}.toml"
     path.write_text(
         "# Real output captured by `python -m tests.testbed.capture`; regenerate, do not edit.\n"
         + message_toml(
-            result.failure_class, source, result.exit_code, result.text, result.timed_out
+            result.failure_class, source, result.exit_code, anonymise(result.text), result.timed_out
         )
     )
     return path

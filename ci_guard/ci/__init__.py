@@ -13,11 +13,11 @@ from ci_guard.ci.hooks import make_hooks
 from ci_guard.model import RunRecord
 
 
-def write_junit(run: RunRecord, path: Path) -> None:
-    """Write the JUnit XML report (the XML machinery loads only when asked for)."""
+def write_junit(run: RunRecord, path: Path) -> Path:
+    """Write the JUnit XML report and return its path (the XML machinery loads only now)."""
     from ci_guard.ci.junit import write_junit as write
 
-    write(run, path)
+    return write(run, path)
 
 
 __all__ = ["PLATFORMS", "detect_platform", "make_hooks", "write_junit"]

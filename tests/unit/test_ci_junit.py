@@ -119,3 +119,25 @@ def test_dots_in_the_command_do_not_split_the_class_name(tmp_path: Path) -> None
     case = root.find("testsuite/testcase")
     assert case is not None
     assert case.get("classname") == "ci-guard.docker-compose -f a_yml"
+
+
+def test_junitparser_reads_the_report(tmp_path: Path) -> None:
+    """A real consumer: junitparser, which JUnit publishing actions build on."""
+    from tests.tools import require_library
+
+    require_library("junitparser")
+    from junitparser import Failure, JUnitXml  # type: ignore[import-not-found]
+
+    _report(tmp_path)
+    xml = JUnitXml.fromfile(str(tmp_path / "out" / "junit.xml"))
+    suites = list(xml)
+    assert len(suites) == 1
+    suite = suites[0]
+    assert (suite.tests, suite.failures, suite.errors) == (2, 2, 0)
+    cases = list(suite)
+    assert [case.name for case in cases] == ["attempt 1", "attempt 2"]
+    results = [case.result for case in cases]
+    assert all(isinstance(result[0], Failure) for result in results)
+    assert [result[0].type for result in results] == ["registry_timeout", "image_not_found"]
+    assert cases[0].system_out.split("\n")[0] == "line 301"
+    assert cases[0].time == 1.5

@@ -69,7 +69,7 @@ def _run(argv: list[str | Path], cwd: Path | None = None) -> subprocess.Complete
 
 def _action() -> dict[str, Any]:
     tools.require_library("yaml")
-    import yaml  # type: ignore[import-untyped]
+    import yaml  # type: ignore[import-untyped, unused-ignore]
 
     data: dict[str, Any] = yaml.safe_load((ACTION_DIR / "action.yml").read_text("utf-8"))
     return data

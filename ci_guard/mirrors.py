@@ -174,7 +174,7 @@ def daemon_handle(
     endpoint = endpoint or find_endpoint()
 
     def info() -> dict[str, Any]:
-        from ci_guard.docker_sdk import open_client  # SDK only when verifying
+        from ci_guard.daemon.sdk import open_client  # SDK only when verifying
 
         client = open_client(endpoint.url, timeout=5)
         try:

@@ -212,7 +212,7 @@ class DockerPuller:
         self._host = host
 
     def pull(self, image: str, platform: str | None) -> str:
-        from ci_guard.docker_sdk import docker_errors
+        from ci_guard.daemon.sdk import docker_errors
 
         ref = parse_image_ref(image)
         last = ""

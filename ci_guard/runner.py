@@ -54,7 +54,7 @@ def _default_classify(
 
 
 def _default_snapshot(docker_host: str | None) -> None:
-    from ci_guard.daemon_control import snapshot
+    from ci_guard.daemon.control import snapshot
 
     snapshot(docker_host)
 

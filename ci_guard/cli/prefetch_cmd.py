@@ -156,8 +156,8 @@ def _run(
     targets: list[PullTarget], policy: Any, parallel: int, *, show_progress: bool
 ) -> PrefetchReport:
     from ci_guard.classify import classify_text
-    from ci_guard.daemon_api import ping, resolve_host
-    from ci_guard.docker_sdk import open_client
+    from ci_guard.daemon.api import ping, resolve_host
+    from ci_guard.daemon.sdk import open_client
     from ci_guard.prefetch import DockerPuller, prefetch
 
     host = resolve_host()

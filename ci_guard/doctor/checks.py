@@ -208,7 +208,7 @@ def check_daemon(
 
 
 def _sdk_client(endpoint: DaemonEndpoint, timeout: float) -> Any:
-    from ci_guard.docker_sdk import open_client  # the SDK only for doctor
+    from ci_guard.daemon.sdk import open_client  # the SDK only for doctor
 
     return open_client(endpoint.url, timeout=max(1.0, timeout))
 

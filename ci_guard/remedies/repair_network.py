@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ci_guard import process, sysctl_tuning
-from ci_guard.daemon_api import endpoint, ping
-from ci_guard.docker_sdk import docker_errors, open_client
+from ci_guard.daemon.api import endpoint, ping
+from ci_guard.daemon.sdk import docker_errors, open_client
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
 from ci_guard.remedies.base import RemedyContext, RemedyResult

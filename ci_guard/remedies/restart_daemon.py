@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ci_guard import daemon_control
-from ci_guard.daemon_api import resolve_host
+from ci_guard.daemon import control as daemon_control
+from ci_guard.daemon.api import resolve_host
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
 from ci_guard.remedies.base import RemedyContext, RemedyResult

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ci_guard.classify import classify_text
-from ci_guard.docker_sdk import open_client
+from ci_guard.daemon.sdk import open_client
 from ci_guard.prefetch import FAILED, PRESENT, PULLED, DockerPuller, PullTarget, prefetch
 from tests.testbed.bed import TestBed
 

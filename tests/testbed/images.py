@@ -97,6 +97,11 @@ def seed_registry(
 
 def remove_images(env: Mapping[str, str], refs: Iterable[str] | None = None) -> None:
     """Remove the given images (all images when refs is None) so the next pull is real."""
+    if refs is None:
+        # a container (a legacy build's failed step leaves one) pins its image
+        containers = docker(env, "container", "ls", "--all", "--quiet").stdout.split()
+        if containers:
+            docker(env, "container", "rm", "--force", *containers, check=False)
     targets = list(refs) if refs is not None else _all_images(env)
     if targets:
         docker(env, "image", "rm", "--force", *targets, check=False)

@@ -23,8 +23,8 @@ from typing import Any
 
 from ci_guard import process
 from ci_guard.config import Config
+from ci_guard.daemon.api import endpoint, get_json, ping, resolve_host, unix_socket_path
 from ci_guard.daemon.endpoint import DEFAULT_HOST, find_daemon_process
-from ci_guard.daemon_api import endpoint, get_json, ping, resolve_host, unix_socket_path
 from ci_guard.hostlock import user_runtime_dir
 
 SYSTEM_STATE_DIR = Path("/run/ci-guard")

@@ -1,8 +1,10 @@
 """The run: preflight, attempts, decisions and remedies, as one tenacity loop.
 
-tenacity drives the loop; the strategies below are thin adapters around the pure
-`policy.decide`, and remedies run as tenacity's `before_sleep`. Every side effect
-(spawn, classify, sleep, clock, remedies, preflight) comes in through RunDeps.
+tenacity drives the retries; the strategies below are thin adapters around the pure
+`policy.decide`, and remedies run as tenacity's `before_sleep`. A first attempt that
+succeeds never loads the retry machinery: the loop starts only once one has failed,
+with that attempt as its first outcome. Every side effect (spawn, classify, sleep,
+clock, remedies, preflight) comes in through RunDeps.
 """
 
 from __future__ import annotations
@@ -13,9 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import tenacity
+from typing import TYPE_CHECKING, Any
 
 from ci_guard import attempt as attempt_mod
 from ci_guard import exitcodes, model, policy
@@ -25,6 +25,9 @@ from ci_guard.logs import utc_timestamp
 from ci_guard.model import AttemptRecord, RetryRecord, RunHooks, RunRecord
 from ci_guard.process import CancelToken, ProcessResult
 from ci_guard.remedies import Remedy, RemedyContext, RemedyResult
+
+if TYPE_CHECKING:
+    import tenacity
 
 SuperviseFn = Callable[..., ProcessResult]
 ClassifyFn = Callable[[int, "int | None", bool, Iterable[str]], "Failure | None"]
@@ -111,11 +114,6 @@ class Runner:
         self.env = dict(env) if env is not None else attempt_mod.inherited_env()
         self._state = _State()
         self._started = 0.0
-        self._backoff = tenacity.wait_exponential_jitter(
-            multiplier=config.backoff_initial,
-            max=config.backoff_max,
-            jitter=config.backoff_initial,
-        )
 
     # -- the loop -------------------------------------------------------------------
 
@@ -125,22 +123,33 @@ class Runner:
         self._snapshot_daemon()
         try:
             self._preflight()
-            retrying = tenacity.Retrying(
-                retry=self._retry,
-                wait=self._wait,
-                stop=self._stop,
-                before_sleep=self._before_sleep,
-                sleep=self._sleep,
-                retry_error_callback=lambda state: (
-                    state.outcome.result() if state.outcome else None
-                ),
-            )
-            retrying(self._one_attempt)
+            first = self._one_attempt()
+            if first.failure is not None:
+                self._retry_loop(first)
         except Cancelled as exc:
             self._finish_cancelled(exc.signum)
             return self.run
         self._finish()
         return self.run
+
+    def _retry_loop(self, first: AttemptRecord) -> None:
+        import tenacity
+
+        self._backoff = tenacity.wait_exponential_jitter(
+            multiplier=self.config.backoff_initial,
+            max=self.config.backoff_max,
+            jitter=self.config.backoff_initial,
+        )
+        replay = [first]  # tenacity's first outcome is the attempt already made
+        retrying = tenacity.Retrying(
+            retry=self._retry,
+            wait=self._wait,
+            stop=self._stop,
+            before_sleep=self._before_sleep,
+            sleep=self._sleep,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        retrying(lambda: replay.pop() if replay else self._one_attempt())
 
     def _snapshot_daemon(self) -> None:
         """In the background: a daemon that dies mid-run can only be relaunched as it ran."""

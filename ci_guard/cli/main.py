@@ -8,7 +8,6 @@ prints; the work is done by the core modules they call. Lazy loading keeps
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from typing import Any, NoReturn
 
@@ -32,20 +31,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name, (module, _) in COMMANDS.items() if _available(module)]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
-        if entry is None or not _available(entry[0]):
+        if entry is None:
             return None
         command = importlib.import_module(entry[0]).command
         if not isinstance(command, click.Command):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -28,16 +28,7 @@ def new_run_id() -> str:
     return f"{stamp}Z-{os.urandom(3).hex()}"
 
 
-def _has(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def _hooks(config: Config) -> tuple[str, RunHooks | None]:
-    if not _has("ci_guard.ci"):
-        return "none", None
     from ci_guard.ci import detect_platform, make_hooks
 
     platform = detect_platform(env=os.environ, forced=config.ci)
@@ -46,10 +37,7 @@ def _hooks(config: Config) -> tuple[str, RunHooks | None]:
     )
 
 
-def _preflight() -> Callable[[Config], dict[str, Any]] | None:
-    if not _has("ci_guard.doctor.preflight"):
-        return None
-
+def _preflight() -> Callable[[Config], dict[str, Any]]:
     def run(config: Config) -> dict[str, Any]:
         from ci_guard.doctor.preflight import run_preflight
 
@@ -60,10 +48,9 @@ def _preflight() -> Callable[[Config], dict[str, Any]] | None:
 
 
 def _write_outputs(run: RunRecord, config: Config, log: Any) -> None:
-    if _has("ci_guard.outputs"):
-        from ci_guard.outputs import write_outputs
+    from ci_guard.outputs import write_outputs
 
-        write_outputs(run, config, log)
+    write_outputs(run, config, log)
 
 
 @click.command(
@@ -85,13 +72,12 @@ def command(command: tuple[str, ...], **params: Any) -> None:
     resolved = resolve_from_params(params)
     config = resolved.config
     validate_ladder(config.ladder, known_stages())
-    sys.exit(execute(command, config, config_digest=_digest(resolved.sources)))
+    sys.exit(execute(command, config, config_digest=config_digest(config)))
 
 
-def _digest(sources: dict[str, str]) -> str:
-    import hashlib
-
-    return hashlib.sha256(repr(sorted(sources.items())).encode()).hexdigest()[:12]
+def config_digest(config: Config) -> str:
+    """Groups runs made with the same effective settings (a checksum, not a security hash)."""
+    return f"{zlib.crc32(repr(config).encode()):08x}"
 
 
 def execute(command: tuple[str, ...], config: Config, *, config_digest: str = "") -> int:

@@ -291,6 +291,11 @@ def _check_consistency(config: Config) -> None:
         )
     if not config.ladder:
         raise UsageError("ladder: needs at least one stage")
+    if config.mirrors:
+        from ci_guard.registry.url import parse_mirror_url
+
+        for mirror in config.mirrors:
+            parse_mirror_url(mirror)
 
 
 def config_fields() -> set[str]:

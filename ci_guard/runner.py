@@ -23,13 +23,16 @@ from ci_guard.config import Config
 from ci_guard.failure import Failure, FailureClass
 from ci_guard.logs import utc_timestamp
 from ci_guard.model import AttemptRecord, RetryRecord, RunHooks, RunRecord
-from ci_guard.process import CancelToken, ProcessResult
-from ci_guard.remedies import Remedy, RemedyContext, RemedyResult
+from ci_guard.process import CancelToken, ProcessResult, supervise
+from ci_guard.remedies import Remedy, RemedyContext, RemedyResult, load_remedy
 
 if TYPE_CHECKING:
     import tenacity
 
 SuperviseFn = Callable[..., ProcessResult]
+DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
+DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
+"""Ladder stages that may need to relaunch the daemon as it ran."""
 ClassifyFn = Callable[[int, "int | None", bool, Iterable[str]], "Failure | None"]
 PreflightFn = Callable[[Config], dict[str, Any]]
 
@@ -40,12 +43,6 @@ class Cancelled(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
-
-
-def _default_supervise(*args: Any, **kwargs: Any) -> ProcessResult:
-    from ci_guard.process import supervise
-
-    return supervise(*args, **kwargs)
 
 
 def _default_classify(
@@ -62,21 +59,11 @@ def _default_snapshot(docker_host: str | None) -> None:
     snapshot(docker_host)
 
 
-DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
-DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
-
-
-def _default_load_remedy(name: str) -> Remedy | None:
-    from ci_guard.remedies import load_remedy
-
-    return load_remedy(name)
-
-
 @dataclass
 class RunDeps:
-    supervise: SuperviseFn = _default_supervise
+    supervise: SuperviseFn = supervise
     classify: ClassifyFn = _default_classify
-    load_remedy: Callable[[str], Remedy | None] = _default_load_remedy
+    load_remedy: Callable[[str], Remedy | None] = load_remedy
     preflight: PreflightFn | None = None
     snapshot: Callable[[str | None], None] | None = _default_snapshot
     """Records how the daemon runs while it is healthy, so a remedy can relaunch it."""

@@ -76,3 +76,11 @@ def test_optional_values_can_be_unset(tmp_path: Path) -> None:
     resolved = resolve({"no-output-timeout": "none"}, env={"CI_GUARD_MIRRORS": ""}, cwd=tmp_path)
     assert resolved.config.no_output_timeout is None
     assert resolved.config.mirrors == ()
+
+
+@pytest.mark.parametrize("mirror", ["ftp://m.example", "https://m.example/v2/", "https://u:p@m"])
+def test_bad_mirror_urls_are_usage_errors_from_any_source(tmp_path: Path, mirror: str) -> None:
+    with pytest.raises(UsageError, match="bad mirror URL"):
+        resolve({"mirrors": mirror}, env={}, cwd=tmp_path)
+    with pytest.raises(UsageError, match="bad mirror URL"):
+        resolve({}, env={"CI_GUARD_MIRRORS": f"https://ok.example,{mirror}"}, cwd=tmp_path)

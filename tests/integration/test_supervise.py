@@ -29,7 +29,7 @@ STUBBORN = (
     "import os, signal, sys, time\n"
     "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
     "if 'setsid' in sys.argv: os.setsid()\n"
-    "print('PID', os.getpid(), flush=True)\n"
+    "os.write(1, b'PID %d\\n' % os.getpid())\n"  # one write: strays print at once
     "time.sleep(120)\n"
 )
 
@@ -262,13 +262,20 @@ def test_no_output_deadline_spares_a_chatty_child() -> None:
     assert result.tail[-1] == "29"
 
 
-def test_stray_background_process_of_a_successful_child_is_ended() -> None:
+def test_stray_background_process_of_a_successful_child_is_ended(tmp_path: Path) -> None:
     # One stray keeps the output pipe open, one does not: neither may outlive the attempt.
+    # The child exits only once both strays have printed their pids (a file each says so).
+    ready = tmp_path / "ready"
+    stray = STUBBORN.replace(
+        "time.sleep(120)", f"open({str(ready)!r} + str(os.getpid()), 'w').close(); time.sleep(120)"
+    )
     code = f"""
-        import subprocess, sys
-        subprocess.Popen([sys.executable, '-c', {STUBBORN!r}])
-        subprocess.Popen([sys.executable, '-c', {STUBBORN!r}, 'setsid'])
-        import time; time.sleep(1)
+        import glob, subprocess, sys, time
+        subprocess.Popen([sys.executable, '-c', {stray!r}])
+        subprocess.Popen([sys.executable, '-c', {stray!r}, 'setsid'])
+        deadline = time.monotonic() + 60
+        while len(glob.glob({str(ready)!r} + '*')) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
     """
     sinks = Sinks()
     result = run(py(code), sinks)

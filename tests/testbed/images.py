@@ -97,13 +97,19 @@ def seed_registry(
 
 def remove_images(env: Mapping[str, str], refs: Iterable[str] | None = None) -> None:
     """Remove the given images (all images when refs is None) so the next pull is real."""
-    if refs is None:
-        # a container (a legacy build's failed step leaves one) pins its image
-        containers = docker(env, "container", "ls", "--all", "--quiet").stdout.split()
-        if containers:
-            docker(env, "container", "rm", "--force", *containers, check=False)
-    targets = list(refs) if refs is not None else _all_images(env)
-    if targets:
+    if refs is not None:
+        docker(env, "image", "rm", "--force", *refs, check=False)
+        return
+    # a container (a legacy build's failed step leaves one) pins its image
+    containers = docker(env, "container", "ls", "--all", "--quiet").stdout.split()
+    if containers:
+        docker(env, "container", "rm", "--force", *containers, check=False)
+    # An image with dependent child images (a legacy build's layers) cannot go before
+    # them, whatever the order given: repeat until each round has removed its leaves.
+    for _ in range(5):
+        targets = _all_images(env)
+        if not targets:
+            return
         docker(env, "image", "rm", "--force", *targets, check=False)
 
 

@@ -67,6 +67,8 @@ class RunDeps:
     preflight: PreflightFn | None = None
     snapshot: Callable[[str | None], None] | None = _default_snapshot
     """Records how the daemon runs while it is healthy, so a remedy can relaunch it."""
+    redact: Callable[[str], str] = str
+    """Masks secrets in evidence before it reaches any report (the logs mask their own)."""
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     cancel: CancelToken = field(default_factory=CancelToken)
@@ -178,6 +180,9 @@ class Runner:
         failure = None
         if result.cancelled_by is None:
             failure = attempt_mod.classify_result(result, self.deps.classify)
+        if failure is not None:
+            evidence = tuple(self.deps.redact(line) for line in failure.evidence)
+            failure = dataclasses.replace(failure, evidence=evidence)
         record = AttemptRecord(
             attempt=number,
             exit_code=result.exit_code,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ci_guard.ci import common
 from ci_guard.model import STATUS_CANCELLED, AttemptRecord, RunRecord
+from ci_guard.redact import Redactor
 
 TAIL_LINES = 200
 TAIL_BYTES = 64 * 1024
@@ -43,7 +44,7 @@ def log_tail(path: Path | None, lines: int = TAIL_LINES) -> str | None:
         return None
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").rstrip("\n")
     # split("\n"), not splitlines(): form feeds and the like are not line ends here.
-    return "\n".join(text.split("\n")[-lines:])
+    return Redactor().text("\n".join(text.split("\n")[-lines:]))
 
 
 def _seconds(value: float) -> str:

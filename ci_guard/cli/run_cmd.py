@@ -107,7 +107,7 @@ def execute(command: tuple[str, ...], config: Config, *, config_digest: str = ""
     token = CancelToken()
     restore = install_signal_handlers(token)
     try:
-        deps = RunDeps(cancel=token, preflight=_preflight())
+        deps = RunDeps(cancel=token, preflight=_preflight(), redact=redactor.text)
         Runner(command, config, run=run, log=log, hooks=hooks, deps=deps).execute()
         _write_outputs(run, config, log)
     finally:

@@ -259,3 +259,34 @@ def test_secrets_never_reach_the_log(tmp_path: Path) -> None:
     assert secret not in text
     assert secret not in done.stderr
     assert of(events, "run.started")[0]["command"][-1] == "GITHUB_TOKEN=***"
+
+
+def test_secrets_in_evidence_reach_no_report(tmp_path: Path) -> None:
+    """The child's own output passes unchanged; everything ci-guard writes is masked."""
+    line = "Get https://bob:hunter2@registry.example/v2/: connection reset by peer tok-4f9a2b7c"
+    outputs = {"GITHUB_OUTPUT": tmp_path / "out", "GITHUB_STEP_SUMMARY": tmp_path / "sum"}
+    done, events = run(
+        tmp_path,
+        "--ci",
+        "github",
+        "--max-attempts",
+        "1",
+        "--junit",
+        str(tmp_path / "j.xml"),
+        "--",
+        *py(f"import sys; print({line!r}); sys.exit(1)"),
+        env={"DEPLOY_TOKEN": "tok-4f9a2b7c", **{k: str(v) for k, v in outputs.items()}},
+    )
+    assert of(events, "attempt.finished")[0]["failure_class"] == "connection_failure"
+    assert done.stdout.splitlines()[2] == line  # the build's own line, unchanged
+    ours = [
+        "\n".join(done.stdout.splitlines()[3:]),  # the ::error:: annotation and markers
+        done.stderr,
+        (tmp_path / "sum").read_text(),
+        (tmp_path / "j.xml").read_text(),
+        (tmp_path / "run.jsonl").read_text(),
+    ]
+    for text in ours:
+        assert "hunter2" not in text
+        assert "tok-4f9a2b7c" not in text
+    assert "bob:***@registry.example" in (tmp_path / "j.xml").read_text()

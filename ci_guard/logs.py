@@ -14,10 +14,13 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-import structlog
+from ci_guard import deferred
 
-from ci_guard.errors import UsageError
-from ci_guard.redact import Redactor
+deferred.defer("asyncio")  # structlog imports it for async loggers ci-guard never uses
+import structlog  # noqa: E402  (after the deferral, on purpose)
+
+from ci_guard.errors import UsageError  # noqa: E402
+from ci_guard.redact import Redactor  # noqa: E402
 
 EventDict = MutableMapping[str, Any]
 

@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ci_guard.errors import CiGuardError
 from ci_guard.metrics import push_metrics
+from tests.testbed.procs import stop_process
 from tests.unit.test_metrics import make_run
 
 BINARY = "prometheus-pushgateway"
@@ -85,12 +86,7 @@ def gateway(tmp_path: Path) -> Iterator[str]:
                 yield url
                 return
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
             log.close()
     pytest.fail("pushgateway did not start: " + (tmp_path / "pushgateway.log").read_text())
 

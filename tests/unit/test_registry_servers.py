@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.testbed.procs import stop_process
+
 REGISTRY_BIN = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 needs_registry = pytest.mark.skipif(
     not Path(REGISTRY_BIN).exists(), reason="docker-registry (Debian package) not installed"
@@ -112,12 +114,7 @@ def registry(
         _wait_up(url, proc)
         yield Registry(url=url, process=proc, root=tmp)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
 
 

@@ -24,7 +24,13 @@ from ci_guard.remedies.repair_network import RepairNetwork
 from ci_guard.remedies.restart_daemon import RestartDaemon
 from tests.testbed.bed import TestBed
 from tests.testbed.dockerd import Dockerd
-from tests.testbed.procs import free_port, kill_pids, pids_mentioning, unmount_under
+from tests.testbed.procs import (
+    free_port,
+    kill_pids,
+    pids_mentioning,
+    unmount_under,
+    wait_until,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -225,6 +231,10 @@ def test_stale_pid_files_of_a_killed_dockerd_are_cleared(own_root: Path) -> None
     daemon.kill()
     containerd_pid = daemon.exec_root / "containerd" / "containerd.pid"
     assert daemon.pidfile.exists()
+    # containerd follows its killed dockerd a moment later: its file is stale only then
+    if containerd_pid.exists():
+        stale = int(containerd_pid.read_text().strip())
+        wait_until(lambda: not daemon_control._alive(stale), 15, "containerd to exit")
 
     removed = daemon_control.clear_stale_pidfiles(tuple(daemon.argv()))
 

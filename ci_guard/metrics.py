@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from ci_guard.atomic import atomic_write_text
 from ci_guard.errors import CiGuardError
 from ci_guard.model import STATUS_SUCCEEDED, RunRecord
 
@@ -194,21 +195,13 @@ def run_metrics_text(run: RunRecord) -> str:
 def write_metrics_file(run: RunRecord, path: Path) -> None:
     """Write the metrics for node_exporter's textfile collector, atomically (temp + rename).
 
-    The temp file sits beside the target without the .prom suffix, so the collector
-    never reads a half-written file.
+    The temporary file is a dot file without the .prom suffix, so the collector never
+    reads a half-written one.
     """
-    text = run_metrics_text(run)
     path = Path(path)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
+        atomic_write_text(path, run_metrics_text(run), mode=0o644)
     except OSError as exc:
-        temp.unlink(missing_ok=True)
         raise CiGuardError(f"cannot write metrics file {path}: {exc.strerror or exc}") from None
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -86,10 +85,3 @@ def emit(stream: TextIO, text: str) -> None:
     """Write and flush at once: the child's bytes go to the same descriptor unbuffered."""
     stream.write(text)
     stream.flush()
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from ci_guard.atomic import atomic_write_text
 from ci_guard.ci import common
 from ci_guard.model import NoHooks, RunRecord
 
@@ -48,4 +49,4 @@ class DotenvHooks(NoHooks):
         self.path = dotenv_path(env, artifacts_dir)
 
     def run_finished(self, run: RunRecord) -> None:
-        common.atomic_write(self.path, render_dotenv(run))
+        atomic_write_text(self.path, render_dotenv(run), mode=0o644, make_folder=True)

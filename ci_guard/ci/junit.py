@@ -14,6 +14,7 @@ import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ci_guard.atomic import atomic_write_text
 from ci_guard.ci import common
 from ci_guard.model import STATUS_CANCELLED, AttemptRecord, RunRecord
 from ci_guard.redact import Redactor
@@ -132,5 +133,7 @@ def write_junit(run: RunRecord, path: Path) -> Path:
     root = build_report(run)
     ET.indent(root)
     text = ET.tostring(root, encoding="unicode", xml_declaration=False)
-    common.atomic_write(path, '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n")
+    atomic_write_text(
+        path, '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n", mode=0o644, make_folder=True
+    )
     return path

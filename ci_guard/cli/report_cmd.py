@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ci_guard.atomic import atomic_write_text
 from ci_guard.errors import UsageError
 from ci_guard.report import make_report
 from ci_guard.report.period import parse_since
@@ -59,10 +60,7 @@ def command(
 
 
 def _write_html(text: str, path: Path) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
     try:
-        temp.write_text(text, "utf-8")
-        temp.replace(path)
+        atomic_write_text(path, text, mode=0o644)
     except OSError as exc:
-        temp.unlink(missing_ok=True)
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

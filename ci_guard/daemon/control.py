@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_guard import process
+from ci_guard.atomic import atomic_write_text
 from ci_guard.config import Config
 from ci_guard.daemon.api import endpoint, get_json, ping, resolve_host, unix_socket_path
 from ci_guard.daemon.endpoint import DEFAULT_HOST, find_daemon_process
@@ -199,13 +200,9 @@ def _remember(host: str, daemon: DaemonProcess) -> None:
 
 def _save(host: str, daemon: DaemonProcess, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    target = _state_file(host, folder)
-    tmp = target.with_suffix(".tmp")
-    # The environment may hold proxy credentials: owner-only from the first byte.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump({"host": host, "taken_at": time.time(), "daemon": asdict(daemon)}, out)
-    os.replace(tmp, target)
+    record = {"host": host, "taken_at": time.time(), "daemon": asdict(daemon)}
+    # The environment may hold proxy credentials: owner-only.
+    atomic_write_text(_state_file(host, folder), json.dumps(record), mode=0o600)
 
 
 def load_snapshot(host: str, folder: Path | None = None) -> DaemonProcess | None:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from ci_guard.daemon.atomic import atomic_write_text
+from ci_guard.atomic import atomic_write_text
 from ci_guard.errors import UsageError
 from ci_guard.registry.url import parse_mirror_url
 

@@ -1,7 +1,9 @@
 """Replace a file atomically: a temporary file in the same folder, fsync, os.replace.
 
-A reader (dockerd reloading on SIGHUP, or a crash half-way) sees the old file or the
-new one, never a truncated one. The new file keeps the old one's mode and owner.
+A reader (dockerd reloading on SIGHUP, node_exporter's textfile collector, a CI step
+reading outputs, or a crash half-way) sees the old file or the new one, never a
+truncated one. The new file keeps the old one's mode and owner unless `mode` is given;
+the temporary file is private (0600) from its first byte, so a secret never shows.
 """
 
 from __future__ import annotations
@@ -15,9 +17,18 @@ from pathlib import Path
 DEFAULT_MODE = 0o644
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically; raises OSError (PermissionError...) on failure."""
+def atomic_write_text(
+    path: Path, text: str, *, mode: int | None = None, make_folder: bool = False
+) -> None:
+    """Write `text` to `path` atomically; raises OSError (PermissionError...) on failure.
+
+    `mode` forces the file's mode (0o600 for anything holding credentials); by default
+    an existing file's mode and owner stay. `make_folder` creates a missing folder;
+    otherwise a missing folder is an error, as a mistyped output path should be.
+    """
     folder = path.parent
+    if make_folder:
+        folder.mkdir(parents=True, exist_ok=True)
     old = _stat_or_none(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     tmp = Path(tmp_name)
@@ -26,7 +37,10 @@ def atomic_write_text(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        _copy_mode_owner(tmp, old)
+        if mode is None:
+            _copy_mode_owner(tmp, old)
+        else:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

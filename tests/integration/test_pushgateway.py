@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -21,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ci_guard.errors import CiGuardError
 from ci_guard.metrics import push_metrics
-from tests.testbed.procs import stop_process
+from tests.testbed.procs import free_port, stop_process
 from tests.unit.test_metrics import make_run
 
 BINARY = "prometheus-pushgateway"
@@ -35,13 +34,6 @@ def _binary() -> str:
     if os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}:
         pytest.fail(f"CI=true and {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -67,7 +59,7 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], limit: float = 20) -> b
 def gateway(tmp_path: Path) -> Iterator[str]:
     binary = _binary()
     for _ in range(3):  # the free port may be taken between probe and bind
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = (tmp_path / "pushgateway.log").open("wb")
         proc = subprocess.Popen(
@@ -148,7 +140,7 @@ def test_a_new_push_replaces_the_group_and_groups_stay_apart(gateway: str) -> No
 
 def test_push_to_a_stopped_gateway_is_one_line(tmp_path: Path) -> None:
     _binary()
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(CiGuardError, match="cannot push metrics") as caught:
         push_metrics(make_run(), url, grouping={"instance": "x"}, timeout=3)
     assert "\n" not in caught.value.message

@@ -42,6 +42,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.testbed.procs import free_port
+
 MODES = (
     "pass",
     "blackhole",
@@ -175,7 +177,7 @@ class FaultProxy:
             self._listen()
         else:
             # Reserve a port number now so that the address is known before listening.
-            self.port = self.port or _free_port(self.host)
+            self.port = self.port or free_port(self.host)
         self._spawn(self._accept_loop)
         if self._want_control is not None:
             self._start_control(self._want_control)
@@ -385,13 +387,6 @@ class FaultProxy:
 def _close(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.close()
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _read_request_head(client: socket.socket, limit: int = 16384) -> bytes:

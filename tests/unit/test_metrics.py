@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import http.server
-import socket
 import stat
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from ci_guard.metrics import (
 )
 from ci_guard.model import AttemptRecord, RetryRecord, RunRecord
 from ci_guard.remedies.base import RemedyResult
+from tests.testbed.procs import free_port
 
 
 def _failure(cls: FailureClass) -> Failure:
@@ -171,15 +171,8 @@ def test_default_grouping_from_ci_environment() -> None:
     assert default_grouping({}, hostname="box") == {"instance": "box", "pipeline": "local"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_push_to_closed_port_is_one_line() -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(CiGuardError, match="cannot push metrics to") as caught:
         push_metrics(make_run(), url, grouping={"instance": "t"}, timeout=5)
     assert url in caught.value.message

@@ -27,19 +27,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.testbed.procs import stop_process
+from tests.testbed.procs import free_port, stop_process
 
 REGISTRY_BIN = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 needs_registry = pytest.mark.skipif(
     not Path(REGISTRY_BIN).exists(), reason="docker-registry (Debian package) not installed"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ci_guard import exitcodes
+from ci_guard.cli.options import config_file_option, probe_options
 from ci_guard.config import resolve
 
 _STATUS = {"error": "FAIL", "warning": "warn", "info": "skip"}
@@ -24,32 +25,14 @@ _STATUS = {"error": "FAIL", "warning": "warn", "info": "skip"}
     help="Registry to check (repeatable; default: Docker Hub).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option(
-    "--timeout",
-    type=float,
-    default=None,
-    metavar="SECONDS",
-    help="Timeout of each network step (default: probe-timeout setting).",
-)
-@click.option(
-    "--image",
-    default="library/busybox",
-    show_default=True,
-    help="Image whose manifest each registry must serve.",
-)
+@probe_options("registry")
 @click.option(
     "--daemon-config",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="daemon.json to check (default: the running dockerd's).",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Config file (default: the nearest ci-guard.toml).",
-)
+@config_file_option
 def command(registries: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
     """Check network, registries, the daemon and its configuration (exit 0 when healthy)."""
     from ci_guard.doctor.preflight import DoctorSetup, run_doctor

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ci_guard import exitcodes
+from ci_guard.cli.options import config_file_option, probe_options
 from ci_guard.config import Config, resolve
 from ci_guard.errors import UsageError
 from ci_guard.registry.url import hub_warning, split_hub
@@ -39,13 +40,9 @@ def _candidates(given: tuple[str, ...], config: Config) -> list[str]:
 _common = [
     click.option("--mirror", "mirrors", multiple=True, metavar="URL",
                  help="Candidate mirror https://host[:port] (repeatable; default: config)."),
-    click.option("--timeout", type=float, default=None, metavar="SECONDS",
-                 help="Timeout of each probe (default: probe-timeout setting)."),
-    click.option("--image", default="library/busybox", show_default=True,
-                 help="Docker Hub image whose manifest each mirror must serve."),
+    probe_options("mirror"),
     click.option("--json", "as_json", is_flag=True, help="Print JSON."),
-    click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-                 default=None, help="Config file (default: the nearest ci-guard.toml)."),
+    config_file_option,
 ]  # fmt: skip
 
 

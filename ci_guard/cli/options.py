@@ -30,6 +30,38 @@ def _option_for(name: str) -> Callable[[F], F]:
     return click.option(f"--{name}", spec.attr, default=None, metavar=metavar, help=help_text)
 
 
+def config_file_option(func: F) -> F:
+    """--config PATH: the ci-guard.toml (or pyproject.toml) to read settings from."""
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Config file (default: the nearest ci-guard.toml or [tool.ci-guard]).",
+    )(func)
+
+
+def probe_options(what: str) -> Callable[[F], F]:
+    """--timeout and --image of the commands that probe registries (doctor, mirrors)."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--image",
+            default="library/busybox",
+            show_default=True,
+            help=f"Image (repository path) whose manifest each {what} must serve.",
+        )(func)
+        return click.option(
+            "--timeout",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="Timeout of each probe (default: probe-timeout setting).",
+        )(func)
+
+    return decorate
+
+
 def settings_options(names: Iterable[str] | None = None) -> Callable[[F], F]:
     """Decorator adding one option per setting (all of them by default) and --config."""
     chosen = list(names) if names is not None else list(option_specs())
@@ -37,13 +69,7 @@ def settings_options(names: Iterable[str] | None = None) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         for name in reversed(chosen):
             func = _option_for(name)(func)
-        return click.option(
-            "--config",
-            "config_file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            default=None,
-            help="Config file (default: the nearest ci-guard.toml or [tool.ci-guard]).",
-        )(func)
+        return config_file_option(func)
 
     return decorate
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ci_guard.failure import Failure, FailureClass
-from ci_guard.model import (
+from ci_guard.records import (
     STATUS_FAILED,
     STATUS_SUCCEEDED,
     AttemptRecord,

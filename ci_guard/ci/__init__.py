@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ci_guard.ci.detect import PLATFORMS, detect_platform
 from ci_guard.ci.hooks import make_hooks
-from ci_guard.model import RunRecord
+from ci_guard.records import RunRecord
 
 
 def write_junit(run: RunRecord, path: Path) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ci_guard.failure import Failure
-from ci_guard.model import STATUS_CANCELLED, STATUS_SUCCEEDED, AttemptRecord, RunRecord
+from ci_guard.records import STATUS_CANCELLED, STATUS_SUCCEEDED, AttemptRecord, RunRecord
 
 MAX_EVIDENCE_LINES = 5
 MAX_LINE_CHARS = 300

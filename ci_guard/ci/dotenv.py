@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ci_guard.atomic import atomic_write_text
 from ci_guard.ci import common
-from ci_guard.model import NoHooks, RunRecord
+from ci_guard.records import NoHooks, RunRecord
 
 DOTENV_ENV = "CI_GUARD_DOTENV"
 DOTENV_NAME = "ci-guard.env"

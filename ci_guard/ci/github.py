@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ci_guard.ci import common
-from ci_guard.model import STATUS_SUCCEEDED, AttemptRecord, NoHooks, RetryRecord, RunRecord
+from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, NoHooks, RetryRecord, RunRecord
 
 _DATA_ESCAPES = (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"))
 _PROPERTY_ESCAPES = (*_DATA_ESCAPES, (":", "%3A"), (",", "%2C"))

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from ci_guard.ci import common
 from ci_guard.ci.dotenv import DotenvHooks
-from ci_guard.model import STATUS_SUCCEEDED, AttemptRecord, RetryRecord, RunRecord
+from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, RetryRecord, RunRecord
 
 ESC_CLEAR = "\x1b[0K"
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")

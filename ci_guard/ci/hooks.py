@@ -8,7 +8,7 @@ from typing import TextIO
 
 from ci_guard.ci.detect import PLATFORMS
 from ci_guard.errors import UsageError
-from ci_guard.model import NoHooks, RunHooks
+from ci_guard.records import NoHooks, RunHooks
 
 
 def make_hooks(

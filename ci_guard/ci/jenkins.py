@@ -12,7 +12,7 @@ from typing import TextIO
 
 from ci_guard.ci import common
 from ci_guard.ci.dotenv import DotenvHooks
-from ci_guard.model import STATUS_SUCCEEDED, AttemptRecord, RetryRecord, RunRecord
+from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, RetryRecord, RunRecord
 
 
 class JenkinsHooks(DotenvHooks):

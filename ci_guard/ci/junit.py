@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ci_guard.atomic import atomic_write_text
 from ci_guard.ci import common
-from ci_guard.model import STATUS_CANCELLED, AttemptRecord, RunRecord
+from ci_guard.records import STATUS_CANCELLED, AttemptRecord, RunRecord
 from ci_guard.redact import Redactor
 
 TAIL_LINES = 200

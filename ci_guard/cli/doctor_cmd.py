@@ -44,7 +44,7 @@ def command(registries: tuple[str, ...], as_json: bool, image: str, **params: An
     if params["daemon_config"] is not None:
         flags["daemon-config"] = str(params["daemon_config"])
     resolved = resolve(flags, config_path=params["config_file"])
-    from ci_guard.daemon.endpoint import find_daemon_process, find_endpoint
+    from ci_guard.docker.endpoint import find_daemon_process, find_endpoint
 
     endpoint = find_endpoint()
     setup = DoctorSetup(

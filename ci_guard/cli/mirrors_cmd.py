@@ -61,7 +61,7 @@ def command() -> None:
 @_with_common
 def probe_cmd(mirrors: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
     """Rank candidate mirrors by real answers (exit 1 when none is usable)."""
-    from ci_guard.mirrors import rank_mirrors
+    from ci_guard.mirrors.apply import rank_mirrors
 
     config, _ = _settings(params)
     candidates = _candidates(mirrors, config)
@@ -112,8 +112,8 @@ def _table(ranked: list[Any]) -> str:
 )
 def apply_cmd(**params: Any) -> None:
     """Probe, then write the usable mirrors (best first) into daemon.json and reload dockerd."""
-    from ci_guard.daemon.reload import restart_via_remedy
-    from ci_guard.mirrors import RefreshRequest, daemon_handle, refresh_mirrors
+    from ci_guard.docker.reload import restart_via_remedy
+    from ci_guard.mirrors.apply import RefreshRequest, daemon_handle, refresh_mirrors
 
     config, sources = _settings(params)
     candidates = _candidates(params["mirrors"], config)

@@ -12,9 +12,9 @@ import click
 from ci_guard import exitcodes
 from ci_guard.cli.options import given_flags, settings_options
 from ci_guard.config import Config, resolve
-from ci_guard.dockerfile_refs import parse_image_ref
 from ci_guard.errors import CiGuardError, UsageError
-from ci_guard.prefetch import FAILED, PrefetchReport, PullOutcome, PullTarget
+from ci_guard.images.dockerfile_refs import parse_image_ref
+from ci_guard.images.prefetch import FAILED, PrefetchReport, PullOutcome, PullTarget
 
 _SETTINGS = ("prefetch-images", "backoff-initial", "backoff-max", "rate-limit-backoff")
 
@@ -27,8 +27,8 @@ def collect_targets(
     config: Config,
 ) -> tuple[list[PullTarget], list[str]]:
     """The images to pull (validated, deduplicated) and warnings; UsageError on bad input."""
-    from ci_guard.compose_refs import read_compose
-    from ci_guard.dockerfile_refs import read_dockerfile
+    from ci_guard.images.compose_refs import read_compose
+    from ci_guard.images.dockerfile_refs import read_dockerfile
 
     targets = [PullTarget(image) for image in images]
     warnings: list[str] = []
@@ -138,7 +138,7 @@ def command(
     Exit 0 when every image was pulled or already present, 1 when one failed, 2 for bad
     input (unreadable Dockerfile or compose file, bad image reference).
     """  # fmt: skip
-    from ci_guard.prefetch import RetryPolicy
+    from ci_guard.images.prefetch import RetryPolicy
 
     config = resolve(given_flags(params), config_path=params.get("config_file")).config
     targets, warnings = collect_targets(
@@ -156,9 +156,9 @@ def _run(
     targets: list[PullTarget], policy: Any, parallel: int, *, show_progress: bool
 ) -> PrefetchReport:
     from ci_guard.classify import classify_text
-    from ci_guard.daemon.api import ping, resolve_host
-    from ci_guard.daemon.sdk import open_client
-    from ci_guard.prefetch import DockerPuller, prefetch
+    from ci_guard.docker.api import ping, resolve_host
+    from ci_guard.docker.sdk import open_client
+    from ci_guard.images.prefetch import DockerPuller, prefetch
 
     host = resolve_host()
     if not ping(host, timeout=10.0):

@@ -14,13 +14,13 @@ from ci_guard import logs
 from ci_guard.cli.options import resolve_from_params, settings_options
 from ci_guard.config import Config
 from ci_guard.errors import UsageError
-from ci_guard.model import RunHooks, RunRecord
-from ci_guard.policy import validate_ladder
-from ci_guard.process import CancelToken, install_signal_handlers
+from ci_guard.records import RunHooks, RunRecord
 from ci_guard.redact import Redactor
 from ci_guard.remedies import known_stages
-from ci_guard.runner import RunDeps, Runner
-from ci_guard.summary import render_summary
+from ci_guard.run.loop import RunDeps, Runner
+from ci_guard.run.policy import validate_ladder
+from ci_guard.run.summary import render_summary
+from ci_guard.supervise.cancel import CancelToken, install_signal_handlers
 
 
 def new_run_id() -> str:
@@ -48,7 +48,7 @@ def _preflight() -> Callable[[Config], dict[str, Any]]:
 
 
 def _write_outputs(run: RunRecord, config: Config, log: Any) -> None:
-    from ci_guard.outputs import write_outputs
+    from ci_guard.run.outputs import write_outputs
 
     write_outputs(run, config, log)
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ci_guard.daemon import daemon_json as dj
-from ci_guard.daemon.endpoint import DaemonEndpoint, DaemonProcess
+from ci_guard.docker import daemon_json as dj
+from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess
 from ci_guard.doctor.result import ERROR, INFO, WARNING, CheckResult, failed, passed, skipped
 from ci_guard.errors import CiGuardError
 from ci_guard.registry.http import describe_error
@@ -208,7 +208,7 @@ def check_daemon(
 
 
 def _sdk_client(endpoint: DaemonEndpoint, timeout: float) -> Any:
-    from ci_guard.daemon.sdk import open_client  # the SDK only for doctor
+    from ci_guard.docker.sdk import open_client  # the SDK only for doctor
 
     return open_client(endpoint.url, timeout=max(1.0, timeout))
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ci_guard.config import Config
-from ci_guard.daemon import daemon_json as dj
-from ci_guard.daemon.endpoint import (
+from ci_guard.docker import daemon_json as dj
+from ci_guard.docker.endpoint import (
     DEFAULT_CONFIG_FILE,
     DaemonEndpoint,
     DaemonProcess,
@@ -26,7 +26,7 @@ from ci_guard.doctor import checks
 from ci_guard.doctor.result import CheckResult, DoctorReport
 from ci_guard.doctor.runner import Task, run_tasks
 from ci_guard.errors import CiGuardError, PermissionDenied
-from ci_guard.mirrors import (
+from ci_guard.mirrors.apply import (
     DaemonHandle,
     MirrorApplyResult,
     RefreshRequest,
@@ -136,7 +136,7 @@ def _mirrors(config: Config, setup: DoctorSetup, apply: bool) -> MirrorApplyResu
     existing = _existing_mirrors(path)
     if not config.mirrors and not existing:
         return None
-    from ci_guard.daemon.reload import restart_via_remedy  # only when needed
+    from ci_guard.docker.reload import restart_via_remedy  # only when needed
 
     assert setup.endpoint is not None
     handle = replace(

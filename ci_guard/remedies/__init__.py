@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from ci_guard.remedies.base import Remedy, RemedyContext, RemedyResult
+from ci_guard.remedies.base import Remedy, RemedyContext
 
 # name -> "module:Class". A name whose module is not shipped yet is a known stage that
 # falls back to a plain retry (and says so in its log line).
@@ -37,4 +37,4 @@ def load_remedy(name: str) -> Remedy | None:
     return remedy
 
 
-__all__ = ["REMEDIES", "Remedy", "RemedyContext", "RemedyResult", "known_stages", "load_remedy"]
+__all__ = ["REMEDIES", "Remedy", "RemedyContext", "known_stages", "load_remedy"]

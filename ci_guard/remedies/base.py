@@ -6,11 +6,12 @@ Every remedy can say what it would do (`plan`), does it (`apply`, which honours
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from ci_guard.config import Config
 from ci_guard.failure import Failure
+from ci_guard.records import RemedyResult
 
 
 @dataclass(frozen=True)
@@ -20,33 +21,6 @@ class RemedyContext:
     dry_run: bool = False
     docker_host: str | None = None
     """The endpoint the wrapped docker command talks to (DOCKER_HOST or the context's)."""
-
-
-@dataclass(frozen=True)
-class RemedyResult:
-    remedy: str
-    ok: bool
-    changed: bool
-    actions: tuple[str, ...] = ()
-    """What was done, or with dry-run what would be done, one short sentence each."""
-    detail: str = ""
-    skipped: str | None = None
-    """Why nothing was attempted (missing rights, nothing to act on), when so."""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def as_log_fields(self) -> dict[str, Any]:
-        fields: dict[str, Any] = {
-            "remedy": self.remedy,
-            "actions": list(self.actions),
-            "changed": self.changed,
-            "ok": self.ok,
-        }
-        if self.detail:
-            fields["detail"] = self.detail
-        if self.skipped:
-            fields["skipped"] = self.skipped
-        fields.update(self.extra)
-        return fields
 
 
 class Remedy(Protocol):

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ci_guard.daemon.sdk import docker_errors, open_client
+from ci_guard.docker.sdk import docker_errors, open_client
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
-from ci_guard.remedies.base import RemedyContext, RemedyResult
+from ci_guard.records import RemedyResult
+from ci_guard.remedies.base import RemedyContext
 
 ClientFactory = Callable[[str | None], Any]
 STEPS = ("prune the build cache", "remove dangling images")

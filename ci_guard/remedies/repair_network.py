@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ci_guard import process, sysctl_tuning
-from ci_guard.daemon.api import endpoint, ping
-from ci_guard.daemon.sdk import docker_errors, open_client
+from ci_guard import process
+from ci_guard.docker.api import endpoint, ping
+from ci_guard.docker.sdk import docker_errors, open_client
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
-from ci_guard.remedies.base import RemedyContext, RemedyResult
+from ci_guard.records import RemedyResult
+from ci_guard.remedies import sysctl_tuning
+from ci_guard.remedies.base import RemedyContext
 from ci_guard.remedies.restart_daemon import RestartDaemon
 
 # (program, argv): the resolver caches a host may run, flushed only where present.
@@ -108,7 +110,7 @@ class RepairNetwork:
     # -- steps -------------------------------------------------------------------------
 
     def _mirrors(self, ctx: RemedyContext, report: _Report, lock: HostLock) -> None:
-        from ci_guard import mirrors
+        from ci_guard.mirrors import apply as mirrors
 
         try:
             candidates = _candidates(ctx)
@@ -228,7 +230,7 @@ class RepairNetwork:
 
 
 def _candidates(ctx: RemedyContext) -> list[str]:
-    from ci_guard.daemon import daemon_json
+    from ci_guard.docker import daemon_json
 
     configured = list(ctx.config.mirrors)
     current = daemon_json.current_mirrors(

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ci_guard.daemon import control as daemon_control
-from ci_guard.daemon.api import resolve_host
+from ci_guard.docker import control as daemon_control
+from ci_guard.docker.api import resolve_host
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
-from ci_guard.remedies.base import RemedyContext, RemedyResult
+from ci_guard.records import RemedyResult
+from ci_guard.remedies.base import RemedyContext
 
 
 class RestartDaemon:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ci_guard.remedies.base import RemedyContext, RemedyResult
+from ci_guard.records import RemedyResult
+from ci_guard.remedies.base import RemedyContext
 
 
 class PlainRetry:

@@ -1,6 +1,6 @@
 """Runs as read back from JSON-lines logs: plain values, the input of report statistics.
 
-These are deliberately looser than ci_guard.model.RunRecord: a log may be cut short,
+These are deliberately looser than ci_guard.records.RunRecord: a log may be cut short,
 lack events or come from an older ci-guard, so most fields may be missing.
 """
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from ci_guard.daemon.endpoint import DaemonEndpoint
+from ci_guard.docker.endpoint import DaemonEndpoint
 from ci_guard.errors import UsageError
-from ci_guard.mirrors import RefreshRequest, daemon_handle, refresh_mirrors
+from ci_guard.mirrors.apply import RefreshRequest, daemon_handle, refresh_mirrors
 from ci_guard.registry.probe import DEAD, HEALTHY
 from tests.testbed.bed import TestBed
 from tests.testbed.faultproxy import Fault

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ci_guard.classify import classify_text
-from ci_guard.daemon.sdk import open_client
-from ci_guard.prefetch import FAILED, PRESENT, PULLED, DockerPuller, PullTarget, prefetch
+from ci_guard.docker.sdk import open_client
+from ci_guard.images.prefetch import FAILED, PRESENT, PULLED, DockerPuller, PullTarget, prefetch
 from tests.testbed.bed import TestBed
 
 pytestmark = pytest.mark.docker

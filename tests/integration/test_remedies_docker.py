@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from ci_guard.config import Config, resolve
-from ci_guard.daemon import control as daemon_control
-from ci_guard.daemon.api import get_json, ping
+from ci_guard.docker import control as daemon_control
+from ci_guard.docker.api import get_json, ping
 from ci_guard.remedies.base import RemedyContext
 from ci_guard.remedies.free_disk import FreeDisk
 from ci_guard.remedies.repair_network import RepairNetwork

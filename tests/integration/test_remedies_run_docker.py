@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_guard.daemon import control as daemon_control
-from ci_guard.daemon.api import ping
+from ci_guard.docker import control as daemon_control
+from ci_guard.docker.api import ping
 from tests.testbed.bed import TestBed, base_daemon_config
 from tests.testbed.client import DOCKER, client_env
 from tests.testbed.context import build_argv, write_build_context

@@ -33,6 +33,6 @@ def test_run_without_preflight_loads_no_docker_client(tmp_path: Path) -> None:
     modules = imported_modules(
         tmp_path, "run", "--no-preflight", "--log-format", "console", "--", "true"
     )
-    assert "ci_guard.runner" in modules  # the run really happened in this process
+    assert "ci_guard.run.loop" in modules  # the run really happened in this process
     for name in HEAVY:
         assert name not in modules, f"{name} imported on the run path"

@@ -18,7 +18,8 @@ from typing import Any
 import psutil
 import pytest
 
-from ci_guard.process import CancelToken, ProcessResult, supervise
+from ci_guard.supervise.cancel import CancelToken
+from ci_guard.supervise.supervisor import ProcessResult, supervise
 
 REPO = Path(__file__).resolve().parents[2]
 STOP = int(signal.SIGSTOP)
@@ -361,7 +362,8 @@ def test_cancelled_token_starts_nothing() -> None:
 
 SCRIPT = """
 import json, sys
-from ci_guard.process import CancelToken, install_signal_handlers, supervise
+from ci_guard.supervise.cancel import CancelToken, install_signal_handlers
+from ci_guard.supervise.supervisor import supervise
 
 token = CancelToken()
 restore = install_signal_handlers(token)

@@ -97,7 +97,7 @@ class LogFollower:
 
 def forget_daemon_state(docker_host: str) -> None:
     """Remove restart-daemon's records of the daemon at docker_host (a sandbox daemon)."""
-    from ci_guard.daemon import control as daemon_control
+    from ci_guard.docker import control as daemon_control
 
     daemon_control.forget(docker_host)
     for state in daemon_control.state_dir().glob("dockerd-*.json"):

@@ -13,7 +13,7 @@ from ci_guard.ci.github import GitHubHooks
 from ci_guard.ci.gitlab import GitLabHooks
 from ci_guard.ci.jenkins import JenkinsHooks
 from ci_guard.errors import UsageError
-from ci_guard.model import NoHooks
+from ci_guard.records import NoHooks
 from tests.ci_records import TIMEOUT_FAILURE, attempt, finish, new_run, retry
 
 

@@ -24,7 +24,7 @@ from ci_guard.ci.github import (
     render_step_summary,
     workflow_command,
 )
-from ci_guard.model import RunRecord
+from ci_guard.records import RunRecord
 from tests.ci_records import NOT_FOUND_FAILURE, TIMEOUT_FAILURE, attempt, finish, new_run, retry
 
 INJECTED = "::error::fake\n::set-output name=x::y\n::add-mask::hunter2\n  ::warning::indented"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ci_guard.ci import write_junit
 from ci_guard.ci.junit import xml_text
-from ci_guard.model import STATUS_CANCELLED
+from ci_guard.records import STATUS_CANCELLED
 from tests.ci_records import NOT_FOUND_FAILURE, TIMEOUT_FAILURE, attempt, finish, new_run, retry
 
 NASTY = "\x1b[31mred\x1b[0m bell\x07 nul\x00 form\x0c vt\x0b ok\ttab \ufffe & <b> ]]>"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ci_guard.daemon import daemon_json as dj
-from ci_guard.daemon import reload as rl
-from ci_guard.daemon.endpoint import DaemonProcess, flag_values, parse_flags
+from ci_guard.docker import daemon_json as dj
+from ci_guard.docker import reload as rl
+from ci_guard.docker.endpoint import DaemonProcess, flag_values, parse_flags
 from ci_guard.errors import UsageError
 
 TESTBED_ARGV = (

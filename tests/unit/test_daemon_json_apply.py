@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from ci_guard.daemon.endpoint import DaemonEndpoint, DaemonProcess, parse_flags
-from ci_guard.daemon.mirror_files import MARKER
+from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess, parse_flags
+from ci_guard.docker.mirror_files import MARKER
 from ci_guard.errors import UsageError
-from ci_guard.mirrors import DaemonHandle, MirrorApplyResult, apply_mirrors
+from ci_guard.mirrors.apply import DaemonHandle, MirrorApplyResult, apply_mirrors
 
 
 class FakeDaemon:

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from ci_guard.compose_refs import read_compose
-from ci_guard.dockerfile_refs import (
+from ci_guard.errors import UsageError
+from ci_guard.images.compose_refs import read_compose
+from ci_guard.images.dockerfile_refs import (
     parse_dockerfile,
     parse_image_ref,
     read_dockerfile,
     substitute,
 )
-from ci_guard.errors import UsageError
 
 
 def _images(text: str, **args: str) -> list[tuple[str, str | None]]:

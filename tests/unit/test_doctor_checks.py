@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ci_guard.daemon.endpoint import DaemonEndpoint, DaemonProcess, parse_flags
+from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess, parse_flags
 from ci_guard.doctor import checks
 from ci_guard.doctor.result import ERROR, INFO, WARNING, CheckResult, DoctorReport
 from ci_guard.doctor.runner import Task, run_tasks

@@ -17,15 +17,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ci_guard.errors import CiGuardError
 from ci_guard.failure import Failure, FailureClass
-from ci_guard.metrics import (
+from ci_guard.records import AttemptRecord, RemedyResult, RetryRecord, RunRecord
+from ci_guard.run.metrics import (
     default_grouping,
     push_metrics,
     run_metric_families,
     run_metrics_text,
     write_metrics_file,
 )
-from ci_guard.model import AttemptRecord, RetryRecord, RunRecord
-from ci_guard.remedies.base import RemedyResult
 from tests.testbed.procs import free_port
 
 
@@ -238,7 +237,7 @@ def test_missing_client_library_is_one_line(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_importing_metrics_does_not_load_the_client() -> None:
-    code = "import sys, ci_guard.metrics; print('prometheus_client' in sys.modules)"
+    code = "import sys, ci_guard.run.metrics; print('prometheus_client' in sys.modules)"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )

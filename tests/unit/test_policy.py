@@ -7,8 +7,8 @@ import pytest
 from ci_guard.config import Config, resolve
 from ci_guard.errors import UsageError
 from ci_guard.failure import Failure, FailureClass, class_table
-from ci_guard.policy import decide, pick_remedy, stage_for, validate_ladder
 from ci_guard.remedies import known_stages
+from ci_guard.run.policy import decide, pick_remedy, stage_for, validate_ladder
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from ci_guard.classify import classify_text
 from ci_guard.cli.prefetch_cmd import collect_targets
 from ci_guard.config import resolve
 from ci_guard.errors import UsageError
-from ci_guard.prefetch import (
+from ci_guard.images.prefetch import (
     FAILED,
     PRESENT,
     PULLED,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ci_guard.process import CancelToken, install_signal_handlers
-from ci_guard.proctree import is_subreaper, subreaper
+from ci_guard.supervise.cancel import CancelToken, install_signal_handlers
+from ci_guard.supervise.proctree import is_subreaper, subreaper
 
 
 @pytest.fixture

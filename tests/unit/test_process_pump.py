@@ -6,7 +6,7 @@ import io
 import os
 from typing import Any
 
-from ci_guard.streams import OutputPump, TailBuffer
+from ci_guard.supervise.streams import OutputPump, TailBuffer
 
 
 class Trickle(io.BytesIO):

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ci_guard.errors import CiGuardError, UsageError
-from ci_guard.process import exit_code_for, run_capture, supervise
+from ci_guard.process import run_capture
+from ci_guard.supervise.supervisor import exit_code_for, supervise
 
 
 @pytest.mark.parametrize(

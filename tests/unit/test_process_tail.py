@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ci_guard.streams import TailBuffer, split_tail
+from ci_guard.supervise.streams import TailBuffer, split_tail
 
 
 def test_last_lines_without_the_trailing_newline() -> None:

@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from ci_guard import sysctl_tuning
 from ci_guard.config import Config, resolve
-from ci_guard.daemon import control as daemon_control
-from ci_guard.remedies import load_remedy
+from ci_guard.docker import control as daemon_control
+from ci_guard.remedies import load_remedy, sysctl_tuning
 from ci_guard.remedies.base import RemedyContext
 from ci_guard.remedies.free_disk import FreeDisk, human_bytes
 from ci_guard.remedies.repair_network import RepairNetwork

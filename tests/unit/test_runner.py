@@ -14,10 +14,11 @@ from structlog.testing import capture_logs
 
 from ci_guard.config import Config, resolve
 from ci_guard.failure import Failure, FailureClass, class_table
-from ci_guard.model import RunRecord
-from ci_guard.process import CancelToken, ProcessResult
-from ci_guard.remedies import RemedyContext, RemedyResult
-from ci_guard.runner import RunDeps, Runner
+from ci_guard.records import RemedyResult, RunRecord
+from ci_guard.remedies import RemedyContext
+from ci_guard.run.loop import RunDeps, Runner
+from ci_guard.supervise.cancel import CancelToken
+from ci_guard.supervise.supervisor import ProcessResult
 
 
 def result(

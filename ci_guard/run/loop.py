@@ -17,14 +17,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ci_guard import attempt as attempt_mod
-from ci_guard import exitcodes, model, policy
+from ci_guard import exitcodes
+from ci_guard import records as model
 from ci_guard.config import Config
 from ci_guard.failure import Failure, FailureClass
 from ci_guard.logs import utc_timestamp
-from ci_guard.model import AttemptRecord, RetryRecord, RunHooks, RunRecord
-from ci_guard.process import CancelToken, ProcessResult, supervise
-from ci_guard.remedies import Remedy, RemedyContext, RemedyResult, load_remedy
+from ci_guard.records import AttemptRecord, RemedyResult, RetryRecord, RunHooks, RunRecord
+from ci_guard.remedies import Remedy, RemedyContext, load_remedy
+from ci_guard.run import attempt as attempt_mod
+from ci_guard.run import policy
+from ci_guard.supervise.cancel import CancelToken
+from ci_guard.supervise.supervisor import ProcessResult, supervise
 
 if TYPE_CHECKING:
     import tenacity
@@ -54,7 +57,7 @@ def _default_classify(
 
 
 def _default_snapshot(docker_host: str | None) -> None:
-    from ci_guard.daemon.control import snapshot
+    from ci_guard.docker.control import snapshot
 
     snapshot(docker_host)
 

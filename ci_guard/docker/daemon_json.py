@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_guard.atomic import atomic_write_text
-from ci_guard.daemon.keys import KeyTable, key_table
+from ci_guard.docker.keys import KeyTable, key_table
 from ci_guard.errors import PermissionDenied, UsageError
 from ci_guard.registry.url import parse_mirror_url
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ci_guard.config import Config
 from ci_guard.errors import CiGuardError
-from ci_guard.model import RunRecord
+from ci_guard.records import RunRecord
 
 
 def _junit(run: RunRecord, path: Path) -> None:
@@ -22,13 +22,13 @@ def _junit(run: RunRecord, path: Path) -> None:
 
 
 def _metrics_file(run: RunRecord, path: Path) -> None:
-    from ci_guard.metrics import write_metrics_file
+    from ci_guard.run.metrics import write_metrics_file
 
     write_metrics_file(run, path)
 
 
 def _push(run: RunRecord, url: str) -> None:
-    from ci_guard.metrics import push_metrics
+    from ci_guard.run.metrics import push_metrics
 
     push_metrics(run, url)
 

@@ -24,8 +24,8 @@ from typing import Any
 from ci_guard import process
 from ci_guard.atomic import atomic_write_text
 from ci_guard.config import Config
-from ci_guard.daemon.api import endpoint, get_json, ping, resolve_host, unix_socket_path
-from ci_guard.daemon.endpoint import DEFAULT_HOST, find_daemon_process
+from ci_guard.docker.api import endpoint, get_json, ping, resolve_host, unix_socket_path
+from ci_guard.docker.endpoint import DEFAULT_HOST, find_daemon_process
 from ci_guard.hostlock import user_runtime_dir
 
 SYSTEM_STATE_DIR = Path("/run/ci-guard")

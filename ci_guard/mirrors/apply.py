@@ -16,15 +16,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ci_guard.daemon import daemon_json as dj
-from ci_guard.daemon import reload as rl
-from ci_guard.daemon.endpoint import (
+from ci_guard.docker import daemon_json as dj
+from ci_guard.docker import reload as rl
+from ci_guard.docker.endpoint import (
     DaemonEndpoint,
     DaemonProcess,
     find_daemon_process,
     find_endpoint,
 )
-from ci_guard.daemon.mirror_files import write_buildkitd, write_containerd_hosts
+from ci_guard.docker.mirror_files import write_buildkitd, write_containerd_hosts
 from ci_guard.errors import PermissionDenied, UsageError
 from ci_guard.registry.probe import DEAD, VERDICT_ORDER, RegistryProbe, probe_registry
 from ci_guard.registry.url import split_hub
@@ -174,7 +174,7 @@ def daemon_handle(
     endpoint = endpoint or find_endpoint()
 
     def info() -> dict[str, Any]:
-        from ci_guard.daemon.sdk import open_client  # SDK only when verifying
+        from ci_guard.docker.sdk import open_client  # SDK only when verifying
 
         client = open_client(endpoint.url, timeout=5)
         try:

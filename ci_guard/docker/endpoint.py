@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ci_guard.daemon.keys import key_table
+from ci_guard.docker.keys import key_table
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_PIDFILE = Path("/var/run/docker.pid")

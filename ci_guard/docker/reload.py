@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ci_guard.daemon.keys import KeyTable, key_table
+from ci_guard.docker.keys import KeyTable, key_table
 
 NOTHING = "none"
 SIGHUP = "sighup"

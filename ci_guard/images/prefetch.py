@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 import tenacity
 
-from ci_guard.dockerfile_refs import parse_image_ref
 from ci_guard.failure import Failure, FailureClass
+from ci_guard.images.dockerfile_refs import parse_image_ref
 
 PULLED = "pulled"
 PRESENT = "present"
@@ -212,7 +212,7 @@ class DockerPuller:
         self._host = host
 
     def pull(self, image: str, platform: str | None) -> str:
-        from ci_guard.daemon.sdk import docker_errors
+        from ci_guard.docker.sdk import docker_errors
 
         ref = parse_image_ref(image)
         last = ""

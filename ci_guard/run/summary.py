@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ci_guard.durations import human_duration as format_duration
-from ci_guard.model import STATUS_SUCCEEDED, RunRecord
+from ci_guard.records import STATUS_SUCCEEDED, RunRecord
 
 
 def render_summary(run: RunRecord) -> str:

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ci_guard.atomic import atomic_write_text
 from ci_guard.errors import CiGuardError
-from ci_guard.model import STATUS_SUCCEEDED, RunRecord
+from ci_guard.records import STATUS_SUCCEEDED, RunRecord
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry

@@ -7,12 +7,38 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ci_guard.failure import Failure
-from ci_guard.remedies.base import RemedyResult
 
 STATUS_SUCCEEDED = "succeeded"
 STATUS_FAILED = "failed"
 STATUS_TIMED_OUT = "timed_out"
 STATUS_CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class RemedyResult:
+    remedy: str
+    ok: bool
+    changed: bool
+    actions: tuple[str, ...] = ()
+    """What was done, or with dry-run what would be done, one short sentence each."""
+    detail: str = ""
+    skipped: str | None = None
+    """Why nothing was attempted (missing rights, nothing to act on), when so."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_log_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "remedy": self.remedy,
+            "actions": list(self.actions),
+            "changed": self.changed,
+            "ok": self.ok,
+        }
+        if self.detail:
+            fields["detail"] = self.detail
+        if self.skipped:
+            fields["skipped"] = self.skipped
+        fields.update(self.extra)
+        return fields
 
 
 @dataclass(frozen=True)

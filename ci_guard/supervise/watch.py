@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ci_guard.proctree import ProcessTree
-from ci_guard.streams import OutputPump
+from ci_guard.supervise.proctree import ProcessTree
+from ci_guard.supervise.streams import OutputPump
 
 END_TIMEOUT, END_NO_OUTPUT, END_CANCEL = "timeout", "no_output", "cancel"
 """Why ci-guard ended an attempt (None: the child exited by itself)."""

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ci_guard.dockerfile_refs import DockerfileRefs, FoundImage, parse_dockerfile, substitute
 from ci_guard.errors import UsageError
+from ci_guard.images.dockerfile_refs import DockerfileRefs, FoundImage, parse_dockerfile, substitute
 
 _REMOTE_PREFIXES = ("http://", "https://", "git@", "git://", "github.com/")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci_guard.failure import Failure, FailureClass
-from ci_guard.process import ProcessResult
+from ci_guard.supervise.supervisor import ProcessResult
 
 ClassifyFn = Callable[[int, "int | None", bool, Iterable[str]], "Failure | None"]
 

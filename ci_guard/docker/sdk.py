@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ci_guard.daemon.api import resolve_host
+from ci_guard.docker.api import resolve_host
 
 API_TIMEOUT_S = 300.0
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ci_guard.daemon.endpoint import DaemonEndpoint, find_endpoint
+from ci_guard.docker.endpoint import DaemonEndpoint, find_endpoint
 
 
 def endpoint(host: str | None = None) -> DaemonEndpoint:

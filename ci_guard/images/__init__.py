@@ -1,0 +1,1 @@
+"""The images a project pulls (Dockerfile and compose references) and their pre-fetch."""

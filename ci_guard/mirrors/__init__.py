@@ -1,0 +1,1 @@
+"""Registry mirrors: ranking candidates and putting the healthy ones into daemon.json."""

@@ -1,0 +1,1 @@
+"""The run: attempts, the retry ladder, the records and what is written after."""

@@ -1,0 +1,1 @@
+"""Running one attempt: the process tree, its output, its deadlines."""

@@ -2,14 +2,15 @@
 
 tests/corpus/messages.toml holds messages gathered from public issue threads and
 source; tests/corpus/captured/*.toml holds messages captured from a real dockerd
-(same schema). Both are loaded here.
+(same schema); tests/corpus/unseen/*.toml holds later public messages, split by source
+into train and holdout (tests/corpus_loader.py). Train rows are asserted one by one;
+holdout rows are only measured (bench/bench_classify_holdout.py), never asserted here,
+so that rules are not tuned against them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,58 +18,22 @@ from ci_guard.classify import classify, load_rules
 from ci_guard.classify.evidence import clean_line, evidence_text
 from ci_guard.classify.rules import RuleSet
 from ci_guard.failure import FailureClass
-from ci_guard.tomlcompat import tomllib
-
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
-FIELDS = {"text", "class", "source", "exit_code", "signal", "timed_out", "note"}
-
-
-@dataclass(frozen=True)
-class Message:
-    file: str
-    index: int
-    text: str
-    expected: FailureClass
-    source: str
-    exit_code: int
-    signal: int | None
-    timed_out: bool
-
-    @property
-    def id(self) -> str:
-        return f"{self.file}#{self.index}:{self.source}"
-
-
-def _load(path: Path) -> list[Message]:
-    raw: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
-    out = []
-    for index, row in enumerate(raw.get("message", [])):
-        unknown = set(row) - FIELDS
-        assert not unknown, f"{path.name} message #{index}: unknown keys {unknown}"
-        out.append(
-            Message(
-                file=path.name,
-                index=index,
-                text=row["text"],
-                expected=FailureClass(row["class"]),
-                source=row["source"],
-                exit_code=int(row.get("exit_code", 1)),
-                signal=row.get("signal"),
-                timed_out=bool(row.get("timed_out", False)),
-            )
-        )
-    return out
-
-
-def corpus() -> list[Message]:
-    files = [CORPUS / "messages.toml", *sorted((CORPUS / "captured").glob("*.toml"))]
-    return [message for path in files for message in _load(path)]
-
+from tests.corpus_loader import (
+    CORPUS,
+    HOLDOUT,
+    TRAIN,
+    CorpusError,
+    Message,
+    corpus,
+    load_file,
+    split_of,
+)
 
 MESSAGES = corpus()
+TRAIN_ROWS = [m for m in MESSAGES if m.split == TRAIN]
 
 
-@pytest.mark.parametrize("message", MESSAGES, ids=[m.id for m in MESSAGES])
+@pytest.mark.parametrize("message", TRAIN_ROWS, ids=[m.id for m in TRAIN_ROWS])
 def test_message_classifies_to_its_class(message: Message) -> None:
     failure = classify(
         message.exit_code, message.signal, message.timed_out, message.text.splitlines(True)
@@ -132,3 +97,37 @@ def test_keyword_index_finds_every_match_in_the_corpus() -> None:
         # The index keeps at most 5 lines per rule; every rule found must be found.
         assert {n for n, _ in want} == {n for n, _ in got}, message.id
         assert got <= want, message.id
+
+
+def test_corpus_size_sources_and_multiline_excerpts() -> None:
+    """The counts the corpus promises, measured from the files."""
+    assert len(MESSAGES) >= 600
+    assert len({m.source.strip() for m in MESSAGES}) >= 250
+    assert sum(m.multiline for m in MESSAGES) >= 80
+
+
+def test_holdout_is_at_least_thirty_percent_of_the_corpus() -> None:
+    holdout = [m for m in MESSAGES if m.split == HOLDOUT]
+    assert len(holdout) >= 0.3 * len(MESSAGES)
+
+
+def test_split_rule_is_the_documented_hash() -> None:
+    # First 8 hex digits of sha256: 8595ccc8 (% 10 == 6) and c348c22e (% 10 == 2).
+    assert split_of("docker/cli#1") == TRAIN
+    assert split_of("docker/cli#2") == HOLDOUT
+    assert split_of("moby/moby#100") == HOLDOUT
+
+
+def test_rows_of_the_known_corpus_are_train_and_unseen_rows_split_by_source() -> None:
+    unseen = {p.name for p in (CORPUS / "unseen").glob("*.toml")}
+    known = [m for m in MESSAGES if m.file not in unseen]
+    assert known
+    assert all(m.split == TRAIN for m in known)
+    assert all(m.split == split_of(m.source) for m in MESSAGES if m.file in unseen)
+
+
+def test_a_row_with_an_unknown_key_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[message]]\nclass = "unknown"\nsource = "x"\ntext = "y"\ncolour = 1\n')
+    with pytest.raises(CorpusError, match="unknown keys"):
+        load_file(bad)

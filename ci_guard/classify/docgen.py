@@ -33,10 +33,11 @@ files, not this page.
 3. Otherwise every line of the whole attempt output is checked against the rules,
    after removing ANSI colour codes, CI timestamps and BuildKit `#12 3.456 `
    prefixes. Rules sit in four tiers, strongest first:
-   - `permanent`: a retry cannot help (untrusted certificate, unknown image, bad
-     credentials, Dockerfile or compose syntax, missing COPY source, OOM kill);
-   - `cause`: a specific root cause (DNS, disk full, apt/apk/pip/npm/yarn/go/curl
-     network errors inside a step, 429, 5xx, TLS or client timeouts, daemon faults);
+   - `permanent`: a retry cannot help (full disk, untrusted certificate, unknown
+     image, bad credentials, Dockerfile or compose syntax, missing COPY source, OOM kill);
+   - `cause`: a specific root cause (DNS, apt/apk/pip/npm/yarn/go/curl/gradle network
+     errors inside a step, 429, 5xx, TLS or client timeouts, daemon and runtime faults,
+     a CI platform's own job deadline);
    - `network`: broad network patterns (i/o timeout, connection reset or refused, EOF);
    - `symptom`: how a failure looks from outside (a bare non-zero RUN step, compose's
      `context canceled`, an `ERROR [internal] load metadata` header, `failed to solve`).
@@ -108,7 +109,10 @@ def _rules_by_class(rules: RuleSet, table: dict[FailureClass, ClassInfo]) -> lis
         rows.append("")
         mine = [rule for rule in rules.rules if rule.failure_class is cls]
         if cls is FailureClass.TIMEOUT:
-            rows.append("Given by the attempt's deadline (rule `deadline`), not by the output.")
+            rows.append(
+                "Given by the attempt's deadline (rule `deadline`), whatever the output says;"
+                " the rules below name a CI platform's own deadline from its message."
+            )
             rows.append("")
         if cls is FailureClass.UNKNOWN:
             rows.append("Also given when no rule matches (rules `no-match`, `sigkill`).")

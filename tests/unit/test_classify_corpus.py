@@ -131,3 +131,11 @@ def test_a_row_with_an_unknown_key_is_refused(tmp_path: Path) -> None:
     bad.write_text('[[message]]\nclass = "unknown"\nsource = "x"\ntext = "y"\ncolour = 1\n')
     with pytest.raises(CorpusError, match="unknown keys"):
         load_file(bad)
+
+
+def test_no_unseen_row_cites_a_source_the_rules_were_written_against() -> None:
+    """A thread already in messages.toml or captured/ is not unseen: it stays out."""
+    unseen = {p.name for p in (CORPUS / "unseen").glob("*.toml")}
+    known = {m.source for m in MESSAGES if m.file not in unseen}
+    again = sorted({m.source for m in MESSAGES if m.file in unseen and m.source in known})
+    assert not again

@@ -139,3 +139,18 @@ def test_no_unseen_row_cites_a_source_the_rules_were_written_against() -> None:
     known = {m.source for m in MESSAGES if m.file not in unseen}
     again = sorted({m.source for m in MESSAGES if m.file in unseen and m.source in known})
     assert not again
+
+
+def test_holdout_rows_read_while_tuning_are_marked_from_the_list(tmp_path: Path) -> None:
+    (tmp_path / "captured").mkdir()
+    (tmp_path / "unseen").mkdir()
+    (tmp_path / "messages.toml").write_text("")
+    row = '[[message]]\nclass = "unknown"\nsource = "{}"\ntext = "x"\n'
+    (tmp_path / "unseen" / "a-x.toml").write_text(
+        row.format("docker/cli#2") + row.format("moby/moby#100")
+    )
+    (tmp_path / "holdout-tuned.txt").write_text("# read while tuning\ndocker/cli#2\n")
+    rows = {m.source: m for m in corpus(tmp_path)}
+    assert rows["docker/cli#2"].tuned
+    assert not rows["moby/moby#100"].tuned
+    assert {m.split for m in rows.values()} == {HOLDOUT}

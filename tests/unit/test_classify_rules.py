@@ -80,6 +80,8 @@ EXAMPLES: dict[str, str] = {
     "connection-refused": 'Get "http://127.0.0.1:5000/v2/": dial tcp 127.0.0.1:5000: connect: '
     "connection refused",
     "compose-pull-warning": " ! web Warning pull access denied for app-web, repository does not exist",
+    "local-image-missing": "Error response from daemon: No such image: app-web:latest",
+    "container-vanished": "Error response from daemon: No such container: 1cfc32f626eb",
     "buildkit-load-metadata": "=> ERROR [internal] load metadata for docker.io/library/node:20   30.0s",
     "failed-to-do-request": 'failed to do request: Head "https://example.invalid/v2/x/manifests/1"',
     "step-nonzero-exit": "The command '/bin/sh -c make' returned a non-zero code: 2",

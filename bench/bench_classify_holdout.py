@@ -8,8 +8,8 @@ per-class confusion table shows where holdout rows went. Holdout rows whose miss
 were read to tune the rules (tests/corpus/holdout-tuned.txt) are reported with the
 rest but no longer count as unseen: the targets (class >= 95%, retry decision >= 98%)
 are checked on the fresh holdout, the rows from other sources. `python -m bench
-classify_holdout`, or run this file with --table [fresh] for the Markdown table
-docs/benchmarks.md carries.
+classify_holdout`; `python -m bench.bench_classify_holdout --table [fresh]` prints the
+Markdown table docs/benchmarks.md carries.
 """
 
 from __future__ import annotations

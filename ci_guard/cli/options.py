@@ -86,3 +86,52 @@ def given_flags(params: dict[str, Any]) -> dict[str, Any]:
 
 def resolve_from_params(params: dict[str, Any]) -> Resolved:
     return resolve(given_flags(params), config_path=params.get("config_file"))
+
+
+# Words a user may mean as a switch's value ("--preflight yes"); a switch takes none.
+_SWITCH_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "1", "0", "y", "n"})
+
+
+def _switch_names() -> frozenset[str]:
+    names: set[str] = set()
+    for name, spec in option_specs().items():
+        if spec.type == "bool":
+            names.update((f"--{name}", f"--no-{name}"))
+    return frozenset(names)
+
+
+class CommandAfterOptions(click.Command):
+    """A command whose trailing words are another program's argument vector.
+
+    Options before the program are parsed strictly (an unknown one is a usage error
+    with click's did-you-mean hint); the program starts after `--` or at the first
+    word that is not an option. A switch followed by a yes/no word and a later `--`
+    (`--preflight yes -- make`) is refused: the user meant a value, and starting the
+    word as the program (`yes`) would run something nobody asked for.
+    """
+
+    def __init__(self, *args: Any, command_param: str = "command", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.command_param = command_param
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        raw = list(args)
+        rest = super().parse_args(ctx, args)
+        tail = tuple(ctx.params.get(self.command_param) or ())
+        _refuse_switch_value(ctx, raw, tail)
+        return rest
+
+
+def _refuse_switch_value(ctx: click.Context, raw: list[str], tail: tuple[str, ...]) -> None:
+    if not tail or "--" not in tail or len(tail) >= len(raw):
+        return
+    start = len(raw) - len(tail)
+    before = raw[start - 1]
+    if before in _switch_names() and tail[0].lower() in _SWITCH_WORDS:
+        positive = before.replace("--no-", "--", 1)
+        negative = positive.replace("--", "--no-", 1)
+        raise click.UsageError(
+            f"{before} is a switch and takes no value (got {tail[0]!r}); "
+            f"write {positive} or {negative}",
+            ctx=ctx,
+        )

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ci_guard import logs
-from ci_guard.cli.options import resolve_from_params, settings_options
+from ci_guard.cli.options import CommandAfterOptions, resolve_from_params, settings_options
 from ci_guard.config import Config
 from ci_guard.errors import UsageError
 from ci_guard.records import RunHooks, RunRecord
@@ -53,10 +53,8 @@ def _write_outputs(run: RunRecord, config: Config, log: Any) -> None:
     write_outputs(run, config, log)
 
 
-@click.command(
-    "run",
-    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
-)
+# Not ignore_unknown_options: a mistyped option must fail, not become the command.
+@click.command("run", cls=CommandAfterOptions, context_settings={"allow_interspersed_args": False})
 @settings_options()
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def command(command: tuple[str, ...], **params: Any) -> None:

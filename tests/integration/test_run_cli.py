@@ -290,3 +290,37 @@ def test_secrets_in_evidence_reach_no_report(tmp_path: Path) -> None:
         assert "hunter2" not in text
         assert "tok-4f9a2b7c" not in text
     assert "bob:***@registry.example" in (tmp_path / "j.xml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--timout", "5"], "Did you mean"),
+        (["-x"], "No such option '-x'"),
+        (["--preflight", "yes"], "--preflight is a switch and takes no value (got 'yes')"),
+        (["--no-dry-run", "true"], "--no-dry-run is a switch and takes no value"),
+    ],
+)
+def test_a_mistyped_option_before_the_command_is_exit_2_and_starts_nothing(
+    tmp_path: Path, options: list[str], says: str
+) -> None:
+    # The command would leave a marker file if it ever started.
+    marker = tmp_path / "started"
+    done, events = run(tmp_path, *options, "--", *py(f"open({str(marker)!r}, 'w')"))
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("ci-guard: error: ")
+    assert says in lines[0]
+    assert "Traceback" not in done.stderr
+    assert events == []
+    assert not marker.exists()
+    assert not (tmp_path / ".ci-guard").exists()  # no attempt log either
+
+
+def test_the_command_starts_at_the_first_non_option_word(tmp_path: Path) -> None:
+    # Without `--`, options of the command itself (-c, --flag) stay the command's.
+    done, events = run(tmp_path, sys.executable, "-c", "import sys; print(sys.argv[1:])", "--x")
+    assert done.returncode == 0, done.stderr
+    assert "['--x']" in done.stdout
+    assert of(events, "run.started")[0]["command"][-1] == "--x"

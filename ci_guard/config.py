@@ -85,6 +85,7 @@ class Config:
     dry_run: bool
     mirrors: tuple[str, ...]
     daemon_config: Path
+    daemon_json_backups: int
     free_disk: bool
     tune_sysctl: bool
     restart_command: str | None

@@ -25,6 +25,8 @@ def _settings(params: dict[str, Any]) -> tuple[Config, dict[str, str]]:
         flags["daemon-config"] = str(params["daemon_config"])
     if params.get("dry_run"):
         flags["dry-run"] = True
+    if params.get("daemon_json_backups") is not None:
+        flags["daemon-json-backups"] = params["daemon_json_backups"]
     resolved = resolve(flags, config_path=params.get("config_file"))
     return resolved.config, resolved.sources
 
@@ -97,6 +99,13 @@ def _table(ranked: list[Any]) -> str:
     help="daemon.json to change (default: the running dockerd's, else /etc/docker/daemon.json).",
 )
 @click.option("--dry-run", is_flag=True, help="Show the change, write nothing.")
+@click.option(
+    "--daemon-json-backups",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Backups of daemon.json to keep beside it (default: the setting, 5).",
+)
 @click.option("--no-probe", is_flag=True, help="Apply the mirrors as given, in order, unprobed.")
 @click.option(
     "--buildkitd-toml",
@@ -129,6 +138,7 @@ def apply_cmd(**params: Any) -> None:
         probe=not params["no_probe"],
         buildkitd_toml=params["buildkitd_toml"],
         containerd_hosts_dir=params["containerd_hosts_dir"],
+        keep_backups=config.daemon_json_backups,
     )
     result = refresh_mirrors(request, daemon=daemon)
     if params["as_json"]:

@@ -8,14 +8,14 @@ a wrong value type, a removed option, a key also set by a flag on dockerd's comm
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ci_guard.atomic import atomic_write_text
+from ci_guard.atomic import NotARegularFile, atomic_write_text, remove_stale_temps, write_target
+from ci_guard.docker.backups import DEFAULT_KEEP, make_backup, prune_backups
 from ci_guard.docker.keys import KeyTable, key_table
 from ci_guard.errors import PermissionDenied, UsageError
 from ci_guard.registry.url import parse_mirror_url
@@ -41,7 +41,12 @@ class Problem:
 
 
 def read_daemon_json(path: Path) -> DaemonJson:
-    """The file's object ({} when absent or blank); UsageError when it is not a JSON object."""
+    """The file's object ({} when absent or blank); UsageError when it is not a JSON object.
+
+    A link is read through; a dangling link or a fifo, device or folder is a UsageError
+    (reading a fifo would block, and the write after it would replace the thing).
+    """
+    check_target(path)
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
@@ -258,22 +263,29 @@ def render(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def backup(path: Path, *, now: datetime | None = None) -> Path | None:
-    """Copy `path` to a timestamped file beside it; None when there was no file."""
-    if not path.exists():
-        return None
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.{stamp}.ci-guard.bak")
-    counter = 1
-    while target.exists():
-        target = path.with_name(f"{path.name}.{stamp}-{counter}.ci-guard.bak")
-        counter += 1
-    shutil.copy2(path, target)
-    return target
+def check_target(path: Path) -> Path:
+    """The regular file behind `path` (itself, or its link's target); UsageError otherwise."""
+    try:
+        return write_target(path)
+    except NotARegularFile as exc:
+        raise UsageError(f"{exc.message}; left untouched") from None
+
+
+def backup(path: Path, *, now: datetime | None = None, keep: int = DEFAULT_KEEP) -> Path | None:
+    """Copy `path` to a timestamped file beside it, keeping the newest `keep` backups.
+
+    None when there was no file.
+    """
+    saved = make_backup(path, now=now)
+    if saved is not None:
+        prune_backups(path, keep=keep, protect=saved)
+    return saved
 
 
 def write(path: Path, data: dict[str, Any]) -> None:
+    """Replace `path` (through a link) atomically, then clear temp files killed writers left."""
     atomic_write_text(path, render(data))
+    remove_stale_temps(path)
 
 
 def restore(path: Path, saved: Path | None) -> None:

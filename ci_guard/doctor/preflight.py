@@ -149,6 +149,7 @@ def _mirrors(config: Config, setup: DoctorSetup, apply: bool) -> MirrorApplyResu
         explicit_config=True,
         dry_run=config.dry_run or not apply,
         timeout=config.probe_timeout,
+        keep_backups=config.daemon_json_backups,
     )
     try:
         return refresh_mirrors(request, daemon=handle)

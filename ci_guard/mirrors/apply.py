@@ -18,6 +18,7 @@ from typing import Any
 
 from ci_guard.docker import daemon_json as dj
 from ci_guard.docker import reload as rl
+from ci_guard.docker.backups import DEFAULT_KEEP
 from ci_guard.docker.endpoint import (
     DaemonEndpoint,
     DaemonProcess,
@@ -137,6 +138,7 @@ class _Apply:
     dry_run: bool
     messages: list[str] = field(default_factory=list)
     backup: Path | None = None
+    keep_backups: int = DEFAULT_KEEP
 
     def result(self, *, ok: bool, action: str, **extra: Any) -> MirrorApplyResult:
         before, after = dj.current_mirrors(self.old), dj.current_mirrors(self.new)
@@ -196,6 +198,7 @@ def apply_mirrors(
     lock: AbstractContextManager[Any] | None = None,
     buildkitd_toml: Path | None = None,
     containerd_hosts_dir: Path | None = None,
+    keep_backups: int = DEFAULT_KEEP,
 ) -> MirrorApplyResult:
     """Make `mirrors` (in this order) dockerd's registry-mirrors, safely.
 
@@ -206,6 +209,7 @@ def apply_mirrors(
     daemon = daemon or daemon_handle(restart)
     current = dj.read_daemon_json(daemon_config)
     state = _Apply(daemon_config, current.data, dj.merge_mirrors(current.data, urls), dry_run)
+    state.keep_backups = keep_backups
     if hub:
         state.messages.append(
             f"dropped {', '.join(hub)}: dockerd tries Docker Hub after the mirrors anyway, "
@@ -249,8 +253,9 @@ def _differs(a: Path, b: Path) -> bool:
 
 
 def _check_rights(path: Path) -> None:
-    folder = path.parent
-    writable = os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+    target = dj.check_target(path)  # a link is written through: its target's folder counts
+    folder = target.parent
+    writable = os.access(folder, os.W_OK) and (not target.exists() or os.access(target, os.W_OK))
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder for {path.name}; nothing changed")
     if not writable:
@@ -272,7 +277,7 @@ def _side_files(
 
 
 def _write_and_reload(state: _Apply, daemon: DaemonHandle, action: str) -> MirrorApplyResult:
-    state.backup = dj.backup(state.path)
+    state.backup = dj.backup(state.path, keep=state.keep_backups)
     dj.write(state.path, state.new)
     state.messages.append(
         f"wrote {state.path}" + (f" (backup {state.backup.name})" if state.backup else "")
@@ -365,6 +370,8 @@ class RefreshRequest:
     """False: apply the candidates as given, in order, without probing."""
     buildkitd_toml: Path | None = None
     containerd_hosts_dir: Path | None = None
+    keep_backups: int = DEFAULT_KEEP
+    """daemon.json backups kept beside it (the daemon-json-backups setting)."""
 
 
 def refresh_mirrors(
@@ -407,5 +414,6 @@ def refresh_mirrors(
         lock=lock,
         buildkitd_toml=request.buildkitd_toml,
         containerd_hosts_dir=request.containerd_hosts_dir,
+        keep_backups=request.keep_backups,
     )
     return replace(result, ranked=ranked)

@@ -136,6 +136,7 @@ class RepairNetwork:
                 dry_run=ctx.dry_run,
                 daemon=daemon,
                 lock=lock,
+                keep_backups=ctx.config.daemon_json_backups,
             )
         except CiGuardError as exc:
             report.problems.append(f"mirrors: {exc.message}")

@@ -189,3 +189,28 @@ def test_apply_raises_usage_error_for_a_file_dockerd_does_not_read(
     with pytest.raises(UsageError, match="pass --daemon-config"):
         refresh_mirrors(request, daemon=_handle(bed))
     assert not (tmp_path / "daemon.json").exists()
+
+
+def test_cli_apply_writes_through_a_linked_daemon_json_and_dockerd_reloads_it(
+    bed: TestBed, restore_config: Path
+) -> None:
+    managed = bed.root / "managed"
+    managed.mkdir(exist_ok=True)
+    target = managed / "daemon.json"
+    target.write_text(restore_config.read_text())
+    restore_config.unlink()
+    restore_config.symlink_to(target)
+    extra = closed_port_url()
+    try:
+        done = _cli(bed, "mirrors", "apply", "--no-probe", "--mirror", bed.mirror.url,
+                    "--mirror", extra, "--daemon-config", str(restore_config))  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert restore_config.is_symlink()
+        assert json.loads(target.read_text())["registry-mirrors"] == [bed.mirror.url, extra]
+        info = bed.docker("info", "--format", "{{json .RegistryConfig.Mirrors}}").stdout
+        assert [m.rstrip("/") for m in json.loads(info)] == [bed.mirror.url, extra]
+        assert not [p for p in managed.iterdir() if p.name.endswith(".tmp")]
+    finally:
+        text = target.read_text()
+        restore_config.unlink()
+        restore_config.write_text(text)

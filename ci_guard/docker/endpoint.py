@@ -1,15 +1,20 @@
 """Which daemon the wrapped `docker` talks to, and which process serves it.
 
-The endpoint comes from DOCKER_HOST, else from the current docker context (asked
-through python-on-whales only when a non-default context is selected, since that
-spawns the CLI), else the default socket. The process is found without an init
-system: a dockerd whose -H flags (or default socket) match, a listener on the TCP
-port, or the pid file. Its command line tells which keys are set by flags, which
-daemon.json it reads, and where its pid file is.
+The endpoint comes from DOCKER_HOST, else from the current docker context (read
+from the CLI's context store, python-on-whales as a fallback since that spawns the
+CLI), else the default socket. The process is found without an init system, and only
+by proof that it serves that endpoint: a dockerd whose -H flags (or daemon.json
+`hosts`, or the default socket when it sets neither) name it, or the process that
+listens on its socket or TCP port. No other dockerd is ever adopted: on a shared CI
+host "the one dockerd running" may be another job's, on a socket of its own, and
+editing or restarting it would break that job. Its command line tells which keys are
+set by flags, which daemon.json it reads, and where its pid file is.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -56,7 +61,17 @@ class DaemonProcess:
 
     @property
     def hosts(self) -> list[str]:
-        return self.flag_values("-H", "--host") or [DEFAULT_HOST]
+        """Where it listens: -H flags, else daemon.json `hosts`, else the default socket."""
+        return self.flag_values("-H", "--host") or _config_hosts(self.config_file) or [DEFAULT_HOST]
+
+
+def _config_hosts(path: Path) -> list[str]:
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(path.read_text("utf-8"))
+        hosts = data.get("hosts") if isinstance(data, dict) else None
+        if isinstance(hosts, list):
+            return [h for h in hosts if isinstance(h, str)]
+    return []
 
 
 def find_endpoint(
@@ -70,15 +85,32 @@ def find_endpoint(
         return DaemonEndpoint(env["DOCKER_HOST"], "DOCKER_HOST")
     context = env.get("DOCKER_CONTEXT") or _config_context(env)
     if context and context != "default":
-        lookup = context_host or _context_host_via_whales
-        host = lookup(context)
+        host = _context_host_from_store(_docker_config_dir(env), context)
+        if not host:
+            lookup = context_host or _context_host_via_whales
+            host = lookup(context)
         if host:
             return DaemonEndpoint(host, f"context:{context}")
     return DaemonEndpoint(DEFAULT_HOST, "default")
 
 
+def _docker_config_dir(env: Mapping[str, str]) -> Path:
+    return Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def _context_host_from_store(folder: Path, name: str) -> str | None:
+    """The docker endpoint of context `name` from the CLI's store (meta/<sha256>/meta.json)."""
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    try:
+        meta = json.loads((folder / "contexts" / "meta" / digest / "meta.json").read_text())
+        host = meta["Endpoints"]["docker"]["Host"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return host if isinstance(host, str) and host else None
+
+
 def _config_context(env: Mapping[str, str]) -> str | None:
-    folder = Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    folder = _docker_config_dir(env)
     try:
         data = json.loads((folder / "config.json").read_text("utf-8"))
     except (OSError, ValueError):
@@ -129,21 +161,35 @@ def flag_values(cmdline: Sequence[str], names: Sequence[str]) -> list[str]:
 
 
 def find_daemon_process(
-    endpoint: DaemonEndpoint, *, processes: Callable[[], list[DaemonProcess]] | None = None
+    endpoint: DaemonEndpoint,
+    *,
+    processes: Callable[[], list[DaemonProcess]] | None = None,
+    listeners: Callable[[DaemonEndpoint], set[int]] | None = None,
 ) -> DaemonProcess | None:
-    """The dockerd serving `endpoint`, or None (remote daemon, no rights to see it...)."""
+    """The dockerd serving `endpoint`, or None (remote daemon, no rights, none there).
+
+    Never a guess: a dockerd that names another socket is never taken, even when it
+    is the only one running.
+    """
     candidates = (processes or running_dockerds)()
     for proc in candidates:
         if any(_same_endpoint(host, endpoint.url) for host in proc.hosts):
             return proc
-    by_port = _listener_pid(endpoint)
+    # A socket-activated daemon (-H fd://) or one whose flags were not readable:
+    # whoever holds the endpoint's listening socket serves it.
+    owners = (listeners or listener_pids)(endpoint)
     for proc in candidates:
-        if proc.pid == by_port:
+        if proc.pid in owners:
             return proc
-    if endpoint.source == "default" and len(candidates) == 1:
-        # A systemd socket-activated daemon says -H fd://; the only dockerd is the one.
-        return candidates[0]
-    return _from_pidfile(DEFAULT_PIDFILE) if endpoint.source == "default" else None
+    if endpoint.source == "default" and not candidates:
+        found = _from_pidfile(DEFAULT_PIDFILE)
+        if found is not None and (found.pid in owners or _serves(found, endpoint)):
+            return found
+    return None
+
+
+def _serves(proc: DaemonProcess, endpoint: DaemonEndpoint) -> bool:
+    return any(_same_endpoint(host, endpoint.url) for host in proc.hosts)
 
 
 def _same_endpoint(host: str, url: str) -> bool:
@@ -169,20 +215,25 @@ def running_dockerds() -> list[DaemonProcess]:
     return found
 
 
-def _listener_pid(endpoint: DaemonEndpoint) -> int | None:
+def listener_pids(endpoint: DaemonEndpoint) -> set[int]:
+    """Processes holding the endpoint's listening socket (unix path or TCP port)."""
     parts = urlsplit(endpoint.url)
-    if parts.scheme != "tcp" or parts.port is None:
-        return None
+    if parts.scheme not in ("unix", "tcp") or (parts.scheme == "tcp" and parts.port is None):
+        return set()
     import psutil
 
     try:
-        connections = psutil.net_connections(kind="tcp")
+        connections = psutil.net_connections(kind=parts.scheme if parts.scheme == "unix" else "tcp")
     except (psutil.AccessDenied, OSError):
-        return None
-    for conn in connections:
-        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == parts.port:
-            return conn.pid
-    return None
+        return set()
+    if parts.scheme == "unix":
+        path = _real(parts.path)
+        return {c.pid for c in connections if c.pid and c.laddr and _real(str(c.laddr)) == path}
+    return {
+        c.pid
+        for c in connections
+        if c.pid and c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == parts.port
+    }
 
 
 def _from_pidfile(path: Path) -> DaemonProcess | None:

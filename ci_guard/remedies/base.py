@@ -21,6 +21,9 @@ class RemedyContext:
     dry_run: bool = False
     docker_host: str | None = None
     """The endpoint the wrapped docker command talks to (DOCKER_HOST or the context's)."""
+    failed_at: float | None = None
+    """Epoch seconds when the failure being remedied was seen (None: now). A daemon
+    started after it is not the one that failed (restart-daemon then skips)."""
 
 
 class Remedy(Protocol):

@@ -2,14 +2,20 @@
 
 Also brings back a dockerd that is not running at all (killed mid-run) from the argv,
 environment and network namespace recorded by `daemon_control.snapshot()`.
+
+The plan is made under the host lock, not before it: a run that waited for the lock
+while another restarted the daemon finds a fresh, healthy dockerd and skips (with the
+reason) instead of restarting the daemon a second time.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from ci_guard.docker import control as daemon_control
+from ci_guard.docker import restarted
 from ci_guard.docker.api import resolve_host
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
@@ -38,23 +44,41 @@ class RestartDaemon:
         return _describe(plan)
 
     def apply(self, ctx: RemedyContext) -> RemedyResult:
-        plan = daemon_control.plan_restart(ctx.config, ctx.docker_host, folder=self._folder)
-        steps = tuple(_describe(plan))
-        extra: dict[str, object] = {"method": plan.method, "docker_host": plan.host}
-        if plan.problem:
-            return self._result(False, steps, plan.problem, extra=extra, skipped=plan.problem)
         if ctx.dry_run:
-            return self._result(True, steps, "dry run: nothing changed", extra=extra)
+            plan = daemon_control.plan_restart(ctx.config, ctx.docker_host, folder=self._folder)
+            extra: dict[str, object] = {"method": plan.method, "docker_host": plan.host}
+            if plan.problem:
+                return self._result(False, (), plan.problem, extra=extra, skipped=plan.problem)
+            return self._result(
+                True, tuple(_describe(plan)), "dry run: nothing changed", extra=extra
+            )
+        failed_at = ctx.failed_at if ctx.failed_at is not None else time.time()
+        host = resolve_host(ctx.docker_host)
+        seen = restarted.observe(host)  # the daemon as it was before waiting for the lock
+        try:
+            with HostLock(self._lock_path, timeout=self._lock_timeout) as lock:
+                result = self._under_lock(ctx, host, failed_at, seen)
+        except CiGuardError as exc:
+            return self._result(False, (), exc.message, extra={"docker_host": host})
+        if lock.waited_for:
+            result.extra["lock_waited_for_pid"] = lock.waited_for
+        return result
+
+    def _under_lock(
+        self, ctx: RemedyContext, host: str, failed_at: float, seen: restarted.DaemonSeen | None
+    ) -> RemedyResult:
+        plan = daemon_control.plan_restart(ctx.config, host, folder=self._folder)
+        extra: dict[str, object] = {"method": plan.method, "docker_host": plan.host}
+        already = restarted.restarted_since(host, failed_at, seen)
+        if already:
+            return self._result(True, (), already, extra=extra, skipped=already)
+        if plan.problem:
+            return self._result(False, (), plan.problem, extra=extra, skipped=plan.problem)
+        steps = tuple(_describe(plan))
         if plan.needs:
             why = f"restarting the daemon needs {plan.needs}"
             return self._result(False, steps, why, extra=extra, skipped=why)
-        try:
-            with HostLock(self._lock_path, timeout=self._lock_timeout) as lock:
-                outcome = self._restarter.run(plan)
-        except CiGuardError as exc:
-            return self._result(False, (), exc.message, extra=extra)
-        if lock.waited_for:
-            extra["lock_waited_for_pid"] = lock.waited_for
+        outcome = self._restarter.run(plan)
         if outcome.pid:
             extra["pid"] = outcome.pid
         changed = bool(outcome.actions)

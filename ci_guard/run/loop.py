@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ci_guard import exitcodes
@@ -306,6 +307,7 @@ class Runner:
             failure=last.failure,
             dry_run=self.config.dry_run,
             docker_host=self.env.get("DOCKER_HOST"),
+            failed_at=_ended_at(last),
         )
         self.log.info("remedy.started", remedy=name, attempt=last.attempt, plan=remedy.plan(ctx))
         try:
@@ -388,3 +390,12 @@ class Runner:
             **extra,
         )
         self.hooks.run_finished(run)
+
+
+def _ended_at(record: AttemptRecord) -> float | None:
+    """Epoch seconds when the attempt ended (its failure was seen)."""
+    try:
+        started = datetime.fromisoformat(record.started_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return started.timestamp() + record.duration_s

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,12 @@ def test_transient_failure_uses_every_attempt_with_the_ladder(config: Config) ->
     scheduled = [e["remedy"] for e in events if e["event"] == "retry.scheduled"]
     assert scheduled == ["retry", "restart-daemon", "restart-daemon", "restart-daemon"]
     assert len(restart.applied) == 3
+    # Each remedy knows when its failure was seen: when that attempt ended.
+    ends = [
+        datetime.fromisoformat(a.started_at.replace("Z", "+00:00")).timestamp() + a.duration_s
+        for a in run.attempts[1:4]
+    ]
+    assert [ctx.failed_at for ctx in restart.applied] == pytest.approx(ends)
     assert run.exit_code == 1
     envs = [call["env"] for call in script.calls]
     assert [e["CI_GUARD_ATTEMPT"] for e in envs] == ["1", "2", "3", "4", "5"]

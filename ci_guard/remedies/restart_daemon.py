@@ -69,7 +69,7 @@ class RestartDaemon:
     ) -> RemedyResult:
         plan = daemon_control.plan_restart(ctx.config, host, folder=self._folder)
         extra: dict[str, object] = {"method": plan.method, "docker_host": plan.host}
-        already = restarted.restarted_since(host, failed_at, seen)
+        already = restarted.restarted_since(host, failed_at, seen, folder=self._folder)
         if already:
             return self._result(True, (), already, extra=extra, skipped=already)
         if plan.problem:
@@ -79,6 +79,8 @@ class RestartDaemon:
             why = f"restarting the daemon needs {plan.needs}"
             return self._result(False, steps, why, extra=extra, skipped=why)
         outcome = self._restarter.run(plan)
+        if outcome.ok:
+            restarted.record_restart(host, self._folder)
         if outcome.pid:
             extra["pid"] = outcome.pid
         changed = bool(outcome.actions)

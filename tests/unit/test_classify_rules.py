@@ -22,6 +22,13 @@ EXAMPLES: dict[str, str] = {
     "not exist or may require 'docker login'",
     "manifest-unknown": "manifest for alpine:9.99 not found: manifest unknown: manifest unknown",
     "registry-unauthorized": "unauthorized: authentication required",
+    "short-name-unresolved": "Error: short-name resolution enforced but cannot prompt without a TTY",
+    "kaniko-unpack-conflict": "error building image: error building stage: failed to get filesystem "
+    "from image: mkdir /usr/lib/terminfo: file exists",
+    "apt-package-gone": "E: Failed to fetch http://security.ubuntu.com/ubuntu/pool/main/c/curl/"
+    "libcurl3-gnutls_7.68.0-1ubuntu2.2_amd64.deb  404  Not Found [IP: 91.189.88.152 80]",
+    "step-download-refused": "2018-10-30 01:49:41 ERROR 403: Forbidden.",
+    "step-command-missing": "sh: 1: webpack: not found",
     "dockerfile-parse": "dockerfile parse error on line 3: unknown instruction: RUNN",
     "compose-file-invalid": "yaml: line 7: did not find expected key",
     "copy-source-missing": 'failed to compute cache key: "/app.jar" not found: not found',

@@ -29,6 +29,8 @@ EXAMPLES: dict[str, str] = {
     "libcurl3-gnutls_7.68.0-1ubuntu2.2_amd64.deb  404  Not Found [IP: 91.189.88.152 80]",
     "step-download-refused": "2018-10-30 01:49:41 ERROR 403: Forbidden.",
     "step-command-missing": "sh: 1: webpack: not found",
+    "composer-network": "curl error 28 while downloading https://repo.packagist.org/packages.json: "
+    "Operation timed out after 10004 milliseconds",
     "dockerfile-parse": "dockerfile parse error on line 3: unknown instruction: RUNN",
     "compose-file-invalid": "yaml: line 7: did not find expected key",
     "copy-source-missing": 'failed to compute cache key: "/app.jar" not found: not found',

@@ -29,6 +29,9 @@ EXAMPLES: dict[str, str] = {
     "libcurl3-gnutls_7.68.0-1ubuntu2.2_amd64.deb  404  Not Found [IP: 91.189.88.152 80]",
     "step-download-refused": "2018-10-30 01:49:41 ERROR 403: Forbidden.",
     "step-command-missing": "sh: 1: webpack: not found",
+    "pip-no-matching-distribution": "ERROR: No matching distribution found for cloud-init==20.4",
+    "gpg-keyserver-network": "gpg: keyserver receive failed: Cannot assign requested address",
+    "push-stream-eof": "5e868bdcb028: Layer already exists",
     "composer-network": "curl error 28 while downloading https://repo.packagist.org/packages.json: "
     "Operation timed out after 10004 milliseconds",
     "dockerfile-parse": "dockerfile parse error on line 3: unknown instruction: RUNN",

@@ -1,3 +1,3 @@
-from ci_guard.cli.main import main
+from ci_guard.cli.entry import main
 
 main()

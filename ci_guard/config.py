@@ -6,13 +6,16 @@ module parses values, remembers where each came from, and builds a typed Config.
 
 from __future__ import annotations
 
+import errno
 import functools
 import math
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ci_guard.data import read_text as read_data_file
 from ci_guard.errors import UsageError
@@ -23,6 +26,8 @@ CONFIG_FILE_NAMES = ("ci-guard.toml", ".ci-guard.toml")
 _UNSET_WORDS = frozenset({"", "none", "off", "null"})
 _TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 _FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config file is a few hundred bytes; anything over this is not one."""
 
 
 @dataclass(frozen=True)
@@ -225,25 +230,60 @@ def find_config_file(start: Path) -> Path | None:
 
 def _pyproject_section(path: Path) -> dict[str, Any] | None:
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = tomllib.loads(read_bounded_text(path))
+    except (OSError, UnicodeDecodeError, ValueError):  # TOMLDecodeError is a ValueError
         return None
-    section = data.get("tool", {}).get("ci-guard")
+    tool = data.get("tool")
+    section = tool.get("ci-guard") if isinstance(tool, dict) else None
     return section if isinstance(section, dict) else None
+
+
+def read_bounded_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> str:
+    """The UTF-8 text of a config file of at most `limit` bytes.
+
+    Only regular files and pipes (`--config <(...)`) are read, and never more than
+    limit + 1 bytes: /dev/zero, /dev/urandom or a huge file must not hang the run.
+    A FIFO is opened without blocking, so one nobody writes to reads as empty.
+    Raises OSError, UnicodeDecodeError, or ValueError for a file that is too large.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory")
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise OSError(errno.EINVAL, "not a regular file")
+        os.set_blocking(fd, True)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit // 1024} KiB")
+    return data.decode("utf-8")
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = tomllib.loads(read_bounded_text(path))
+    except FileNotFoundError:
+        raise UsageError(f"config file {path}: not found") from None
+    except OSError as exc:
+        raise UsageError(f"config file {path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"config file {path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {path}: not valid TOML: {exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"config file {path}: {exc}") from None
+    return data
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The settings table of a config file; UsageError for anything unreadable or unknown."""
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"config file {path}: not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"config file {path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"config file {path}: not valid TOML: {exc}") from None
+    data = _load_toml(path)
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("ci-guard", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise UsageError(f"config file {path}: [tool] must be a table")
+        data = tool.get("ci-guard", {})
         if not isinstance(data, dict):
             raise UsageError(f"config file {path}: [tool.ci-guard] must be a table")
     specs = option_specs()
@@ -297,6 +337,32 @@ def _check_consistency(config: Config) -> None:
 
         for mirror in config.mirrors:
             parse_mirror_url(mirror)
+    if config.restart_command is not None:
+        _check_restart_command(config.restart_command)
+    if config.pushgateway is not None:
+        _check_http_url("pushgateway", config.pushgateway)
+
+
+def _check_restart_command(text: str) -> None:
+    """Checked at start: a remedy must not find out mid-run that its command cannot parse."""
+    import shlex
+
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise UsageError(f"restart-command: cannot parse {text!r}: {exc}") from None
+    if not words:
+        raise UsageError("restart-command: empty (unset it with 'none' instead)")
+
+
+def _check_http_url(name: str, url: str) -> None:
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise UsageError(f"{name}: bad URL {url!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{name}: bad URL {url!r}: expected http(s)://host[:port]")
 
 
 def config_fields() -> set[str]:

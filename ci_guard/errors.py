@@ -30,3 +30,13 @@ class PermissionDenied(CiGuardError):
     """A privileged action needs rights ci-guard lacks; the message says which."""
 
     exit_code = 1
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an error ci-guard reports but does not stop for."""
+    if isinstance(exc, CiGuardError):
+        return exc.message
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -5,6 +5,8 @@ from __future__ import annotations
 SUCCESS = 0
 USAGE = 2
 """ci-guard was used wrongly: bad option, config file, mirror URL or input file."""
+INTERNAL_ERROR = 70
+"""A bug in ci-guard itself (EX_SOFTWARE); when the build ran, its own code is kept."""
 TEMPFAIL = 75
 """Conventional --tempfail-exit-code: attempts exhausted on a transient class (EX_TEMPFAIL)."""
 TIMED_OUT = 124

@@ -7,8 +7,10 @@ a run killed mid-way leaves only whole lines. Every line passes the redactor.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -67,16 +69,83 @@ class _Order:
         return ordered
 
 
+def write_stderr(text: str) -> None:
+    """Write to stderr; a closed or full stderr must never fail the caller."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        _drop_stderr()
+
+
+def _drop_stderr() -> None:
+    """stderr failed: what is left in its buffer would fail the interpreter's last flush
+    and turn the build's exit code into 120, so the rest goes to /dev/null."""
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr."""
+    write_stderr(f"ci-guard: warning: {message}\n")
+
+
+def close_log_file(stream: IO[str]) -> None:
+    """Close the log file; lines it could not take were already warned about."""
+    try:
+        stream.close()
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError):
+            stream.close()  # a second close releases the descriptor after a failed flush
+
+
 class _TeeToFile:
-    """Appends the JSON line to the log file before the stderr renderer runs."""
+    """Appends the JSON line to the log file before the stderr renderer runs.
+
+    A log file that stops taking lines (disk full, /dev/full, a vanished mount) costs
+    one warning; the run and the stderr log go on without it.
+    """
 
     def __init__(self, stream: IO[str]) -> None:
-        self._stream = stream
+        self._stream: IO[str] | None = stream
 
     def __call__(self, _logger: Any, _name: str, event_dict: EventDict) -> EventDict:
-        self._stream.write(dumps(event_dict) + "\n")
-        self._stream.flush()
+        if self._stream is not None:
+            try:
+                self._stream.write(dumps(event_dict) + "\n")
+                self._stream.flush()
+            except (OSError, ValueError) as exc:
+                self._give_up(exc)
         return event_dict
+
+    def _give_up(self, exc: Exception) -> None:
+        name = getattr(self._stream, "name", "?")
+        self._stream = None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        warn(f"log file {name}: {reason}; from here on the JSON log goes to stderr only")
+
+
+class _SafeStream:
+    """stderr for the log renderer: a closed or full stderr must not end the build."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> None:
+        try:
+            self._stream.write(text)
+        except (OSError, ValueError):
+            self._failed()
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            self._failed()
+
+    def _failed(self) -> None:
+        if self._stream is sys.stderr:
+            _drop_stderr()
+        self._stream = sys.stderr
 
 
 def _compact_checks(checks: Any) -> str:
@@ -106,9 +175,27 @@ class _ConsoleCompact:
 def open_log_file(path: Path) -> IO[str]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return path.open("a", encoding="utf-8", buffering=1)
+        # backslashreplace: an argument that is not UTF-8 must not stop the log
+        return path.open("a", encoding="utf-8", errors="backslashreplace", buffering=1)
     except OSError as exc:
         raise UsageError(f"log file {path}: cannot open: {exc.strerror or exc}") from None
+
+
+_open_file: list[IO[str]] = []
+"""The log file `configure` was given, for `file_only`."""
+
+
+def file_only(event: str, **fields: Any) -> bool:
+    """Write one JSON line to the log file alone (not stderr); False without a log file."""
+    if not _open_file:
+        return False
+    line = {"timestamp": utc_timestamp(), "event": event, **fields}
+    try:
+        _open_file[0].write(dumps(line) + "\n")
+        _open_file[0].flush()
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def wants_console(log_format: str, stream: IO[str]) -> bool:
@@ -125,6 +212,7 @@ def configure(
     redactor: Redactor | None = None,
 ) -> None:
     """Set up structlog for this process; call once per CLI invocation."""
+    _open_file[:] = [log_file] if log_file is not None else []
     stream = stream or sys.stderr
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -142,7 +230,7 @@ def configure(
         processors.append(structlog.processors.JSONRenderer(serializer=_render_json))
     structlog.configure(
         processors=processors,
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        logger_factory=structlog.PrintLoggerFactory(file=_SafeStream(stream)),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
 

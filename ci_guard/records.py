@@ -53,6 +53,8 @@ class AttemptRecord:
     failure: Failure | None
     log_path: Path | None = None
     no_output_timed_out: bool = False
+    log_error: str | None = None
+    """Why log_path is missing or cut short (disk full...), if it is."""
 
     @property
     def succeeded(self) -> bool:

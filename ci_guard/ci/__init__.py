@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ci_guard.ci.detect import PLATFORMS, detect_platform
-from ci_guard.ci.hooks import make_hooks
+from ci_guard.ci.hooks import GuardedHooks, make_hooks
 from ci_guard.records import RunRecord
 
 
@@ -20,4 +20,4 @@ def write_junit(run: RunRecord, path: Path) -> Path:
     return write(run, path)
 
 
-__all__ = ["PLATFORMS", "detect_platform", "make_hooks", "write_junit"]
+__all__ = ["PLATFORMS", "GuardedHooks", "detect_platform", "make_hooks", "write_junit"]

@@ -10,6 +10,8 @@ import click
 
 from ci_guard.cli.options import resolve_from_params, settings_options
 from ci_guard.config import Resolved, option_specs
+from ci_guard.remedies import known_stages
+from ci_guard.run.policy import validate_ladder
 
 
 def _plain(value: Any) -> Any:
@@ -55,6 +57,7 @@ def command(as_json: bool, **params: Any) -> None:
     Order: flags > CI_GUARD_* environment > config file > defaults.
     """
     resolved = resolve_from_params(params)
+    validate_ladder(resolved.config.ladder, known_stages())  # as `run` would refuse it
     table = rows(resolved)
     if as_json:
         doc = {"file": str(resolved.file) if resolved.file else None, "settings": table}

@@ -13,8 +13,9 @@ from typing import Any, NoReturn
 
 import click
 
-from ci_guard import __version__, exitcodes
+from ci_guard import __version__, crash, exitcodes
 from ci_guard.errors import CiGuardError
+from ci_guard.supervise import cancel
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("ci_guard.cli.run_cmd", "Run a build command with deadlines, retries and repairs."),
@@ -39,6 +40,8 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
+        if cmd_name != "run":  # only `run` turns a signal into a cancelled run
+            cancel.release_early_signals()
         command = importlib.import_module(entry[0]).command
         if not isinstance(command, click.Command):
             raise TypeError(f"{entry[0]}.command is not a click command")
@@ -68,7 +71,16 @@ def fail(message: str, exit_code: int) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Run the CLI; every expected failure becomes one line on stderr and an exit code."""
+    """Run the CLI; every failure becomes one line on stderr and an exit code."""
+    try:
+        result = _dispatch(argv)
+    except Exception as exc:  # the last resort: a bug is one line and exit 70
+        fail(crash.report(exc), exitcodes.INTERNAL_ERROR)
+    cancel.release_early_signals()  # a signal held through --help or --version ends us now
+    return result
+
+
+def _dispatch(argv: list[str] | None) -> Any:
     try:
         return cli.main(args=argv, prog_name="ci-guard", standalone_mode=False)
     except CiGuardError as exc:

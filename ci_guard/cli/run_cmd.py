@@ -10,17 +10,17 @@ from typing import Any
 
 import click
 
-from ci_guard import logs
+from ci_guard import crash, logs
 from ci_guard.cli.options import CommandAfterOptions, resolve_from_params, settings_options
 from ci_guard.config import Config
-from ci_guard.errors import UsageError
-from ci_guard.records import RunHooks, RunRecord
+from ci_guard.errors import UsageError, describe
+from ci_guard.records import STATUS_FAILED, STATUS_SUCCEEDED, RunHooks, RunRecord
 from ci_guard.redact import Redactor
 from ci_guard.remedies import known_stages
 from ci_guard.run.loop import RunDeps, Runner
 from ci_guard.run.policy import validate_ladder
 from ci_guard.run.summary import render_summary
-from ci_guard.supervise.cancel import CancelToken, install_signal_handlers
+from ci_guard.supervise.cancel import install_signal_handlers, process_token
 
 
 def new_run_id() -> str:
@@ -28,13 +28,23 @@ def new_run_id() -> str:
     return f"{stamp}Z-{os.urandom(3).hex()}"
 
 
-def _hooks(config: Config) -> tuple[str, RunHooks | None]:
-    from ci_guard.ci import detect_platform, make_hooks
+def _hooks(config: Config, log: Any) -> tuple[str, RunHooks | None]:
+    from ci_guard.ci import GuardedHooks, detect_platform, make_hooks
+
+    def on_error(hook: str, exc: Exception) -> None:
+        log.warning("ci.hook_failed", hook=hook, error=describe(exc))
 
     platform = detect_platform(env=os.environ, forced=config.ci)
-    return platform, make_hooks(
+    hooks = make_hooks(
         platform, env=os.environ, stdout=sys.stdout, artifacts_dir=config.artifacts_dir
     )
+    return platform, GuardedHooks(hooks, on_error)
+
+
+def printable_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """Arguments as text every log, report and CI file can hold: bytes that are not
+    UTF-8 (kept by Python as lone surrogates) are shown as \\xNN escapes."""
+    return tuple(os.fsencode(arg).decode("utf-8", "backslashreplace") for arg in argv)
 
 
 def _preflight() -> Callable[[Config], dict[str, Any]]:
@@ -80,37 +90,61 @@ def config_digest(config: Config) -> str:
 
 def execute(command: tuple[str, ...], config: Config, *, config_digest: str = "") -> int:
     """Run the whole job and return the process exit code."""
+    token = process_token()  # may already hold a signal from the start-up
+    restore = install_signal_handlers(token)
     redactor = Redactor()
     run_id = new_run_id()
-    log_file = logs.open_log_file(config.log_file) if config.log_file else None
-    logs.configure(log_format=config.log_format, log_file=log_file, redactor=redactor)
-    log = logs.get_logger(run_id=run_id)
-    platform, hooks = _hooks(config)
-    run = RunRecord(
-        run_id=run_id,
-        command=tuple(redactor.argv(command)),
-        started_at=logs.utc_timestamp(),
-        max_attempts=config.max_attempts,
-        ci_platform=platform,
-        log_file=config.log_file,
-    )
-    log.info(
-        "run.started",
-        command=list(run.command),
-        config_digest=config_digest,
-        ci_platform=platform,
-        max_attempts=config.max_attempts,
-        ladder=list(config.ladder),
-    )
-    token = CancelToken()
-    restore = install_signal_handlers(token)
+    log_file = None
     try:
+        log_file = logs.open_log_file(config.log_file) if config.log_file else None
+        logs.configure(log_format=config.log_format, log_file=log_file, redactor=redactor)
+        log = logs.get_logger(run_id=run_id)
+        platform, hooks = _hooks(config, log)
+        run = RunRecord(
+            run_id=run_id,
+            command=printable_argv(tuple(redactor.argv(command))),
+            started_at=logs.utc_timestamp(),
+            max_attempts=config.max_attempts,
+            ci_platform=platform,
+            log_file=config.log_file,
+        )
+        log.info(
+            "run.started",
+            command=list(run.command),
+            config_digest=config_digest,
+            ci_platform=platform,
+            max_attempts=config.max_attempts,
+            ladder=list(config.ladder),
+        )
         deps = RunDeps(cancel=token, preflight=_preflight(), redact=redactor.text)
-        Runner(command, config, run=run, log=log, hooks=hooks, deps=deps).execute()
+        _run_guarded(Runner(command, config, run=run, log=log, hooks=hooks, deps=deps), log)
         _write_outputs(run, config, log)
     finally:
         restore()
         if log_file is not None:
-            log_file.close()
-    click.echo(render_summary(run), err=True)
+            logs.close_log_file(log_file)
+    _print_summary(run)
     return run.exit_code
+
+
+def _run_guarded(runner: Runner, log: Any) -> None:
+    """A ci-guard bug after the build has run must not cost the build's exit code."""
+    run = runner.run
+    try:
+        runner.execute()
+    except Exception as exc:
+        if not run.attempts:
+            raise  # nothing ran: main's last resort reports it (exit 70)
+        last = run.attempts[-1]
+        run.exit_code = last.exit_code
+        run.status = STATUS_SUCCEEDED if last.exit_code == 0 else STATUS_FAILED
+        logs.warn(crash.report(exc, context=f"the build's exit code {last.exit_code} is kept"))
+        log.error("run.finished", status=run.status, exit_code=run.exit_code, error=describe(exc))
+
+
+def _print_summary(run: RunRecord) -> None:
+    try:
+        text = render_summary(run)
+    except Exception as exc:  # the summary is paperwork too
+        text = f"ci-guard: no summary ({describe(exc)}); exit {run.exit_code}"
+    logs.write_stderr(text + "\n")

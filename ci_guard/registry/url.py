@@ -39,7 +39,10 @@ def parse_mirror_url(raw: str) -> MirrorUrl:
     bad = f"bad mirror URL {raw!r}"
     if not text:
         raise UsageError(f"{bad}: empty")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # an unclosed IPv6 bracket, for one
+        raise UsageError(f"{bad}: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise UsageError(f"{bad}: expected https://host[:port] or http://host[:port]")
     if parts.username is not None or parts.password is not None:

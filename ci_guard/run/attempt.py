@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -50,13 +51,15 @@ def spawn_failure(result: ProcessResult) -> Failure:
 
 @contextmanager
 def _output_lines(result: ProcessResult) -> Iterator[Iterable[str]]:
-    """The whole attempt output from its log file (streamed), else the kept tail."""
+    """The whole attempt output from its log file (streamed), then what the log missed
+    (disk full: kept in memory); without any log, the kept tail."""
     path = result.log_path
+    missed = result.unlogged if result.log_error is not None else ()
     if path is not None and path.is_file():
         with path.open("r", encoding="utf-8", errors="replace", newline=None) as handle:
-            yield handle
+            yield itertools.chain(handle, missed)
         return
-    yield result.tail
+    yield missed or result.tail
 
 
 def classify_result(result: ProcessResult, classify: ClassifyFn) -> Failure | None:

@@ -27,7 +27,7 @@ from ci_guard.records import AttemptRecord, RemedyResult, RetryRecord, RunHooks,
 from ci_guard.remedies import Remedy, RemedyContext, load_remedy
 from ci_guard.run import attempt as attempt_mod
 from ci_guard.run import policy
-from ci_guard.supervise.cancel import CancelToken
+from ci_guard.supervise.cancel import Cancelled, CancelToken, call_cancellable
 from ci_guard.supervise.supervisor import ProcessResult, supervise
 
 if TYPE_CHECKING:
@@ -39,14 +39,6 @@ DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
 """Ladder stages that may need to relaunch the daemon as it ran."""
 ClassifyFn = Callable[[int, "int | None", bool, Iterable[str]], "Failure | None"]
 PreflightFn = Callable[[Config], dict[str, Any]]
-
-
-class Cancelled(Exception):
-    """ci-guard received a stop signal while waiting between attempts."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
 
 
 def _default_classify(
@@ -115,6 +107,7 @@ class Runner:
         self.hooks.run_started(self.run)
         self._snapshot_daemon()
         try:
+            self._check_cancel()
             self._preflight()
             first = self._one_attempt()
             if first.failure is not None:
@@ -124,6 +117,11 @@ class Runner:
             return self.run
         self._finish()
         return self.run
+
+    def _check_cancel(self) -> None:
+        signum = self.deps.cancel.signum
+        if signum is not None:
+            raise Cancelled(signum)
 
     def _retry_loop(self, first: AttemptRecord) -> None:
         import tenacity
@@ -183,7 +181,10 @@ class Runner:
         self._state.last_result = result
         failure = None
         if result.cancelled_by is None:
-            failure = attempt_mod.classify_result(result, self.deps.classify)
+            # a large output may take seconds to classify: a cancel must not wait for it
+            failure = call_cancellable(
+                lambda: attempt_mod.classify_result(result, self.deps.classify), self.deps.cancel
+            )
         if failure is not None:
             evidence = tuple(self.deps.redact(line) for line in failure.evidence)
             failure = dataclasses.replace(failure, evidence=evidence)
@@ -197,6 +198,7 @@ class Runner:
             started_at=started_at,
             failure=failure,
             log_path=result.log_path,
+            log_error=result.log_error,
         )
         self.run.attempts.append(record)
         self._log_attempt(record)
@@ -311,7 +313,9 @@ class Runner:
         )
         self.log.info("remedy.started", remedy=name, attempt=last.attempt, plan=remedy.plan(ctx))
         try:
-            result = remedy.apply(ctx)
+            result = call_cancellable(lambda: remedy.apply(ctx), self.deps.cancel)
+        except Cancelled:
+            raise
         except Exception as exc:  # a remedy bug must not end the run
             result = RemedyResult(remedy=name, ok=False, changed=False, detail=f"error: {exc}")
         level = "info" if result.ok else "warning"
@@ -323,8 +327,11 @@ class Runner:
     def _preflight(self) -> None:
         if not self.config.preflight or self.deps.preflight is None:
             return
+        preflight = self.deps.preflight
         try:
-            fields = self.deps.preflight(self.config)
+            fields = call_cancellable(lambda: preflight(self.config), self.deps.cancel)
+        except Cancelled:
+            raise
         except Exception as exc:  # preflight informs; it never stops the build
             fields = {"healthy": False, "checks": [], "error": str(exc)}
         self.run.preflight = fields
@@ -345,6 +352,8 @@ class Runner:
             "rule": failure.rule if failure else None,
             "log_path": record.log_path,
         }
+        if record.log_error is not None:
+            fields["log_error"] = record.log_error
         level = "info" if failure is None else "warning"
         getattr(self.log, level)("attempt.finished", **fields)
 
@@ -354,6 +363,9 @@ class Runner:
         result = self._state.last_result
         if result is not None and result.cancelled_by is not None:
             self._finish_cancelled(result.cancelled_by)
+            return
+        if self.deps.cancel.signum is not None:  # a cancel between phases wins too
+            self._finish_cancelled(self.deps.cancel.signum)
             return
         if last.failure is None:
             run.status, run.exit_code = model.STATUS_SUCCEEDED, exitcodes.SUCCESS

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_guard.config import Config
-from ci_guard.errors import CiGuardError
+from ci_guard.errors import describe
 from ci_guard.records import RunRecord
 
 
@@ -54,9 +54,9 @@ def write_outputs(run: RunRecord, config: Config, log: Any) -> list[str]:
     for kind, target, writer in planned_outputs(config):
         try:
             writer(run)
-        except (CiGuardError, OSError, ImportError) as exc:
+        except Exception as exc:  # whatever went wrong, the build's result stands
             failed.append(kind)
-            log.warning("output.failed", output=kind, target=target, error=str(exc))
+            log.warning("output.failed", output=kind, target=target, error=describe(exc))
         else:
             log.info("output.written", output=kind, target=target)
     return failed

@@ -1,4 +1,9 @@
-"""Cancelling an attempt: ci-guard's signal handlers set a token that wakes the watch loop."""
+"""Cancelling a run: ci-guard's signal handlers set a token that every phase obeys.
+
+The token wakes an attempt's watch loop at once; `call_cancellable` makes any other
+phase (preflight, classification, a remedy) give way to it; `catch_early_signals`
+holds a signal that arrives while ci-guard is still starting up, so it cannot be lost.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,19 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
+from typing import TypeVar
 
 _CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_POLL_S = 0.05
+T = TypeVar("T")
+
+
+class Cancelled(Exception):
+    """ci-guard received a stop signal; the run ends as cancelled."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class CancelToken:
@@ -75,3 +91,64 @@ def install_signal_handlers(token: CancelToken) -> Callable[[], None]:
             signal.signal(sig, signal.SIG_DFL if old is None else old)
 
     return restore
+
+
+_early: list[CancelToken] = []
+"""The process token of `catch_early_signals`, while it holds the handlers."""
+
+
+def catch_early_signals() -> CancelToken:
+    """From the very start of the process: a stop signal is held in the process token
+    (no KeyboardInterrupt traceback from an import, no lost cancel before `run` is ready).
+    """
+    if not _early:
+        _early.append(CancelToken())
+        install_signal_handlers(_early[0])
+    return _early[0]
+
+
+def process_token() -> CancelToken:
+    """The token holding early signals, or a fresh one when none were caught."""
+    return _early[0] if _early else CancelToken()
+
+
+def release_early_signals() -> None:
+    """For commands without cancel handling: default signal behaviour again, and a
+    signal already held is delivered now, as if it had arrived just now."""
+    if not _early:
+        return
+    token = _early.pop()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    if token.signum is not None:
+        os.kill(os.getpid(), token.signum)
+
+
+def call_cancellable(func: Callable[[], T], token: CancelToken) -> T:
+    """func() in a worker thread; its result, or Cancelled as soon as the token is set.
+
+    A cancelled worker is abandoned (a daemon thread ends with the process): a long
+    classification or a remedy waiting for a daemon must not hold a cancel back.
+    """
+    if token.signum is not None:
+        raise Cancelled(token.signum)
+    done = threading.Event()
+    box: list[T] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            box.append(func())
+        except BaseException as exc:  # handed to the caller's thread
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="ci-guard-cancellable", daemon=True).start()
+    while not done.wait(_POLL_S):
+        if token.signum is not None:
+            raise Cancelled(token.signum)
+    if errors:
+        raise errors[0]
+    return box[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Callable
 from typing import BinaryIO
 
 _READ_SIZE = 64 * 1024
@@ -78,14 +79,35 @@ class TailBuffer:
         return split_tail(b"".join(self._chunks), max_lines, partial_first=self._cut)
 
 
-class OutputPump:
-    """Copies each chunk of the child's pipes to its sink, the log and the tail."""
+UNLOGGED_BYTES = 4 * 1024 * 1024
+"""Output kept in memory once the attempt log cannot take it (disk full), for classification."""
 
-    def __init__(self, routes: dict[int, BinaryIO], log: BinaryIO | None, tail: TailBuffer) -> None:
+
+class OutputPump:
+    """Copies each chunk of the child's pipes to its sink, the log and the tail.
+
+    When the log stops taking bytes (disk full, or it could not be opened: pass
+    `log_error`), `on_log_error` is told once and what the log misses from then on is
+    kept in `unlogged`, a bounded in-memory tail: the build goes on, and classification
+    still sees the lines that explain a failure.
+    """
+
+    def __init__(
+        self,
+        routes: dict[int, BinaryIO],
+        log: BinaryIO | None,
+        tail: TailBuffer,
+        *,
+        log_error: str | None = None,
+        on_log_error: Callable[[str], None] | None = None,
+    ) -> None:
         self._routes = dict(routes)
         self._log = log
         self._tail = tail
         self._broken: set[int] = set()
+        self._on_log_error = on_log_error
+        self.log_error = log_error
+        self.unlogged: TailBuffer | None = TailBuffer(UNLOGGED_BYTES) if log_error else None
 
     @property
     def fds(self) -> tuple[int, ...]:
@@ -103,9 +125,21 @@ class OutputPump:
             return False
         self._write(self._routes[fd], data)
         if self._log is not None:
-            self._write(self._log, data)
+            self._write_log(self._log, data)
+        if self.unlogged is not None:
+            self.unlogged.feed(fd, data)
         self._tail.feed(fd, data)
         return True
+
+    def _write_log(self, log: BinaryIO, data: bytes) -> None:
+        try:
+            _write_all(log, data)
+        except (OSError, ValueError) as exc:
+            self._log = None
+            self.log_error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.unlogged = TailBuffer(UNLOGGED_BYTES)  # this chunk on: the log has none of it
+            if self._on_log_error is not None:
+                self._on_log_error(self.log_error)
 
     def _write(self, sink: BinaryIO, data: bytes) -> None:
         if id(sink) in self._broken:

@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ci_guard import exitcodes
-from ci_guard.errors import CiGuardError, UsageError
+from ci_guard.errors import UsageError
+from ci_guard.logs import warn
 from ci_guard.process import spawn_attempt, start_error
 from ci_guard.supervise.cancel import CancelToken
 from ci_guard.supervise.proctree import TREE_ID_VAR, ProcessTree, subreaper
-from ci_guard.supervise.streams import OutputPump, TailBuffer
+from ci_guard.supervise.streams import UNLOGGED_BYTES, OutputPump, TailBuffer
 from ci_guard.supervise.watch import END_NO_OUTPUT, END_TIMEOUT, AttemptWatch, Limits
+
+_ALL_LINES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class ProcessResult:
     spawn_error: str | None
     killed_pids: tuple[int, ...]
     """Processes ci-guard had to TERM/KILL at the end of the attempt."""
+    log_error: str | None = None
+    """Why the attempt log is missing or cut short (disk full...), if it is."""
+    unlogged: tuple[str, ...] = ()
+    """The output the log missed (its last few MiB), kept in memory for classification."""
 
 
 def exit_code_for(returncode: int | None, *, deadline: bool, cancelled_by: int | None) -> int:
@@ -80,8 +87,8 @@ def supervise(
     Output streams through to `stdout`/`stderr` unchanged and into `log_path`; on a
     deadline or cancel, and after a normal exit for whatever the child left running,
     the whole tree gets SIGTERM, `kill_grace` seconds, then SIGKILL. A command that
-    cannot start is a result (126/127), not an exception. Raises UsageError for an
-    empty argv and CiGuardError when the log file cannot be written.
+    cannot start is a result (126/127), not an exception. A log that cannot be written
+    costs a warning, never the build. Raises UsageError for an empty argv.
     """
     args = tuple(argv)
     if not args:
@@ -92,7 +99,7 @@ def supervise(
             exitcodes.for_signal(cancel.signum), None, clock() - started, None, cancel
         )
     tree_id = uuid.uuid4().hex
-    with _open_log(log_path) as log, subreaper():
+    with _open_log(log_path) as (log, log_error), subreaper():
         try:
             proc = spawn_attempt(args, env, cwd, (TREE_ID_VAR, tree_id))
         except OSError as exc:
@@ -100,7 +107,13 @@ def supervise(
             return _unstarted(code, message, clock() - started, log_path, None)
         tail = TailBuffer(min(max(64 * 1024, tail_lines * 1024), 8 * 1024 * 1024))
         tree = ProcessTree(proc.pid, tree_id)
-        pump = OutputPump(_sinks(proc, stdout, stderr), log, tail)
+        pump = OutputPump(
+            _sinks(proc, stdout, stderr),
+            log,
+            tail,
+            log_error=log_error,
+            on_log_error=lambda why: _warn_log(log_path, why),
+        )
         limits = Limits(timeout, no_output_timeout, kill_grace)
         try:
             reason = AttemptWatch(proc, tree, pump, limits=limits, cancel=cancel, clock=clock).run()
@@ -118,6 +131,8 @@ def supervise(
         log_path=log_path,
         spawn_error=None,
         killed_pids=tuple(tree.killed),
+        log_error=pump.log_error,
+        unlogged=pump.unlogged.lines(_ALL_LINES) if pump.unlogged is not None else (),
     )
 
 
@@ -153,18 +168,29 @@ def _unstarted(
     )
 
 
+def _warn_log(path: Path | None, why: str) -> None:
+    warn(
+        f"attempt log {path}: {why}; the build goes on, its last "
+        f"{UNLOGGED_BYTES // (1024 * 1024)} MiB of output are kept in memory for classification"
+    )
+
+
 @contextlib.contextmanager
-def _open_log(path: Path | None) -> Iterator[BinaryIO | None]:
+def _open_log(path: Path | None) -> Iterator[tuple[BinaryIO | None, str | None]]:
+    """The attempt log, or (None, why) when it cannot be written: the build runs anyway."""
     if path is None:
-        yield None
+        yield None, None
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         log = open(path, "wb", buffering=0)  # noqa: SIM115 - closed by the with below
     except OSError as exc:
-        raise CiGuardError(f"cannot write the attempt log {path}: {exc.strerror}") from None
+        why = exc.strerror or str(exc)
+        _warn_log(path, why)
+        yield None, why
+        return
     with log:
-        yield log
+        yield log, None
 
 
 def _reap(proc: subprocess.Popen[bytes]) -> int | None:

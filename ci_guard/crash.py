@@ -1,0 +1,36 @@
+"""The last resort: an error nobody expected is one line and exit 70, never a traceback.
+
+The traceback still exists for whoever fixes the bug: as an `internal.error` line in the
+JSON log file when one is open, and on stderr with CI_GUARD_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import traceback
+
+from ci_guard.errors import describe
+
+DEBUG_ENV = "CI_GUARD_DEBUG"
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+def debug_enabled() -> bool:
+    return os.environ.get(DEBUG_ENV, "").strip().lower() in _TRUE_WORDS
+
+
+def report(exc: BaseException, *, context: str = "") -> str:
+    """Record the traceback where it belongs and return the one line for stderr."""
+    text = "".join(traceback.format_exception(exc))
+    logs = sys.modules.get("ci_guard.logs")  # loaded only if the command logs at all
+    in_log = logs is not None and logs.file_only(
+        "internal.error", level="error", error=describe(exc), traceback=text
+    )
+    if debug_enabled():
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(text)
+    where = "the traceback is in the JSON log" if in_log else f"{DEBUG_ENV}=1 shows the traceback"
+    suffix = f"; {context}" if context else ""
+    return f"internal error: {describe(exc)} ({where}){suffix}"

@@ -21,13 +21,27 @@ def debug_enabled() -> bool:
     return os.environ.get(DEBUG_ENV, "").strip().lower() in _TRUE_WORDS
 
 
-def report(exc: BaseException, *, context: str = "") -> str:
-    """Record the traceback where it belongs and return the one line for stderr."""
-    text = "".join(traceback.format_exception(exc))
+_LOGGED = "_ci_guard_in_log"
+
+
+def record(exc: BaseException) -> bool:
+    """Write the traceback to the JSON log file, if one is open (once per error)."""
+    if getattr(exc, _LOGGED, False):
+        return True
     logs = sys.modules.get("ci_guard.logs")  # loaded only if the command logs at all
-    in_log = logs is not None and logs.file_only(
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    done = logs is not None and logs.file_only(
         "internal.error", level="error", error=describe(exc), traceback=text
     )
+    with contextlib.suppress(AttributeError):
+        setattr(exc, _LOGGED, done)
+    return bool(done)
+
+
+def report(exc: BaseException, *, context: str = "") -> str:
+    """Record the traceback where it belongs and return the one line for stderr."""
+    in_log = record(exc)
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     if debug_enabled():
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.write(text)

@@ -91,6 +91,8 @@ def warn(message: str) -> None:
 
 def close_log_file(stream: IO[str]) -> None:
     """Close the log file; lines it could not take were already warned about."""
+    if stream in _open_file:
+        _open_file.clear()
     try:
         stream.close()
     except (OSError, ValueError):

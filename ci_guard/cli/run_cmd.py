@@ -6,7 +6,7 @@ import os
 import sys
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -96,7 +96,7 @@ def execute(command: tuple[str, ...], config: Config, *, config_digest: str = ""
     run_id = new_run_id()
     log_file = None
     try:
-        log_file = logs.open_log_file(config.log_file) if config.log_file else None
+        log_file = _open_log_file(config)
         logs.configure(log_format=config.log_format, log_file=log_file, redactor=redactor)
         log = logs.get_logger(run_id=run_id)
         platform, hooks = _hooks(config, log)
@@ -119,12 +119,26 @@ def execute(command: tuple[str, ...], config: Config, *, config_digest: str = ""
         deps = RunDeps(cancel=token, preflight=_preflight(), redact=redactor.text)
         _run_guarded(Runner(command, config, run=run, log=log, hooks=hooks, deps=deps), log)
         _write_outputs(run, config, log)
+    except Exception as exc:
+        crash.record(exc)  # while the log file is still open; main reports it
+        raise
     finally:
         restore()
         if log_file is not None:
             logs.close_log_file(log_file)
     _print_summary(run)
     return run.exit_code
+
+
+def _open_log_file(config: Config) -> IO[str] | None:
+    """The JSON log file; one that cannot be opened is a warning, never the build's end."""
+    if config.log_file is None:
+        return None
+    try:
+        return logs.open_log_file(config.log_file)
+    except UsageError as exc:
+        logs.warn(f"{exc.message}; the JSON log goes to stderr only")
+        return None
 
 
 def _run_guarded(runner: Runner, log: Any) -> None:

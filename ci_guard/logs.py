@@ -84,8 +84,16 @@ def _drop_stderr() -> None:
     sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
 
 
-def warn(message: str) -> None:
-    """One warning line on stderr."""
+_warned: set[str] = set()
+
+
+def warn(message: str, *, once_per: str | None = None) -> None:
+    """One warning line on stderr; with `once_per`, only the first for that cause
+    (a full disk fails the log file and the attempt log alike: one warning says it)."""
+    if once_per is not None:
+        if once_per in _warned:
+            return
+        _warned.add(once_per)
     write_stderr(f"ci-guard: warning: {message}\n")
 
 
@@ -123,7 +131,10 @@ class _TeeToFile:
         name = getattr(self._stream, "name", "?")
         self._stream = None
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        warn(f"log file {name}: {reason}; from here on the JSON log goes to stderr only")
+        warn(
+            f"log file {name}: {reason}; from here on the JSON log goes to stderr only",
+            once_per=reason,
+        )
 
 
 class _SafeStream:

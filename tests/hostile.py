@@ -9,6 +9,7 @@ the build's code was lost (a data loss). Shared by the test suite and bench/.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,8 +28,11 @@ FAST = ("--no-preflight", "--max-attempts", "1")
 
 # Special file contents (anything else is written as bytes).
 DIR, FIFO, HUGE, NOT_UTF8 = "<dir>", "<fifo>", "<huge>", "<not-utf8>"
-# Paths a hostile user can name: devices, a folder, below a file, unreadable in /proc.
-BAD_PATHS = ("/dev/full", "/dev/null/x", "sub", "/proc/self/clear_refs")
+# Private copies of /dev/full and /dev/null in each case's folder: a regression that
+# replaced or wrote the device must never touch the machine's own.
+DEV_FULL, DEV_NULL = "dev-full", "dev-null"
+# Paths a hostile user can name: devices, below a device, a folder, unreadable in /proc.
+BAD_PATHS = (DEV_FULL, f"{DEV_NULL}/x", DEV_NULL, "sub", "/proc/self/clear_refs")
 
 _BAD_VALUES = {
     "float": ("abc", "-1", "nan", "inf", "1e400", "0x10", "[1]"),
@@ -78,6 +82,7 @@ class Outcome:
     code: int
     stderr: str
     build_ran: bool
+    devices_intact: bool = True
 
     @property
     def traceback(self) -> bool:
@@ -97,6 +102,8 @@ class Outcome:
             found.append(f"exit {self.code}, expected {self.case.expect}")
         if self.data_loss:
             found.append("build's exit code lost")
+        if not self.devices_intact:
+            found.append("a device node was replaced")
         if self.code == USAGE and self.build_ran:
             found.append("the build ran although the input was refused")
         if self.code == USAGE and not _one_error_line(self.stderr):
@@ -114,6 +121,8 @@ def run_case(case: Case, root: Path, timeout: float = 60) -> Outcome:
     folder.mkdir(parents=True)
     (folder / ".git").mkdir()  # the config search stops here, as in a checkout
     (folder / "sub").mkdir()
+    os.mknod(folder / DEV_FULL, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    os.mknod(folder / DEV_NULL, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     for name, content in case.files.items():
         _make(folder / name, content)
     env = {k: v for k, v in os.environ.items() if not _ci_variable(k)}
@@ -129,7 +138,8 @@ def run_case(case: Case, root: Path, timeout: float = 60) -> Outcome:
         check=False,
     )
     stderr = done.stderr.decode("utf-8", "replace")
-    return Outcome(case, done.returncode, stderr, (folder / MARKER).exists())
+    intact = all(stat.S_ISCHR(os.stat(folder / dev).st_mode) for dev in (DEV_FULL, DEV_NULL))
+    return Outcome(case, done.returncode, stderr, (folder / MARKER).exists(), intact)
 
 
 def run_all(cases: list[Case], root: Path, workers: int = 4) -> list[Outcome]:
@@ -219,7 +229,7 @@ def config_file_cases() -> Iterator[Case]:
             yield Case(name, args, BUILD_CODE, files={"cfg.toml": content}, build_runs=True)
         else:
             yield Case(name, args, expect, files={"cfg.toml": content})
-    for device in ("/dev/zero", "/dev/urandom", "/dev/null/x", "/proc/self/clear_refs", "nope"):
+    for device in ("/dev/zero", "/dev/urandom", DEV_NULL, "/proc/self/clear_refs", "nope"):
         yield Case(f"config-path-{device}", _run("--config", device), USAGE)
     pyprojects: dict[str, bytes] = {
         "tool-int": b"tool = 3\n",

@@ -49,6 +49,19 @@ def spawn_failure(result: ProcessResult) -> Failure:
     )
 
 
+def unclassified(result: ProcessResult) -> Failure | None:
+    """A finished attempt whose output was not classified (ci-guard was cancelled)."""
+    if result.exit_code == 0 and not (result.timed_out or result.no_output_timed_out):
+        return None
+    return Failure(
+        failure_class=FailureClass.UNKNOWN,
+        retryable=False,
+        rule="not-classified",
+        evidence=result.tail[-1:],
+        why="ci-guard was cancelled while it classified this attempt's output",
+    )
+
+
 @contextmanager
 def _output_lines(result: ProcessResult) -> Iterator[Iterable[str]]:
     """The whole attempt output from its log file (streamed), then what the log missed

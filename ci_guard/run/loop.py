@@ -179,12 +179,16 @@ class Runner:
             cancel=self.deps.cancel,
         )
         self._state.last_result = result
+        cancelled: Cancelled | None = None
         failure = None
         if result.cancelled_by is None:
-            # a large output may take seconds to classify: a cancel must not wait for it
-            failure = call_cancellable(
-                lambda: attempt_mod.classify_result(result, self.deps.classify), self.deps.cancel
-            )
+            try:  # a large output may take seconds to classify: a cancel must not wait
+                failure = call_cancellable(
+                    lambda: attempt_mod.classify_result(result, self.deps.classify),
+                    self.deps.cancel,
+                )
+            except Cancelled as exc:
+                cancelled, failure = exc, attempt_mod.unclassified(result)
         if failure is not None:
             evidence = tuple(self.deps.redact(line) for line in failure.evidence)
             failure = dataclasses.replace(failure, evidence=evidence)
@@ -203,6 +207,8 @@ class Runner:
         self.run.attempts.append(record)
         self._log_attempt(record)
         self.hooks.attempt_finished(self.run, record)
+        if cancelled is not None:
+            raise cancelled  # the attempt is on record; the run ends cancelled
         return record
 
     def _spec(self, number: int) -> attempt_mod.AttemptSpec:

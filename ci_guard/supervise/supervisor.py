@@ -171,7 +171,8 @@ def _unstarted(
 def _warn_log(path: Path | None, why: str) -> None:
     warn(
         f"attempt log {path}: {why}; the build goes on, its last "
-        f"{UNLOGGED_BYTES // (1024 * 1024)} MiB of output are kept in memory for classification"
+        f"{UNLOGGED_BYTES // (1024 * 1024)} MiB of output are kept in memory for classification",
+        once_per=why,
     )
 
 

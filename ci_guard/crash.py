@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import traceback
 
 from ci_guard.errors import describe
 
@@ -24,12 +23,18 @@ def debug_enabled() -> bool:
 _LOGGED = "_ci_guard_in_log"
 
 
+def _traceback_text(exc: BaseException) -> str:
+    import traceback  # only when something went wrong: it is not free to load
+
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
 def record(exc: BaseException) -> bool:
     """Write the traceback to the JSON log file, if one is open (once per error)."""
     if getattr(exc, _LOGGED, False):
         return True
     logs = sys.modules.get("ci_guard.logs")  # loaded only if the command logs at all
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    text = _traceback_text(exc)
     done = logs is not None and logs.file_only(
         "internal.error", level="error", error=describe(exc), traceback=text
     )
@@ -41,8 +46,8 @@ def record(exc: BaseException) -> bool:
 def report(exc: BaseException, *, context: str = "") -> str:
     """Record the traceback where it belongs and return the one line for stderr."""
     in_log = record(exc)
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     if debug_enabled():
+        text = _traceback_text(exc)
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.write(text)
     where = "the traceback is in the JSON log" if in_log else f"{DEBUG_ENV}=1 shows the traceback"

@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pytest
 
-from ci_guard.config import config_fields, option_specs, resolve
+from ci_guard.config import (
+    MAX_CONFIG_BYTES,
+    config_fields,
+    find_config_file,
+    option_specs,
+    read_config_file,
+    resolve,
+)
 from ci_guard.errors import UsageError
 
 
@@ -84,3 +93,43 @@ def test_bad_mirror_urls_are_usage_errors_from_any_source(tmp_path: Path, mirror
         resolve({"mirrors": mirror}, env={}, cwd=tmp_path)
     with pytest.raises(UsageError, match="bad mirror URL"):
         resolve({}, env={"CI_GUARD_MIRRORS": f"https://ok.example,{mirror}"}, cwd=tmp_path)
+
+
+def test_config_file_reads_are_bounded(tmp_path: Path) -> None:
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"# pad\n" * (MAX_CONFIG_BYTES // 6 + 10))
+    with pytest.raises(UsageError, match="larger than 1024 KiB"):
+        read_config_file(big)
+    with pytest.raises(UsageError, match="not a regular file"):
+        read_config_file(Path("/dev/zero"))
+    with pytest.raises(UsageError, match=r"(?i)is a directory"):
+        read_config_file(tmp_path)
+
+
+def test_a_fifo_nobody_writes_to_reads_as_empty(tmp_path: Path) -> None:
+    fifo = tmp_path / "cfg.toml"
+    os.mkfifo(fifo)
+    assert read_config_file(fifo) == {}
+
+
+def test_pyproject_tool_that_is_not_a_table(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text("tool = 3\n")
+    (tmp_path / ".git").mkdir()
+    assert find_config_file(tmp_path) is None  # someone else's file: skipped
+    with pytest.raises(UsageError, match=r"\[tool\] must be a table"):
+        read_config_file(pyproject)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"restart-command": 'systemctl "restart'}, "restart-command: cannot parse"),
+        ({"pushgateway": "http://[::1"}, "pushgateway: bad URL"),
+        ({"pushgateway": "gateway:9091"}, "expected http"),
+        ({"mirrors": "http://[::1"}, "bad mirror URL"),
+    ],
+)
+def test_values_checked_at_start(flags: dict[str, str], message: str, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        resolve(flags, env={}, cwd=tmp_path)

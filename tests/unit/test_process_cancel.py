@@ -11,7 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from ci_guard.supervise.cancel import CancelToken, install_signal_handlers
+from ci_guard.supervise.cancel import (
+    Cancelled,
+    CancelToken,
+    call_cancellable,
+    install_signal_handlers,
+)
 from ci_guard.supervise.proctree import is_subreaper, subreaper
 
 
@@ -80,3 +85,27 @@ def test_subreaper_only_while_held() -> None:
             assert inner
         assert is_subreaper()
     assert is_subreaper() == before
+
+
+def test_call_cancellable_returns_the_result_and_raises_the_error(token: CancelToken) -> None:
+    assert call_cancellable(lambda: 42, token) == 42
+    with pytest.raises(ZeroDivisionError):
+        call_cancellable(lambda: 1 // 0, token)
+
+
+def test_call_cancellable_gives_way_to_a_cancel(token: CancelToken) -> None:
+    release = threading.Event()
+    timer = threading.Timer(0.1, token.cancel, args=(signal.SIGTERM,))
+    timer.start()
+    with pytest.raises(Cancelled) as caught:
+        call_cancellable(lambda: release.wait(60), token)
+    release.set()
+    assert caught.value.signum == signal.SIGTERM
+
+
+def test_call_cancellable_does_not_start_after_a_cancel(token: CancelToken) -> None:
+    token.cancel(signal.SIGINT)
+    started: list[bool] = []
+    with pytest.raises(Cancelled):
+        call_cancellable(lambda: started.append(True), token)
+    assert started == []

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tests.hostile import all_cases, run_all
+from tests.hostile import HUNG, all_cases, run_all
 
 
 def main() -> dict[str, Any]:
@@ -27,6 +27,7 @@ def main() -> dict[str, Any]:
         "cases": len(outcomes),
         "cases_by_group": dict(sorted(groups.items())),
         "tracebacks": sum(o.traceback for o in outcomes),
+        "hung": sum(o.code == HUNG for o in outcomes),
         "data_losses": sum(o.data_loss for o in outcomes),
         "wrong_exit_codes": sum(o.code != o.case.expect for o in outcomes),
         "devices_replaced": sum(not o.devices_intact for o in outcomes),

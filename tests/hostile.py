@@ -21,6 +21,8 @@ from ci_guard.config import option_specs
 
 BUILD_CODE = 3
 USAGE = 2
+HUNG = -1
+"""The exit code recorded for a case that did not end within its time (killed)."""
 MARKER = "build-ran"
 # The build: proves it ran, prints a byte that is not UTF-8, and fails with its own code.
 BUILD = ("sh", "-c", f"echo ran > {MARKER}; printf 'out \\377\\n'; exit {BUILD_CODE}")
@@ -98,7 +100,9 @@ class Outcome:
         found = []
         if self.traceback:
             found.append("traceback")
-        if self.code != self.case.expect:
+        if self.code == HUNG:
+            found.append("hung (killed)")
+        elif self.code != self.case.expect:
             found.append(f"exit {self.code}, expected {self.case.expect}")
         if self.data_loss:
             found.append("build's exit code lost")
@@ -127,24 +131,27 @@ def run_case(case: Case, root: Path, timeout: float = 60) -> Outcome:
         _make(folder / name, content)
     env = {k: v for k, v in os.environ.items() if not _ci_variable(k)}
     env.update(case.env)
-    done = subprocess.run(
-        [sys.executable, "-m", "ci_guard", *case.args],
-        cwd=folder,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        timeout=timeout,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "ci_guard", *case.args],
+            cwd=folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:  # a hang is an outcome, not a crash
+        done = subprocess.CompletedProcess(exc.cmd, HUNG, None, exc.stderr or b"")
     stderr = done.stderr.decode("utf-8", "replace")
     intact = all(stat.S_ISCHR(os.stat(folder / dev).st_mode) for dev in (DEV_FULL, DEV_NULL))
     return Outcome(case, done.returncode, stderr, (folder / MARKER).exists(), intact)
 
 
-def run_all(cases: list[Case], root: Path, workers: int = 4) -> list[Outcome]:
+def run_all(cases: list[Case], root: Path, workers: int = 4, timeout: float = 60) -> list[Outcome]:
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda case: run_case(case, root), cases))
+        return list(pool.map(lambda case: run_case(case, root, timeout), cases))
 
 
 def _ci_variable(name: str) -> bool:

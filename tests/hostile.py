@@ -321,6 +321,7 @@ def command_cases() -> Iterator[Case]:
     yield Case("config-ladder-env", ("config",), USAGE, env={"CI_GUARD_LADDER": "retry,restart"})
     yield Case("config-dev-zero", ("config", "--config", "/dev/zero"), USAGE)
     yield Case("run-no-command", ("run", "--no-preflight"), USAGE)
+    yield Case("run-unknown-option", ("run", "--timeoutt", "3", "--", "true"), USAGE)
     yield Case("unknown-command", ("rnu",), USAGE)
     for label, path in (("dir", "sub"), ("missing", "nope.log"), ("proc", "/proc/self/clear_refs")):
         yield Case(f"classify-{label}", ("classify", path), USAGE)

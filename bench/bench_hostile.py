@@ -13,7 +13,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tests.hostile import HUNG, all_cases, run_all
+from tests.hostile import HUNG, run_all
+from tests.hostile_cases import all_cases
 
 
 def main() -> dict[str, Any]:

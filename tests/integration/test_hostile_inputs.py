@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile import BUILD, BUILD_CODE, Case, run_all, run_case, sampled_cases
+from tests.hostile import BUILD, BUILD_CODE, Case, run_all, run_case
+from tests.hostile_cases import sampled_cases
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="/proc and device cases assume root")
 

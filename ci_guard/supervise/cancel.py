@@ -93,8 +93,9 @@ def install_signal_handlers(token: CancelToken) -> Callable[[], None]:
     return restore
 
 
-_early: list[CancelToken] = []
-"""The process token of `catch_early_signals`, while it holds the handlers."""
+_early: list[tuple[CancelToken, Callable[[], None]]] = []
+"""The process token of `catch_early_signals` and the restorer of the handlers it
+replaced, while it holds them."""
 
 
 def catch_early_signals() -> CancelToken:
@@ -102,25 +103,24 @@ def catch_early_signals() -> CancelToken:
     (no KeyboardInterrupt traceback from an import, no lost cancel before `run` is ready).
     """
     if not _early:
-        _early.append(CancelToken())
-        install_signal_handlers(_early[0])
-    return _early[0]
+        token = CancelToken()
+        _early.append((token, install_signal_handlers(token)))
+    return _early[0][0]
 
 
 def process_token() -> CancelToken:
     """The token holding early signals, or a fresh one when none were caught."""
-    return _early[0] if _early else CancelToken()
+    return _early[0][0] if _early else CancelToken()
 
 
 def release_early_signals() -> None:
-    """For commands without cancel handling: default signal behaviour again, and a
+    """For commands without cancel handling: the handlers ci-guard started with again
+    (KeyboardInterrupt for SIGINT; an ignored SIGHUP under nohup stays ignored), and a
     signal already held is delivered now, as if it had arrived just now."""
     if not _early:
         return
-    token = _early.pop()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
+    token, restore = _early.pop()
+    restore()
     if token.signum is not None:
         os.kill(os.getpid(), token.signum)
 

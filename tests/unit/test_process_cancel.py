@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import select
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -109,3 +110,26 @@ def test_call_cancellable_does_not_start_after_a_cancel(token: CancelToken) -> N
     with pytest.raises(Cancelled):
         call_cancellable(lambda: started.append(True), token)
     assert started == []
+
+
+def test_early_signals_are_held_then_released_to_the_old_handlers() -> None:
+    # a child process: the handlers of the test process itself stay as they are
+    code = (
+        "import os, signal, sys\n"
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"  # as under nohup
+        "from ci_guard.supervise import cancel\n"
+        "token = cancel.catch_early_signals()\n"
+        "os.kill(os.getpid(), signal.SIGHUP)\n"
+        "assert token.signum == signal.SIGHUP and cancel.process_token() is token\n"
+        "cancel.release_early_signals()\n"  # SIGHUP delivered again: ignored, as before
+        "assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN\n"
+        "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler\n"
+        "cancel.catch_early_signals()\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "try:\n"
+        "    cancel.release_early_signals()\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(7)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (7, "")

@@ -27,7 +27,7 @@ from tests.cancel_phases import PHASES, SIGNALS, cancel_in, expected_code
 
 REPEATS = 3
 TREES = 100
-BATCH = 10
+BATCH = 4
 RUNNER_KILL_S = 10.0
 # A build whose processes all ignore SIGTERM; one setsid's away, one double-forks away.
 STUBBORN = """trap '' TERM

@@ -53,6 +53,8 @@ class AttemptRecord:
     failure: Failure | None
     log_path: Path | None = None
     no_output_timed_out: bool = False
+    stalled: bool = False
+    """Ended by ci-guard because a registry phase made no progress (registry-stall-timeout)."""
 
     @property
     def succeeded(self) -> bool:

@@ -37,11 +37,11 @@ def _hooks(config: Config) -> tuple[str, RunHooks | None]:
     )
 
 
-def _preflight() -> Callable[[Config], dict[str, Any]]:
+def _preflight(command: tuple[str, ...]) -> Callable[[Config], dict[str, Any]]:
     def run(config: Config) -> dict[str, Any]:
         from ci_guard.doctor.preflight import run_preflight
 
-        fields: dict[str, Any] = run_preflight(config).as_log_fields()
+        fields: dict[str, Any] = run_preflight(config, command=command).as_log_fields()
         return fields
 
     return run
@@ -105,7 +105,7 @@ def execute(command: tuple[str, ...], config: Config, *, config_digest: str = ""
     token = CancelToken()
     restore = install_signal_handlers(token)
     try:
-        deps = RunDeps(cancel=token, preflight=_preflight(), redact=redactor.text)
+        deps = RunDeps(cancel=token, preflight=_preflight(command), redact=redactor.text)
         Runner(command, config, run=run, log=log, hooks=hooks, deps=deps).execute()
         _write_outputs(run, config, log)
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Callable
 from typing import BinaryIO
 
 _READ_SIZE = 64 * 1024
@@ -79,12 +80,19 @@ class TailBuffer:
 
 
 class OutputPump:
-    """Copies each chunk of the child's pipes to its sink, the log and the tail."""
+    """Copies each chunk of the child's pipes to its sink, the log, the tail and an observer."""
 
-    def __init__(self, routes: dict[int, BinaryIO], log: BinaryIO | None, tail: TailBuffer) -> None:
+    def __init__(
+        self,
+        routes: dict[int, BinaryIO],
+        log: BinaryIO | None,
+        tail: TailBuffer,
+        observe: Callable[[bytes], None] | None = None,
+    ) -> None:
         self._routes = dict(routes)
         self._log = log
         self._tail = tail
+        self._observe = observe
         self._broken: set[int] = set()
 
     @property
@@ -105,6 +113,8 @@ class OutputPump:
         if self._log is not None:
             self._write(self._log, data)
         self._tail.feed(fd, data)
+        if self._observe is not None:
+            self._observe(data)
         return True
 
     def _write(self, sink: BinaryIO, data: bytes) -> None:

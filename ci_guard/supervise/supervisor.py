@@ -23,7 +23,14 @@ from ci_guard.process import spawn_attempt, start_error
 from ci_guard.supervise.cancel import CancelToken
 from ci_guard.supervise.proctree import TREE_ID_VAR, ProcessTree, subreaper
 from ci_guard.supervise.streams import OutputPump, TailBuffer
-from ci_guard.supervise.watch import END_NO_OUTPUT, END_TIMEOUT, AttemptWatch, Limits
+from ci_guard.supervise.watch import (
+    END_NO_OUTPUT,
+    END_STALL,
+    END_TIMEOUT,
+    AttemptWatch,
+    Limits,
+    ProgressWatch,
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,11 @@ class ProcessResult:
     spawn_error: str | None
     killed_pids: tuple[int, ...]
     """Processes ci-guard had to TERM/KILL at the end of the attempt."""
+    stalled: bool = False
+    """The `progress` watch saw a phase stall and ci-guard ended the attempt for it."""
+    phase_evidence: tuple[str, ...] = ()
+    """The lines of the phase `progress` saw open when ci-guard ended the attempt (a stall,
+    a deadline or cancel); () when none was open or the child exited by itself."""
 
 
 def exit_code_for(returncode: int | None, *, deadline: bool, cancelled_by: int | None) -> int:
@@ -74,13 +86,15 @@ def supervise(
     tail_lines: int = 200,
     cancel: CancelToken | None = None,
     clock: Callable[[], float] = time.monotonic,
+    progress: ProgressWatch | None = None,
 ) -> ProcessResult:
     """Run one attempt of argv in its own session and return what happened.
 
     Output streams through to `stdout`/`stderr` unchanged and into `log_path`; on a
     deadline or cancel, and after a normal exit for whatever the child left running,
     the whole tree gets SIGTERM, `kill_grace` seconds, then SIGKILL. A command that
-    cannot start is a result (126/127), not an exception. Raises UsageError for an
+    cannot start is a result (126/127), not an exception. `progress` reads the output
+    too and may end the attempt when a phase of it stalls. Raises UsageError for an
     empty argv and CiGuardError when the log file cannot be written.
     """
     args = tuple(argv)
@@ -100,10 +114,14 @@ def supervise(
             return _unstarted(code, message, clock() - started, log_path, None)
         tail = TailBuffer(min(max(64 * 1024, tail_lines * 1024), 8 * 1024 * 1024))
         tree = ProcessTree(proc.pid, tree_id)
-        pump = OutputPump(_sinks(proc, stdout, stderr), log, tail)
+        observe = progress.feed if progress is not None else None
+        pump = OutputPump(_sinks(proc, stdout, stderr), log, tail, observe)
         limits = Limits(timeout, no_output_timeout, kill_grace)
+        watch = AttemptWatch(
+            proc, tree, pump, limits=limits, cancel=cancel, clock=clock, progress=progress
+        )
         try:
-            reason = AttemptWatch(proc, tree, pump, limits=limits, cancel=cancel, clock=clock).run()
+            reason = watch.run()
         finally:
             returncode = _reap(proc)
     cancelled_by = cancel.signum if cancel is not None and reason is not None else None
@@ -118,6 +136,8 @@ def supervise(
         log_path=log_path,
         spawn_error=None,
         killed_pids=tuple(tree.killed),
+        stalled=reason == END_STALL,
+        phase_evidence=watch.phase_evidence,
     )
 
 

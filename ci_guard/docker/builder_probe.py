@@ -104,7 +104,7 @@ def probe_builder(
     started = clock()
     conn = connection(host, timeout)
     if conn is None:
-        return BuilderProbe(UNSUPPORTED, ref, 0.0, f"cannot reach {host} without the docker CLI")
+        return BuilderProbe(UNREACHABLE, ref, 0.0, f"cannot reach {host} without the docker CLI")
     query = urlencode({"version": "2", "pull": "1", "rm": "1", "forcerm": "1", "q": "1"})
     try:
         conn.request(

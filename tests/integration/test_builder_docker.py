@@ -191,6 +191,7 @@ def test_a_blackholed_registry_under_buildkit_stalls_and_the_ladder_restarts_the
     assert first["exit_code"] == 124
     assert any("load metadata for docker.io/library/busybox" in e for e in first["evidence"])
     assert first["duration_s"] < 600  # ended by the stall, not by the attempt deadline
+    print(f"blackholed registry under BuildKit: attempt 1 ended after {first['duration_s']}s")
     (retry,) = events_named(events, "retry.scheduled")[:1]
     assert retry["remedy"] == "restart-daemon"
     remedy = events_named(events, "remedy.finished")[0]
@@ -218,3 +219,32 @@ def test_a_long_silent_run_step_is_not_cut(
     assert attempt["failure_class"] is None
     assert attempt["stalled"] is False
     assert attempt["duration_s"] >= 40  # the step really ran its 40 s
+
+
+def test_a_stall_on_a_dead_mirror_is_repaired_and_the_builder_restarted(
+    bed: TestBed,
+    own_daemon: DaemonFactory,
+    fault_proxy: Callable[..., FaultProxy],
+    build_context: Callable[..., Path],
+    tmp_path: Path,
+) -> None:
+    dead = blackholes(fault_proxy, 1)
+    daemon = own_daemon([*dead, bed.mirror.url])
+    context = build_context("FROM busybox:latest\nRUN echo built > /built.txt\n")
+    code, events, stderr = guard(
+        daemon, tmp_path, [DOCKER, *build_argv(context, "bk-repair:1")],
+        "--no-preflight", "--registry-stall-timeout", "5", "--max-attempts", "2",
+        "--ladder", "repair-network", "--daemon-config", str(daemon.config_path),
+        "--probe-timeout", "2",
+    )  # fmt: skip
+    assert code == 0, stderr[-3000:]
+    first, second = events_named(events, "attempt.finished")
+    assert (first["failure_class"], first["rule"]) == ("registry_timeout", "registry-stall")
+    assert second["failure_class"] is None
+    (repair,) = events_named(events, "remedy.finished")
+    assert repair["remedy"] == "repair-network"
+    assert repair["mirrors_after"] == [bed.mirror.url]
+    assert repair["builder"]["decision"] == "restarted"
+    builder = one(events, "builder.mirrors")
+    assert builder["source"] == "repair-network"
+    assert builder["verified"] is True

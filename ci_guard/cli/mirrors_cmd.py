@@ -147,7 +147,7 @@ def apply_cmd(**params: Any) -> None:
         click.echo(json.dumps(result.as_log_fields(), indent=2))
     else:
         _print_result(result)
-    if not result.ok:
+    if not result.ok or (result.builder is not None and not result.builder.ok):
         sys.exit(exitcodes.UNHEALTHY)
 
 

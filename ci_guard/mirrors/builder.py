@@ -58,6 +58,9 @@ class BuilderResult:
 
     @property
     def ok(self) -> bool:
+        """The builder uses the new list (or cannot miss it, or nothing was to be done)."""
+        if self.decision == RESTARTED:
+            return self.verify is not None and self.verify.outcome == RESOLVED
         return self.decision not in (RESTART_FAILED, BLOCKED, DISABLED, INCONCLUSIVE)
 
     def as_log_fields(self) -> dict[str, Any]:

@@ -152,6 +152,15 @@ def test_a_stalled_builder_is_restarted_and_verified() -> None:
     assert result.ok
 
 
+def test_a_restart_that_does_not_help_is_not_ok() -> None:
+    parts = Parts(STALLED, STALLED)
+    result = bm.follow_builder(parts.check())
+    assert result.decision == bm.RESTARTED
+    assert not result.ok
+    assert result.as_log_fields()["verified"] is False
+    assert "still stalled" in result.reason
+
+
 def test_a_builder_that_resolves_is_left_alone() -> None:
     parts = Parts(RESOLVED)
     result = bm.follow_builder(parts.check(None))

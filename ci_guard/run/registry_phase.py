@@ -11,7 +11,9 @@ progress for `stall_timeout` seconds, and which line it stalled on.
 
 BuildKit's plain progress names each vertex (`#5 ...`) and closes it with `#5 DONE`,
 `CACHED`, `ERROR` or `CANCELED`; only a vertex opened by a registry line is watched, and
-only its own lines count as its progress. A RUN step is never a registry phase, so a
+only its own lines count as its progress, and a line that only repeats a layer's state
+with a new elapsed time (BuildKit prints one every 5 s while a download waits) does
+not. A RUN step is never a registry phase, so a
 long silent `RUN sleep 600` is never cut. Classic output has no vertex ids: a pull line
 opens or advances the phase, any other line closes it.
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _MAX_PARTIAL = 4096
 _WINDOW = 2048
@@ -34,6 +36,10 @@ _OPENERS = (b"load metadata for", b"FROM", b"Pulling f")
 _VERTEX = re.compile(rb"#(\d+) (.*)")
 _BK_OPEN = re.compile(rb"(?:\[[^\]]*\] )?FROM ")
 _BK_CLOSE = (b"DONE", b"CACHED", b"ERROR", b"CANCELED")
+_ELAPSED = re.compile(rb" \d+(?:\.\d+)?s(?: done)?$")
+"""BuildKit repeats a waiting layer's line every few seconds with a new elapsed time
+(`sha256:51616... 0B / 1.07MB 5.2s`, then `... 0B / 1.07MB 10.3s`): that is no progress."""
+_MAX_SUBJECTS = 256
 _CLASSIC = re.compile(
     rb"Step \d+/\d+ : FROM "
     rb"|\S+: Pulling from "
@@ -48,8 +54,18 @@ class _Phase:
     first: bytes
     last: bytes
     since: float
+    seen: dict[bytes, bytes] = field(default_factory=dict)
+    """Per subject (a layer digest, `resolve`...): its last state without the elapsed time."""
 
-    def advance(self, line: bytes, now: float) -> None:
+    def advance(self, line: bytes, now: float, body: bytes = b"") -> None:
+        """Progress, unless the line only repeats its subject's state with a new time."""
+        if body:
+            subject, _, state = body.partition(b" ")
+            state = _ELAPSED.sub(b"", state)
+            if self.seen.get(subject) == state:
+                return
+            if len(self.seen) < _MAX_SUBJECTS:
+                self.seen[subject] = state
         self.last, self.since = line, now
 
     def lines(self) -> tuple[str, ...]:
@@ -110,7 +126,7 @@ class PhaseTracker:
         if body.startswith(_BK_CLOSE):
             self._vertices.pop(number, None)
         elif phase is not None:
-            phase.advance(line, now)
+            phase.advance(line, now, body)
         elif _BK_OPEN.match(body) or b"load metadata for " in body:
             self._vertices[number] = _Phase(line, line, now)
 

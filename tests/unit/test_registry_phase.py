@@ -49,6 +49,20 @@ BUILDKIT_RUN = """\
 """  # noqa: E501
 
 
+# DOCKER_BUILDKIT=1 docker build through a mirror sending 60 kB/s, with the times seen.
+CONFIG = "sha256:b24916034d537b9ed4985e67bcb25f7ab84cd7e301199b6550816e983d52e0c7"
+LAYER = "sha256:51616aa670713c89fb86c66c07a3be904587421048ad5fa14583f619a3954dc4"
+SLOW_LAYER = [
+    (0.7, f"#5 [1/2] FROM docker.io/library/busybox:latest@{CONFIG}"),
+    (0.8, f"#5 {CONFIG} 527B / 527B done"),
+    (0.8, f"#5 {LAYER} 0B / 1.07MB 0.1s"),
+    (5.9, f"#5 {LAYER} 0B / 1.07MB 5.2s"),
+    (11.0, f"#5 {LAYER} 0B / 1.07MB 10.3s"),
+    (16.0, f"#5 {LAYER} 0B / 1.07MB 15.3s"),
+    (18.4, f"#5 {LAYER} 1.05MB / 1.07MB 17.7s"),
+]
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 100.0
@@ -127,6 +141,20 @@ def test_progress_lines_of_the_vertex_push_its_deadline_and_others_do_not() -> N
     )
     tracker.feed(b"#4 DONE 12.1s\n")
     assert tracker.deadline() is None
+
+
+def test_a_layer_line_repeated_with_a_new_time_only_is_no_progress() -> None:
+    clock = Clock()
+    tracker = PhaseTracker(STALL, clock)
+    start = clock.now
+    for at, line in SLOW_LAYER[:-1]:
+        clock.now = start + at
+        tracker.feed(line.encode() + b"\n")
+    assert tracker.deadline() == start + 0.8 + STALL  # the 0B lines after 0.8 s repeat it
+    clock.now = start + SLOW_LAYER[-1][0]
+    tracker.feed(SLOW_LAYER[-1][1].encode() + b"\n")
+    assert tracker.deadline() == clock.now + STALL
+    assert tracker.evidence()[1] == SLOW_LAYER[-1][1]
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,10 @@ not. A RUN step is never a registry phase, so a
 long silent `RUN sleep 600` is never cut. Classic output has no vertex ids: a pull line
 opens or advances the phase, any other line closes it.
 
-Speed: while no phase is open, only the last 4 KiB of each chunk is searched for the
-three opening keywords (C speed); lines are split only while a phase is open or that
-window holds a keyword, so bulk output costs next to nothing.
+Speed: only the last 2 KiB of each chunk is searched for the three opening keywords
+(C speed); while only BuildKit vertices are open, a chunk is also searched for each open
+vertex's `#N ` prefix. Lines are split only when one of these is found (or a classic
+phase is open), so bulk output costs next to nothing (bench/bench_registry_phase.py).
 """
 
 from __future__ import annotations
@@ -101,11 +102,17 @@ class PhaseTracker:
             block = data[start:end]
             block = block[block.find(b"\n") + 1 :]  # the first line is cut
         self._partial = data[end:][-_MAX_PARTIAL:]
-        if not watching and not _has_opener(block):
+        if self._classic is None and not self._relevant(block):
             return
         now = self._clock()
         for line in block.split(b"\n"):
             self._line(line.rstrip(b"\r"), now)
+
+    def _relevant(self, block: bytes) -> bool:
+        """Whether block may open a phase or hold a line of an open BuildKit vertex."""
+        if _has_opener(block[-_WINDOW:]):
+            return True
+        return any(b"#" + number + b" " in block for number in self._vertices)
 
     def _line(self, line: bytes, now: float) -> None:
         if not line:
@@ -114,10 +121,10 @@ class PhaseTracker:
         if vertex is not None:
             self._vertex(vertex.group(1), vertex.group(2), line, now)
         elif _CLASSIC.match(line):
-            if self._classic is None:
-                self._classic = _Phase(line, line, now)
-            else:
+            if self._classic is not None:
                 self._classic.advance(line, now)
+            elif _has_opener(line):  # a layer line alone (`Waiting`) opens nothing
+                self._classic = _Phase(line, line, now)
         else:
             self._classic = None
 

@@ -204,3 +204,9 @@ def test_crlf_and_a_cut_last_line_do_not_confuse_the_tracker() -> None:
     assert tracker.evidence() == (
         "#3 [internal] load metadata for docker.io/library/busybox:latest",
     )
+
+
+def test_a_layer_line_alone_opens_no_classic_phase() -> None:
+    tracker = PhaseTracker(STALL, Clock())
+    tracker.feed(b"51616aa67071: Waiting\n")
+    assert tracker.deadline() is None

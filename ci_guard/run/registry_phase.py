@@ -35,7 +35,8 @@ _WINDOW = 2048
 _OPENERS = (b"load metadata for", b"FROM", b"Pulling f")
 """Every opening line holds one of these (`Pulling from`, `Pulling fs layer`)."""
 _VERTEX = re.compile(rb"#(\d+) (.*)")
-_BK_OPEN = re.compile(rb"(?:\[[^\]]*\] )?FROM ")
+_BK_OPEN = re.compile(rb"(?:\[[^\]]*\] )?(?:FROM |load metadata for )")
+"""A vertex name, not a step's output (`#7 0.512 ...` starts with its timestamp)."""
 _BK_CLOSE = (b"DONE", b"CACHED", b"ERROR", b"CANCELED")
 _ELAPSED = re.compile(rb" \d+(?:\.\d+)?s(?: done)?$")
 """BuildKit repeats a waiting layer's line every few seconds with a new elapsed time
@@ -134,7 +135,7 @@ class PhaseTracker:
             self._vertices.pop(number, None)
         elif phase is not None:
             phase.advance(line, now, body)
-        elif _BK_OPEN.match(body) or b"load metadata for " in body:
+        elif _BK_OPEN.match(body):
             self._vertices[number] = _Phase(line, line, now)
 
     # -- asked by the supervision loop --------------------------------------------------

@@ -210,3 +210,10 @@ def test_a_layer_line_alone_opens_no_classic_phase() -> None:
     tracker = PhaseTracker(STALL, Clock())
     tracker.feed(b"51616aa67071: Waiting\n")
     assert tracker.deadline() is None
+
+
+def test_a_run_step_printing_registry_words_opens_nothing() -> None:
+    tracker = PhaseTracker(STALL, Clock())
+    tracker.feed(b"#7 [3/3] RUN ./ci/build-images.sh\n")
+    tracker.feed(b"#7 0.512 FROM alpine: load metadata for docker.io/library/alpine\n")
+    assert tracker.deadline() is None

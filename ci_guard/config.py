@@ -76,6 +76,7 @@ class Config:
     max_attempts: int
     ladder: tuple[str, ...]
     no_output_timeout: float | None
+    registry_stall_timeout: float | None
     kill_grace: float
     total_timeout: float | None
     backoff_initial: float
@@ -91,6 +92,7 @@ class Config:
     mirrors: tuple[str, ...]
     daemon_config: Path
     daemon_json_backups: int
+    builder_restart: bool
     free_disk: bool
     tune_sysctl: bool
     restart_command: str | None

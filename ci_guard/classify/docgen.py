@@ -28,9 +28,15 @@ files, not this page.
 ## How a failure is classified
 
 1. Exit code 0 (and no deadline hit): success, nothing to classify.
-2. The attempt hit ci-guard's own deadline (`--timeout`, `--no-output-timeout`):
-   class `timeout`, rule `deadline`, whatever the output says.
-3. Otherwise every line of the whole attempt output is checked against the rules,
+2. ci-guard ended the attempt while a registry phase of the output was open (BuildKit
+   `load metadata for`, a `FROM` vertex resolving or downloading layers; classic
+   `Step N/M : FROM`, `Pulling from`, `Pulling fs layer`, `Waiting`...): class
+   `registry_timeout`, rule `registry-stall` when that phase showed no progress for
+   `--registry-stall-timeout` seconds, rule `registry-phase-deadline` when the attempt's
+   deadline hit during it. The evidence is the phase's first and last line.
+3. Otherwise, the attempt hit ci-guard's own deadline (`--timeout`,
+   `--no-output-timeout`): class `timeout`, rule `deadline`, whatever the output says.
+4. Otherwise every line of the whole attempt output is checked against the rules,
    after removing ANSI colour codes, CI timestamps and BuildKit `#12 3.456 `
    prefixes. Rules sit in four tiers, strongest first:
    - `permanent`: a retry cannot help (full disk, untrusted certificate, unknown
@@ -46,7 +52,7 @@ files, not this page.
    root cause beats the symptom (apt's `Temporary failure resolving` early in the log
    beats compose's `context canceled` at the end), and permanent patterns beat broad
    network ones. Within one tier the rule listed first in `rules.toml` wins.
-4. No rule matched: exit code 125 (the docker CLI's "the daemon failed") gives
+5. No rule matched: exit code 125 (the docker CLI's "the daemon failed") gives
    `daemon_unreachable` (rule `docker-exit-125`); a SIGKILL (exit 137 or signal 9)
    without OOM evidence gives `unknown` (rule `sigkill`); anything else gives
    `unknown` (rule `no-match`).
@@ -112,6 +118,12 @@ def _rules_by_class(rules: RuleSet, table: dict[FailureClass, ClassInfo]) -> lis
             rows.append(
                 "Given by the attempt's deadline (rule `deadline`), whatever the output says;"
                 " the rules below name a CI platform's own deadline from its message."
+            )
+            rows.append("")
+        if cls is FailureClass.REGISTRY_TIMEOUT:
+            rows.append(
+                "Also given when ci-guard ends an attempt during a registry phase "
+                "(rules `registry-stall`, `registry-phase-deadline`), not by the output."
             )
             rows.append("")
         if cls is FailureClass.UNKNOWN:

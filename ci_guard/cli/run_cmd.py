@@ -47,11 +47,11 @@ def printable_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(os.fsencode(arg).decode("utf-8", "backslashreplace") for arg in argv)
 
 
-def _preflight() -> Callable[[Config], dict[str, Any]]:
+def _preflight(command: tuple[str, ...]) -> Callable[[Config], dict[str, Any]]:
     def run(config: Config) -> dict[str, Any]:
         from ci_guard.doctor.preflight import run_preflight
 
-        fields: dict[str, Any] = run_preflight(config).as_log_fields()
+        fields: dict[str, Any] = run_preflight(config, command=command).as_log_fields()
         return fields
 
     return run
@@ -116,7 +116,7 @@ def execute(command: tuple[str, ...], config: Config, *, config_digest: str = ""
             max_attempts=config.max_attempts,
             ladder=list(config.ladder),
         )
-        deps = RunDeps(cancel=token, preflight=_preflight(), redact=redactor.text)
+        deps = RunDeps(cancel=token, preflight=_preflight(command), redact=redactor.text)
         _run_guarded(Runner(command, config, run=run, log=log, hooks=hooks, deps=deps), log)
         _write_outputs(run, config, log)
     except Exception as exc:

@@ -8,6 +8,8 @@ raises UsageError.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,6 +37,7 @@ from ci_guard.mirrors.apply import (
     refresh_mirrors,
     skipped_result,
 )
+from ci_guard.mirrors.builder import BuilderCheck, builder_probe_timeout, daemon_check
 from ci_guard.registry.url import HUB_REGISTRY, normalise_mirror
 
 DEFAULT_DATA_ROOT = Path("/var/lib/docker")
@@ -109,8 +112,18 @@ class PreflightResult:
         return fields
 
 
-def run_preflight(config: Config, *, apply_mirrors: bool = True) -> PreflightResult:
-    """Doctor checks and mirror refresh side by side; see the module docstring."""
+def run_preflight(
+    config: Config,
+    *,
+    apply_mirrors: bool = True,
+    command: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> PreflightResult:
+    """Doctor checks and mirror refresh side by side; see the module docstring.
+
+    `command` and `env`: the wrapped command, to tell whether it builds with BuildKit
+    (then a mirrors reload is checked to reach the builder, see mirrors/builder.py).
+    """
     endpoint = find_endpoint()
     process = find_daemon_process(endpoint)
     explicit = config.daemon_config != DEFAULT_CONFIG_FILE
@@ -125,11 +138,20 @@ def run_preflight(config: Config, *, apply_mirrors: bool = True) -> PreflightRes
     )
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight") as pool:
         report = pool.submit(run_doctor, setup)
-        mirrors = pool.submit(_mirrors, config, setup, apply_mirrors)
+        target = _Target(tuple(command), dict(os.environ if env is None else env))
+        mirrors = pool.submit(_mirrors, config, setup, apply_mirrors, target)
         return PreflightResult(report=report.result(), mirrors=mirrors.result())
 
 
-def _mirrors(config: Config, setup: DoctorSetup, apply: bool) -> MirrorApplyResult | None:
+@dataclass(frozen=True)
+class _Target:
+    command: tuple[str, ...]
+    env: dict[str, str]
+
+
+def _mirrors(
+    config: Config, setup: DoctorSetup, apply: bool, target: _Target
+) -> MirrorApplyResult | None:
     path = effective_daemon_config(
         setup.daemon_config, explicit=setup.explicit_config, process=setup.process
     )
@@ -139,10 +161,9 @@ def _mirrors(config: Config, setup: DoctorSetup, apply: bool) -> MirrorApplyResu
     from ci_guard.docker.reload import restart_via_remedy  # only when needed
 
     assert setup.endpoint is not None
-    handle = replace(
-        _handle(setup.endpoint, setup.process),
-        restart=restart_via_remedy(config, setup.endpoint.url),
-    )
+    host = setup.endpoint.url
+    handle = _handle(setup.endpoint, setup.process)
+    handle = replace(handle, restart=restart_via_remedy(config, host))
     request = RefreshRequest(
         candidates=tuple(config.mirrors),
         daemon_config=path,
@@ -152,9 +173,29 @@ def _mirrors(config: Config, setup: DoctorSetup, apply: bool) -> MirrorApplyResu
         keep_backups=config.daemon_json_backups,
     )
     try:
-        return refresh_mirrors(request, daemon=handle)
+        return refresh_mirrors(request, daemon=handle, builder=builder_check(config, host, target))
     except PermissionDenied as exc:
         return skipped_result(path, existing, dry_run=request.dry_run, why=exc.message)
+
+
+def builder_check(config: Config, host: str, target: _Target) -> Callable[[], BuilderCheck]:
+    """How to check that a reload reached the builder `target.command` will use."""
+
+    def make() -> BuilderCheck:
+        from ci_guard.docker.builder_use import uses_buildkit
+        from ci_guard.docker.reload import restart_remedy
+
+        return daemon_check(
+            host,
+            use=uses_buildkit(target.command, target.env),
+            image=PROBE_IMAGE,
+            timeout=builder_probe_timeout(config),
+            enabled=config.builder_restart,
+            dry_run=config.dry_run,
+            restart=restart_remedy(config, host),
+        )
+
+    return make
 
 
 def _existing_mirrors(path: Path) -> list[str]:

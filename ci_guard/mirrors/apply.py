@@ -27,6 +27,12 @@ from ci_guard.docker.endpoint import (
 )
 from ci_guard.docker.mirror_files import write_buildkitd, write_containerd_hosts
 from ci_guard.errors import PermissionDenied, UsageError
+from ci_guard.mirrors.builder import (
+    BuilderCheck,
+    BuilderResult,
+    follow_builder,
+    reload_reaches_builder,
+)
 from ci_guard.registry.probe import DEAD, VERDICT_ORDER, RegistryProbe, probe_registry
 from ci_guard.registry.url import split_hub
 
@@ -110,6 +116,8 @@ class MirrorApplyResult:
     rolled_back: bool = False
     messages: tuple[str, ...] = ()
     ranked: tuple[RankedMirror, ...] = field(default=())
+    builder: BuilderResult | None = None
+    """Whether the daemon's BuildKit took the change (after a SIGHUP reload only)."""
 
     def as_log_fields(self) -> dict[str, Any]:
         return {
@@ -125,6 +133,7 @@ class MirrorApplyResult:
             "rolled_back": self.rolled_back,
             "messages": list(self.messages),
             "ranked": [m.as_dict() for m in self.ranked],
+            "builder": self.builder.as_log_fields() if self.builder else None,
         }
 
 
@@ -380,11 +389,13 @@ def refresh_mirrors(
     daemon: DaemonHandle | None = None,
     probe: ProbeFn = probe_registry,
     lock: AbstractContextManager[Any] | None = None,
+    builder: Callable[[], BuilderCheck] | None = None,
 ) -> MirrorApplyResult:
     """Rank the candidates (and the mirrors daemon.json has now) and apply the usable ones.
 
     When no candidate answers, daemon.json stays as it is: pruning every mirror during a
-    network outage would lose mirrors that come back with the network.
+    network outage would lose mirrors that come back with the network. `builder`: how to
+    check, after a SIGHUP reload, that the daemon's BuildKit took the change.
     """
     daemon = daemon or daemon_handle()
     path = effective_daemon_config(
@@ -416,4 +427,13 @@ def refresh_mirrors(
         containerd_hosts_dir=request.containerd_hosts_dir,
         keep_backups=request.keep_backups,
     )
-    return replace(result, ranked=ranked)
+    return follow_after(replace(result, ranked=ranked), builder)
+
+
+def follow_after(
+    result: MirrorApplyResult, builder: Callable[[], BuilderCheck] | None
+) -> MirrorApplyResult:
+    """The result with the builder check made, when a SIGHUP reload changed the mirrors."""
+    if builder is None or not reload_reaches_builder(result.action, result.changed, result.ok):
+        return result
+    return replace(result, builder=follow_builder(builder()))

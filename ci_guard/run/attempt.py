@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ci_guard.failure import Failure, FailureClass
+from ci_guard.failure import Failure, FailureClass, class_table
 from ci_guard.supervise.supervisor import ProcessResult
 
 ClassifyFn = Callable[[int, "int | None", bool, Iterable[str]], "Failure | None"]
@@ -75,13 +75,34 @@ def _output_lines(result: ProcessResult) -> Iterator[Iterable[str]]:
     yield missed or result.tail
 
 
+def registry_phase_failure(result: ProcessResult) -> Failure:
+    """ci-guard ended the attempt while a registry phase was open: the registry is the cause.
+
+    Both a stall (no progress for registry-stall-timeout) and a deadline hit in the
+    phase qualify for the daemon-side ladder stages (data/classes.toml).
+    """
+    if result.stalled:
+        rule, why = "registry-stall", "A registry phase showed no progress for too long."
+    else:
+        rule, why = "registry-phase-deadline", "The attempt's deadline hit during a registry phase."
+    return Failure(
+        failure_class=FailureClass.REGISTRY_TIMEOUT,
+        retryable=class_table()[FailureClass.REGISTRY_TIMEOUT].retryable,
+        rule=rule,
+        evidence=result.phase_evidence,
+        why=f"{why} (--registry-stall-timeout, docs/failure-classes.md)",
+    )
+
+
 def classify_result(result: ProcessResult, classify: ClassifyFn) -> Failure | None:
     """None for success; otherwise the failure, read from the whole attempt output."""
     if result.spawn_error is not None:
         return spawn_failure(result)
-    timed_out = result.timed_out or result.no_output_timed_out
+    timed_out = result.timed_out or result.no_output_timed_out or result.stalled
     if result.exit_code == 0 and not timed_out:
         return None  # success: no need to load the rules or read the output again
+    if result.stalled or (timed_out and result.phase_evidence):
+        return registry_phase_failure(result)
     with _output_lines(result) as lines:
         return classify(result.exit_code, result.signal, timed_out, lines)
 

@@ -27,6 +27,7 @@ from ci_guard.records import AttemptRecord, RemedyResult, RetryRecord, RunHooks,
 from ci_guard.remedies import Remedy, RemedyContext, load_remedy
 from ci_guard.run import attempt as attempt_mod
 from ci_guard.run import policy
+from ci_guard.run.registry_phase import PhaseTracker
 from ci_guard.supervise.cancel import Cancelled, CancelToken, call_cancellable
 from ci_guard.supervise.supervisor import ProcessResult, supervise
 
@@ -169,6 +170,9 @@ class Runner:
         self.log.info("attempt.started", attempt=number, max_attempts=self.config.max_attempts)
         self.hooks.attempt_started(self.run, number)
         started_at = utc_timestamp()
+        extra: dict[str, Any] = {}
+        if self.config.registry_stall_timeout is not None:
+            extra["progress"] = PhaseTracker(self.config.registry_stall_timeout)
         result = self.deps.supervise(
             list(spec.argv),
             env=spec.env(),
@@ -177,6 +181,7 @@ class Runner:
             kill_grace=spec.kill_grace,
             log_path=spec.log_path,
             cancel=self.deps.cancel,
+            **extra,
         )
         self._state.last_result = result
         cancelled: Cancelled | None = None
@@ -196,8 +201,9 @@ class Runner:
             attempt=number,
             exit_code=result.exit_code,
             signal=result.signal,
-            timed_out=result.timed_out or result.no_output_timed_out,
+            timed_out=result.timed_out or result.no_output_timed_out or result.stalled,
             no_output_timed_out=result.no_output_timed_out,
+            stalled=result.stalled,
             duration_s=round(result.duration_s, 3),
             started_at=started_at,
             failure=failure,
@@ -316,6 +322,7 @@ class Runner:
             dry_run=self.config.dry_run,
             docker_host=self.env.get("DOCKER_HOST"),
             failed_at=_ended_at(last),
+            command=self.argv,
         )
         self.log.info("remedy.started", remedy=name, attempt=last.attempt, plan=remedy.plan(ctx))
         try:
@@ -326,6 +333,7 @@ class Runner:
             result = RemedyResult(remedy=name, ok=False, changed=False, detail=f"error: {exc}")
         level = "info" if result.ok else "warning"
         getattr(self.log, level)("remedy.finished", **result.as_log_fields())
+        self._log_builder(name, result.extra.get("builder"))
         return result
 
     # -- preflight and the end ------------------------------------------------------
@@ -343,6 +351,14 @@ class Runner:
         self.run.preflight = fields
         level = "info" if fields.get("healthy") else "warning"
         getattr(self.log, level)("preflight.finished", **fields)
+        self._log_builder("preflight", (fields.get("mirrors") or {}).get("builder"))
+
+    def _log_builder(self, source: str, fields: Any) -> None:
+        """The builder check after a mirrors reload, as its own event (docs/mirrors.md)."""
+        if not isinstance(fields, dict):
+            return
+        level = "info" if fields.get("ok", True) else "warning"
+        getattr(self.log, level)("builder.mirrors", source=source, **fields)
 
     def _log_attempt(self, record: AttemptRecord) -> None:
         failure = record.failure
@@ -351,6 +367,7 @@ class Runner:
             "exit_code": record.exit_code,
             "signal": record.signal,
             "timed_out": record.timed_out,
+            "stalled": record.stalled,
             "duration_s": record.duration_s,
             "failure_class": failure.failure_class.value if failure else None,
             "retryable": failure.retryable if failure else None,

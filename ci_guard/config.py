@@ -85,7 +85,9 @@ class Config:
     tempfail_exit_code: int | None
     log_file: Path | None
     log_format: str
-    artifacts_dir: Path
+    artifacts_dir: Path | None
+    raw_logs: bool
+    secret_env: tuple[str, ...]
     preflight: bool
     dry_run: bool
     mirrors: tuple[str, ...]

@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ci_guard.data import read_text as read_data_file
@@ -220,3 +221,31 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.value(item) for item in value]
         return value
+
+
+def mask_file(source: Path, target: Path, redactor: Redactor, block: int = 1 << 20) -> None:
+    """Write a masked copy of a log file, a block of whole lines at a time (bounded memory).
+
+    Bytes that are not UTF-8 pass through unchanged (surrogateescape); the private key
+    state carries from block to block, so a key split across blocks is masked whole.
+    """
+    key_open: bool | None = False
+    carry = b""
+    with source.open("rb") as src, target.open("wb") as dst:
+        while True:
+            data = src.read(block)
+            if not data:
+                break
+            data = carry + data
+            cut = data.rfind(b"\n")
+            if cut < 0 and len(data) < 4 * block:
+                carry = data
+                continue
+            whole, carry = (data[: cut + 1], data[cut + 1 :]) if cut >= 0 else (data, b"")
+            text, key_open = redactor.mask(
+                whole.decode("utf-8", "surrogateescape"), key_open=key_open
+            )
+            dst.write(text.encode("utf-8", "surrogateescape"))
+        if carry:
+            text, _ = redactor.mask(carry.decode("utf-8", "surrogateescape"), key_open=key_open)
+            dst.write(text.encode("utf-8", "surrogateescape"))

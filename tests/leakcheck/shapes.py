@@ -77,8 +77,15 @@ def _token_shapes() -> list[Shape]:
         s("google-oauth-client-secret", "GOCSPX-" + rand(URLSAFE, 28)),
         s("google-oauth-access-token", "ya29." + rand(URLSAFE, 120)),
         s("azure-ad-client-secret", rand(ALNUM, 3) + "8Q~" + rand(ALNUM + "_-.", 34)),
-        s("slack-bot", "xoxb-" + rand(string.digits, 12) + "-" + rand(string.digits, 13) + "-"
-          + rand(ALNUM, 24)),
+        s(
+            "slack-bot",
+            "xoxb-"
+            + rand(string.digits, 12)
+            + "-"
+            + rand(string.digits, 13)
+            + "-"
+            + rand(ALNUM, 24),
+        ),
         s("slack-user", "xoxp-" + rand(string.digits, 12) + "-" + rand(ALNUM, 40)),
         s("slack-app-level", "xapp-1-A" + rand(UPPER_DIGITS, 10) + "-" + rand(HEX, 64)),
         s("stripe-live-secret", "sk_live_" + rand(ALNUM, 99)),
@@ -125,10 +132,16 @@ def _context_shapes() -> list[Shape]:
     return [
         s("basic-auth-url", rand(ALNUM, 16), "git clone https://deploy:{s}@git.example.com/r.git"),
         s("sentry-dsn", rand(HEX, 32), "SENTRY_DSN is https://{s}@o12345.ingest.sentry.io/678"),
-        s("azure-sas-sig", rand(ALNUM, 30) + "%2B" + rand(ALNUM, 10) + "%3D",
-          "GET https://acct.blob.core.windows.net/c/b?sv=2022-11-02&se=2026&sp=r&sig={s}"),
-        s("azure-account-key", rand(B64, 86) + "==",
-          "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={s};EndpointSuffix=x"),
+        s(
+            "azure-sas-sig",
+            rand(ALNUM, 30) + "%2B" + rand(ALNUM, 10) + "%3D",
+            "GET https://acct.blob.core.windows.net/c/b?sv=2022-11-02&se=2026&sp=r&sig={s}",
+        ),
+        s(
+            "azure-account-key",
+            rand(B64, 86) + "==",
+            "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={s};EndpointSuffix=x",
+        ),
         s("x-api-key-header", rand(ALNUM, 32), "curl -H 'x-api-key: {s}' https://api.example"),
         s("authorization-bearer", rand(URLSAFE, 40), "Authorization: Bearer {s}"),
         s("curl-user", userpass, "curl -u admin:{s} https://nexus.example/service"),
@@ -137,17 +150,29 @@ def _context_shapes() -> list[Shape]:
         s("docker-login-p", rand(ALNUM, 16), "docker login -u ci -p {s} registry.example"),
         s("npm-auth", base64.b64encode(rand(ALNUM, 24).encode()).decode(), "_auth={s}"),
         s("npmrc-authtoken", rand(URLSAFE, 36), "//npm.example.com/:_authToken={s}"),
-        s("docker-config-auth", base64.b64encode(b"ci:" + rand(ALNUM, 20).encode()).decode(),
-          '{{"auths": {{"registry.example": {{"auth": "{s}"}}}}}}'),
+        s(
+            "docker-config-auth",
+            base64.b64encode(b"ci:" + rand(ALNUM, 20).encode()).decode(),
+            '{{"auths": {{"registry.example": {{"auth": "{s}"}}}}}}',
+        ),
         s("aws-secret-quoted", rand(B64, 40), 'AWS_SECRET_ACCESS_KEY="{s}"'),
         s("aws-credentials-file", rand(B64, 40), "aws_secret_access_key = {s}"),
         s("json-password", rand(ALNUM, 20), '{{"username": "ci", "password": "{s}"}}'),
-        s("gcp-service-account", rand(B64, 64),
-          '"private_key": "-----BEGIN PRIVATE KEY-----\\n{s}\\n-----END PRIVATE KEY-----\\n"'),
-        s("slack-webhook", "T" + rand(UPPER_DIGITS, 8) + "/B" + rand(UPPER_DIGITS, 10) + "/"
-          + rand(ALNUM, 24), "posting to https://hooks.slack.com/services/{s}"),
-        s("discord-webhook", rand(string.digits, 18) + "/" + rand(URLSAFE, 68),
-          "POST https://discord.com/api/webhooks/{s}"),
+        s(
+            "gcp-service-account",
+            rand(B64, 64),
+            '"private_key": "-----BEGIN PRIVATE KEY-----\\n{s}\\n-----END PRIVATE KEY-----\\n"',
+        ),
+        s(
+            "slack-webhook",
+            "T" + rand(UPPER_DIGITS, 8) + "/B" + rand(UPPER_DIGITS, 10) + "/" + rand(ALNUM, 24),
+            "posting to https://hooks.slack.com/services/{s}",
+        ),
+        s(
+            "discord-webhook",
+            rand(string.digits, 18) + "/" + rand(URLSAFE, 68),
+            "POST https://discord.com/api/webhooks/{s}",
+        ),
         s("url-token-query", rand(URLSAFE, 32), "GET https://api.example/v1?access_token={s}"),
         s("build-arg-token", rand(ALNUM, 30), "--build-arg NPM_TOKEN={s}"),
     ]
@@ -197,13 +222,22 @@ def _env_shapes() -> list[Shape]:
         for name, value in named.items()
     ]
     shapes.append(
-        Shape("env-multiline-ssh-key", key_body[0], line="\n".join(f"> {x}" for x in key_body),
-              env={"DEPLOY_SSH_KEY": key_text}, also=tuple(key_body[1:]))
+        Shape(
+            "env-multiline-ssh-key",
+            key_body[0],
+            line="\n".join(f"> {x}" for x in key_body),
+            env={"DEPLOY_SSH_KEY": key_text},
+            also=tuple(key_body[1:]),
+        )
     )
     declared = rand(ALNUM, 22)
     shapes.append(
-        Shape("env-declared-secret", declared, line=f"conn {declared}",
-              env={"JENKINS_BOUND_THING": declared, "CI_GUARD_SECRET_ENV": "JENKINS_BOUND_*"})
+        Shape(
+            "env-declared-secret",
+            declared,
+            line=f"conn {declared}",
+            env={"JENKINS_BOUND_THING": declared, "CI_GUARD_SECRET_ENV": "JENKINS_BOUND_*"},
+        )
     )
     return shapes
 

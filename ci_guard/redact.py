@@ -39,6 +39,7 @@ class _Rule:
 @dataclass(frozen=True)
 class _Table:
     rules: tuple[_Rule, ...]
+    triggers: frozenset[str]
     env_words: tuple[str, ...]
     env_parts: frozenset[str]
     not_env_parts: frozenset[str]
@@ -61,6 +62,7 @@ def _table() -> _Table:
     )
     return _Table(
         rules=rules,
+        triggers=frozenset(trigger for rule in rules for trigger in rule.triggers),
         env_words=tuple(raw["secret_env_words"]),
         env_parts=frozenset(raw["secret_env_parts"]),
         not_env_parts=frozenset(raw["not_secret_env_parts"]),
@@ -88,6 +90,36 @@ def _mask_match(match: re.Match[str]) -> str:
     for left, right in sorted(spans, reverse=True):
         text = text[: left - start] + MASK + text[right - start :]
     return text
+
+
+def _ascii_lower(text: str) -> str:
+    """Lower case with the same offsets as text (a few case mappings change lengths)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = text.encode("ascii", "replace").decode().lower()
+    return lowered
+
+
+def _sub_lines(pattern: re.Pattern[str], text: str, lowered: str, triggers: list[str]) -> str:
+    """Apply the pattern to the lines holding a trigger only: the rest costs nothing."""
+    spans: list[tuple[int, int]] = []
+    for trigger in triggers:
+        at = lowered.find(trigger)
+        while at >= 0:
+            start = text.rfind("\n", 0, at) + 1
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+            spans.append((start, end))
+            at = lowered.find(trigger, end)
+    pieces, done = [], 0
+    for first, end in sorted(spans):
+        start = max(first, done)
+        if start >= end:
+            continue
+        pieces += [text[done:start], pattern.sub(_mask_match, text[start:end])]
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def is_secret_env_name(name: str, extra: Iterable[str] = ()) -> bool:
@@ -180,13 +212,18 @@ class Redactor:
         return False
 
     def _patterns(self, text: str) -> str:
-        lowered = text.lower()
+        lowered = _ascii_lower(text)
+        present = {trigger for trigger in self._table.triggers if trigger in lowered}
         for rule in self._table.rules:
-            if rule.triggers and not any(trigger in lowered for trigger in rule.triggers):
+            hits = [trigger for trigger in rule.triggers if trigger in present]
+            if not rule.triggers:
+                masked = rule.pattern.sub(_mask_match, text)
+            elif hits:
+                masked = _sub_lines(rule.pattern, text, lowered, hits)
+            else:
                 continue
-            masked = rule.pattern.sub(_mask_match, text)
             if masked != text:
-                text, lowered = masked, masked.lower()
+                text, lowered = masked, _ascii_lower(masked)
         return text
 
     def argv(self, argv: Iterable[str]) -> list[str]:

@@ -210,4 +210,5 @@ def test_the_run_step_keeps_artifacts_in_runner_temp_and_masks_them(tmp_path: Pa
     assert {"ci-guard.jsonl", "junit.xml", "attempt-1.log"} <= names
     for path in written:
         text = path.read_text("utf-8")
-        assert token not in text and "declared-secret-value" not in text, path
+        assert token not in text, path
+        assert "declared-secret-value" not in text, path

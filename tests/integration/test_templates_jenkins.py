@@ -32,7 +32,9 @@ Map params = new groovy.json.JsonSlurper().parseText(args[1]) as Map
 List calls = []
 String inDir = null
 Binding binding = new Binding()
-Closure<File> here = { String path -> new File(path).absolute ? new File(path) : new File(inDir ? new File(inDir) : workspace, path) }
+Closure<File> here = { String path ->
+    new File(path).absolute ? new File(path) : new File(inDir ? new File(inDir) : workspace, path)
+}
 binding.env = [WORKSPACE_TMP: workspace.path + '@tmp']
 binding.sh = { Map m ->
     calls << [step: 'sh', script: m.script]

@@ -32,8 +32,13 @@ _NAME_SPLIT = re.compile(r"[^A-Z0-9]+")
 @dataclass(frozen=True)
 class _Rule:
     name: str
-    pattern: re.Pattern[str]
+    source: str
     triggers: tuple[str, ...]
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """Compiled on first use: most runs never meet most shapes (start-up time)."""
+        return re.compile(self.source)
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,7 @@ class _Table:
 def _table() -> _Table:
     raw = tomllib.loads(read_data_file("secrets.toml"))
     rules = tuple(
-        _Rule(row["name"], re.compile(row["pattern"]), tuple(row.get("triggers", ())))
-        for row in raw["pattern"]
+        _Rule(row["name"], row["pattern"], tuple(row.get("triggers", ()))) for row in raw["pattern"]
     )
     return _Table(
         rules=rules,

@@ -86,7 +86,9 @@ class Config:
     tempfail_exit_code: int | None
     log_file: Path | None
     log_format: str
-    artifacts_dir: Path
+    artifacts_dir: Path | None
+    raw_logs: bool
+    secret_env: tuple[str, ...]
     preflight: bool
     dry_run: bool
     mirrors: tuple[str, ...]
@@ -124,6 +126,8 @@ def parse_value(spec: OptionSpec, raw: Any, origin: str) -> Any:
 
 
 def _coerce(spec: OptionSpec, raw: Any) -> Any:
+    if spec.type == "choice" and isinstance(raw, str) and raw.strip().lower() in spec.choices:
+        return raw.strip().lower()  # `--ci none` is a choice, not an unset value
     if raw is None or (isinstance(raw, str) and raw.strip().lower() in _UNSET_WORDS):
         if spec.optional:
             return None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
 import click
@@ -17,6 +19,7 @@ from ci_guard.errors import UsageError, describe
 from ci_guard.records import STATUS_FAILED, STATUS_SUCCEEDED, RunHooks, RunRecord
 from ci_guard.redact import Redactor
 from ci_guard.remedies import known_stages
+from ci_guard.run.artifacts import context_holding, default_artifacts_dir
 from ci_guard.run.loop import RunDeps, Runner
 from ci_guard.run.policy import validate_ladder
 from ci_guard.run.summary import render_summary
@@ -28,17 +31,42 @@ def new_run_id() -> str:
     return f"{stamp}Z-{os.urandom(3).hex()}"
 
 
-def _hooks(config: Config, log: Any) -> tuple[str, RunHooks | None]:
-    from ci_guard.ci import GuardedHooks, detect_platform, make_hooks
+def _platform(config: Config) -> tuple[str, Config]:
+    """The CI platform, and the config with the artifacts folder settled for it."""
+    from ci_guard.ci import detect_platform
+
+    platform = detect_platform(env=os.environ, forced=config.ci)
+    if config.artifacts_dir is None:
+        folder = default_artifacts_dir(platform, os.environ, Path.cwd())
+        config = dataclasses.replace(config, artifacts_dir=folder)
+    return platform, config
+
+
+def _hooks(platform: str, config: Config, log: Any) -> RunHooks | None:
+    from ci_guard.ci import GuardedHooks, make_hooks
 
     def on_error(hook: str, exc: Exception) -> None:
         log.warning("ci.hook_failed", hook=hook, error=describe(exc))
 
-    platform = detect_platform(env=os.environ, forced=config.ci)
     hooks = make_hooks(
         platform, env=os.environ, stdout=sys.stdout, artifacts_dir=config.artifacts_dir
     )
-    return platform, GuardedHooks(hooks, on_error)
+    return GuardedHooks(hooks, on_error)
+
+
+def _warn_build_context(command: tuple[str, ...], config: Config, log: Any) -> None:
+    """One line when a Docker build would send the artifacts folder as context."""
+    if config.artifacts_dir is None:
+        return
+    context = context_holding(config.artifacts_dir, command, Path.cwd())
+    if context is not None:
+        log.warning(
+            "artifacts.in_build_context",
+            artifacts_dir=str(config.artifacts_dir),
+            context=str(context),
+            detail="the artifacts folder is inside a Docker build context: add it to "
+            ".dockerignore or set --artifacts-dir outside the project",
+        )
 
 
 def printable_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
@@ -90,16 +118,17 @@ def config_digest(config: Config) -> str:
 
 def execute(command: tuple[str, ...], config: Config, *, config_digest: str = "") -> int:
     """Run the whole job and return the process exit code."""
+    platform, config = _platform(config)
     token = process_token()  # may already hold a signal from the start-up
     restore = install_signal_handlers(token)
-    redactor = Redactor()
+    redactor = Redactor(secret_env=config.secret_env)
     run_id = new_run_id()
     log_file = None
     try:
         log_file = _open_log_file(config)
         logs.configure(log_format=config.log_format, log_file=log_file, redactor=redactor)
         log = logs.get_logger(run_id=run_id)
-        platform, hooks = _hooks(config, log)
+        hooks = _hooks(platform, config, log)
         run = RunRecord(
             run_id=run_id,
             command=printable_argv(tuple(redactor.argv(command))),
@@ -115,8 +144,13 @@ def execute(command: tuple[str, ...], config: Config, *, config_digest: str = ""
             ci_platform=platform,
             max_attempts=config.max_attempts,
             ladder=list(config.ladder),
+            artifacts_dir=str(config.artifacts_dir),
+            raw_logs=config.raw_logs,
         )
-        deps = RunDeps(cancel=token, preflight=_preflight(command), redact=redactor.text)
+        _warn_build_context(command, config, log)
+        deps = RunDeps(
+            cancel=token, preflight=_preflight(command), redact=redactor.text, redactor=redactor
+        )
         _run_guarded(Runner(command, config, run=run, log=log, hooks=hooks, deps=deps), log)
         _write_outputs(run, config, log)
     except Exception as exc:

@@ -8,6 +8,7 @@ a usage error.
 
 from __future__ import annotations
 
+import functools
 import glob
 import gzip
 import json
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_guard.errors import UsageError
+from ci_guard.redact import Redactor
 from ci_guard.registry.probe import HEALTHY, SLOW
 from ci_guard.report.runs import (
     LoadResult,
@@ -39,6 +41,11 @@ SKIP_BAD_FIELDS = "bad_fields"
 SKIP_UNREADABLE = "unreadable_tail"
 
 _GLOB_CHARS = frozenset("*?[")
+
+
+@functools.cache
+def _redactor() -> Redactor:
+    return Redactor()
 
 
 class _BadFieldError(ValueError):
@@ -215,7 +222,8 @@ class _Assembler:
         run.started_at = stamp
         run.ci_platform = platform
         if isinstance(command, list):
-            run.command = tuple(str(part) for part in command)
+            # Logs written before masking covered a shape must not carry it into a report.
+            run.command = tuple(_redactor().argv(str(part) for part in command))
 
     def _preflight_finished(self, rec: dict[str, Any], stamp: datetime, source: str) -> None:
         mirrors = rec.get("mirrors")

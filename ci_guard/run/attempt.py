@@ -34,10 +34,6 @@ class AttemptSpec:
         return env
 
 
-def attempt_log_path(artifacts_dir: Path, run_id: str, attempt: int) -> Path:
-    return artifacts_dir / run_id / f"attempt-{attempt}.log"
-
-
 def spawn_failure(result: ProcessResult) -> Failure:
     """A command that could not start at all: no retry can make it exist."""
     return Failure(

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ci_guard import exitcodes
@@ -24,9 +25,12 @@ from ci_guard.config import Config
 from ci_guard.failure import Failure, FailureClass
 from ci_guard.logs import utc_timestamp
 from ci_guard.records import AttemptRecord, RemedyResult, RetryRecord, RunHooks, RunRecord
+from ci_guard.redact import Redactor
 from ci_guard.remedies import Remedy, RemedyContext, load_remedy
 from ci_guard.run import attempt as attempt_mod
 from ci_guard.run import policy
+from ci_guard.run.artifacts import default_artifacts_dir
+from ci_guard.run.attempt_logs import AttemptLogs
 from ci_guard.run.registry_phase import PhaseTracker
 from ci_guard.supervise.cancel import Cancelled, CancelToken, call_cancellable
 from ci_guard.supervise.supervisor import ProcessResult, supervise
@@ -66,6 +70,8 @@ class RunDeps:
     """Records how the daemon runs while it is healthy, so a remedy can relaunch it."""
     redact: Callable[[str], str] = str
     """Masks secrets in evidence before it reaches any report (the logs mask their own)."""
+    redactor: Redactor | None = None
+    """Masks the attempt logs (a default one when None; unused with raw logs)."""
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     cancel: CancelToken = field(default_factory=CancelToken)
@@ -100,6 +106,9 @@ class Runner:
         self.env = dict(env) if env is not None else attempt_mod.inherited_env()
         self._state = _State()
         self._started = 0.0
+        artifacts = config.artifacts_dir or default_artifacts_dir("none", self.env, Path.cwd())
+        masker = None if config.raw_logs else (self.deps.redactor or Redactor(self.env))
+        self._logs = AttemptLogs(artifacts, run.run_id, masker)
 
     # -- the loop -------------------------------------------------------------------
 
@@ -116,6 +125,8 @@ class Runner:
         except Cancelled as exc:
             self._finish_cancelled(exc.signum)
             return self.run
+        finally:
+            self._logs.close()
         self._finish()
         return self.run
 
@@ -197,6 +208,7 @@ class Runner:
         if failure is not None:
             evidence = tuple(self.deps.redact(line) for line in failure.evidence)
             failure = dataclasses.replace(failure, evidence=evidence)
+        log_path = self._logs.publish(number, result.log_path)
         record = AttemptRecord(
             attempt=number,
             exit_code=result.exit_code,
@@ -207,7 +219,7 @@ class Runner:
             duration_s=round(result.duration_s, 3),
             started_at=started_at,
             failure=failure,
-            log_path=result.log_path,
+            log_path=log_path,
             log_error=result.log_error,
         )
         self.run.attempts.append(record)
@@ -229,9 +241,7 @@ class Runner:
             timeout=timeout,
             no_output_timeout=self.config.no_output_timeout,
             kill_grace=self.config.kill_grace,
-            log_path=attempt_mod.attempt_log_path(
-                self.config.artifacts_dir, self.run.run_id, number
-            ),
+            log_path=self._logs.write_path(number),
             base_env=self.env,
         )
 

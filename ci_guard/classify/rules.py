@@ -1,10 +1,9 @@
 """Load and validate the failure rules (data/rules.toml) into a RuleSet.
 
 A RuleSet holds the rules in checking order (tier by tier, file order inside a
-tier), each pattern compiled once, and an index keyword -> rules. Every rule names
-keywords (whole lower-case words) of which each line it matches holds one, so a
-stretch of output without any keyword cannot match any rule: most build noise is
-skipped by a word lookup, and a line that holds keywords meets only their rules.
+tier), each pattern compiled once, and a Matcher that finds the lines a rule could
+match from literals its pattern requires (matcher.py). A rule whose pattern requires
+no literal names keywords (lower-case words) of which each line it matches holds one.
 """
 
 from __future__ import annotations
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from ci_guard.classify.anchors import anchors
+from ci_guard.classify.matcher import Matcher
 from ci_guard.errors import CiGuardError
 from ci_guard.failure import FailureClass
 from ci_guard.tomlcompat import tomllib
@@ -54,12 +55,8 @@ class Rule:
 class RuleSet:
     rules: tuple[Rule, ...]
     """In checking order: tier by tier, file order inside a tier."""
-    index: dict[bytes, tuple[int, ...]]
-    """Keyword (ASCII bytes) -> positions in `rules` of the rules that name it."""
-
-    @property
-    def keywords(self) -> frozenset[bytes]:
-        return frozenset(self.index)
+    matcher: Matcher
+    """Finds the candidate lines of a block and the rules each may match."""
 
     def by_name(self, name: str) -> Rule:
         for rule in self.rules:
@@ -117,12 +114,19 @@ def _parse_rule(row: Any, index: int) -> Rule:
         pattern=pattern,
         why=_require_str(row, "why", where).strip(),
         regex=regex,
-        keywords=_keywords(row.get("keywords"), where),
+        keywords=_keywords(row.get("keywords"), pattern, where),
         retryable=retryable,
     )
 
 
-def _keywords(value: Any, where: str) -> tuple[str, ...]:
+def _keywords(value: Any, pattern: str, where: str) -> tuple[str, ...]:
+    if value is None:
+        if anchors(pattern) is None:
+            raise RulesError(
+                f"{where}: the pattern requires no literal text; give 'keywords'"
+                " (words of which every matching line holds one)"
+            )
+        return ()
     if not isinstance(value, list) or not value:
         raise RulesError(f"{where}: 'keywords' must be a non-empty list")
     for word in value:
@@ -143,11 +147,8 @@ def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
             raise RulesError(f"rule '{rule.name}' is defined twice")
         seen.add(rule.name)
     ordered = tuple(sorted(rules, key=lambda r: r.rank))
-    index: dict[bytes, list[int]] = {}
-    for position, rule in enumerate(ordered):
-        for word in rule.keywords:
-            index.setdefault(word.encode("ascii"), []).append(position)
-    return RuleSet(rules=ordered, index={k: tuple(v) for k, v in index.items()})
+    matcher = Matcher([r.pattern for r in ordered], [r.keywords for r in ordered])
+    return RuleSet(rules=ordered, matcher=matcher)
 
 
 def parse_rules_text(text: str) -> RuleSet:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from collections.abc import Iterator
@@ -39,26 +38,18 @@ def _looks_binary(head: bytes) -> bool:
 
 
 @contextmanager
-def _as_text(stream: IO[bytes]) -> Iterator[IO[str]]:
-    """Decode as UTF-8 (bad bytes replaced) without closing the underlying stream."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
-    try:
-        yield text
-    finally:
-        text.detach()
+def _open_log(name: str) -> Iterator[IO[bytes]]:
+    """The log as bytes (file or stdin), checked not to be binary data.
 
-
-@contextmanager
-def _open_log(name: str) -> Iterator[IO[str]]:
-    """A text stream of the log (file or stdin), checked not to be binary data."""
+    The classifier decodes only the lines worth a regex (bad UTF-8 replaced).
+    """
     if name == "-":
         stream: IO[bytes] = sys.stdin.buffer
         peek = getattr(stream, "peek", None)
         head = peek(SNIFF)[:SNIFF] if callable(peek) else b""
         if _looks_binary(head):
             raise UsageError("standard input is not a text log (binary data)")
-        with _as_text(stream) as text:
-            yield text
+        yield stream
         return
     path = Path(name)
     if path.is_dir():
@@ -77,8 +68,7 @@ def _open_log(name: str) -> Iterator[IO[str]]:
             raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from None
         if _looks_binary(head):
             raise UsageError(f"{name}: not a text log (binary data)")
-        with _as_text(handle) as text:
-            yield text
+        yield handle
 
 
 def _human(failure: Failure) -> str:

@@ -13,7 +13,7 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,16 +33,18 @@ from ci_guard.supervise.supervisor import ProcessResult, supervise
 if TYPE_CHECKING:
     import tenacity
 
+    from ci_guard.classify.evidence import Output
+
 SuperviseFn = Callable[..., ProcessResult]
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
 """Ladder stages that may need to relaunch the daemon as it ran."""
-ClassifyFn = Callable[[int, "int | None", bool, Iterable[str]], "Failure | None"]
+ClassifyFn = attempt_mod.ClassifyFn
 PreflightFn = Callable[[Config], dict[str, Any]]
 
 
 def _default_classify(
-    exit_code: int, signal: int | None, timed_out: bool, lines: Iterable[str]
+    exit_code: int, signal: int | None, timed_out: bool, lines: Output
 ) -> Failure | None:
     from ci_guard.classify import classify
 

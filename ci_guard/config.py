@@ -82,6 +82,7 @@ class Config:
     backoff_max: float
     rate_limit_backoff: float
     retry_on_timeout: bool
+    retry_unknown: bool
     tempfail_exit_code: int | None
     log_file: Path | None
     log_format: str

@@ -47,7 +47,8 @@ def test_the_matcher_offers_every_matched_line_to_its_rule() -> None:
     rules = load_rules()
     for position, line in MATCHED:
         offered = list(rules.matcher.lines(line.encode() + b"\n"))
-        assert offered and position in offered[0][1], (rules.rules[position].name, line)
+        assert offered, (rules.rules[position].name, line)
+        assert position in offered[0][1], (rules.rules[position].name, line)
 
 
 @pytest.mark.parametrize(

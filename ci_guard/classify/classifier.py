@@ -124,19 +124,10 @@ def _no_match(exit_code: int, signal: int | None) -> Failure:
     )
 
 
-def classify(
-    exit_code: int,
-    signal: int | None,
-    timed_out: bool,
-    lines: Output,
-    *,
-    rules: RuleSet | None = None,
-) -> Failure | None:
-    """The failure of one attempt, or None when it succeeded (see module docstring)."""
-    if exit_code == 0 and not timed_out:
-        return None
-    ruleset = rules if rules is not None else load_rules()
-    hits = scan(lines, ruleset)
+def verdict(
+    hits: _Hits, ruleset: RuleSet, exit_code: int, signal: int | None, timed_out: bool
+) -> Failure:
+    """The failure named by a scan's hits (the steps of the module docstring)."""
     best = hits.best(ruleset)
     evidence = hits.lines[best.name] if best is not None else []
     if timed_out:
@@ -149,6 +140,21 @@ def classify(
     if best is None:
         return _no_match(exit_code, signal)
     return _failure(best.failure_class, best.name, best.why, evidence, best.retryable)
+
+
+def classify(
+    exit_code: int,
+    signal: int | None,
+    timed_out: bool,
+    lines: Output,
+    *,
+    rules: RuleSet | None = None,
+) -> Failure | None:
+    """The failure of one attempt, or None when it succeeded (see module docstring)."""
+    if exit_code == 0 and not timed_out:
+        return None
+    ruleset = rules if rules is not None else load_rules()
+    return verdict(scan(lines, ruleset), ruleset, exit_code, signal, timed_out)
 
 
 def classify_text(

@@ -65,9 +65,51 @@ $ ci-guard classify --json build.log
 {"class": "dns_failure", "retryable": true, "rule": "apt-dns", "evidence": ["W: ..."]}
 ```
 
-`ci-guard classify [FILE|-] [--json] [--exit-code N] [--timed-out]` reads the file
-or standard input, exits 0 when it named a failure and 2 when the log cannot be
-read (missing file, a directory, binary data).
+`ci-guard classify [FILE|-] [--json] [--exit-code N] [--timed-out] [--explain]` reads
+the file or standard input, exits 0 when it named a failure and 2 when the log cannot
+be read (missing file, a directory, binary data) or a rule is bad.
+
+## Why this class? `--explain`
+
+`ci-guard classify --explain build.log` prints, after the verdict, every rule that
+matched, in checking order: its name, tier, class, source (`built-in` or the file it
+was written in) and the lines it matched; and why the winner won (the strongest tier
+with a match, then the first rule of that tier). With `--json` the same comes as
+`matches` and `explanation`. When a run ends on `unknown`, its summary points here.
+
+## Your own rules
+
+Teams add rules for their own messages (an internal registry, an in-house tool) with
+the schema of `rules.toml` (keys `name`, `class`, `tier`, `pattern`, `why`, and
+optionally `retryable`, `case_sensitive`, `keywords`), as `[[rule]]` tables in
+`ci-guard.toml`, as `[[tool.ci-guard.rule]]` in `pyproject.toml`, and/or in a file
+named by the `rules-file` setting (`--rules-file`, `CI_GUARD_RULES_FILE`):
+
+```toml
+[[rule]]
+name = "artifactory-503"
+class = "registry_unavailable"
+tier = "cause"
+pattern = "artifactory\\\\.corp\\\\.example.*: 503"
+why = "Our Artifactory is down for maintenance."
+```
+
+Your rules come before the built-in ones: within each tier they are checked first,
+and a rule with the name of a built-in one replaces it. Tiers still rank (a `symptom`
+rule of yours does not beat a built-in `cause`). A bad rule stops `ci-guard run` and
+`ci-guard classify` before anything runs, with exit 2 and one line naming the file and
+the rule. A pattern is case-insensitive unless `case_sensitive = true`; a pattern
+that requires no literal text at all (only `\\w`, `.` and the like) needs `keywords`,
+words of which every line it matches holds one.
+
+## Unrecognised failures
+
+`unknown` means no rule matched. It is retried with plain retries only (never a
+daemon restart or a network repair: nothing says the daemon or the network is at
+fault), or not at all with `--no-retry-unknown` (`retry-unknown = false`). The run's
+summary says the failure was not recognised and points at `ci-guard classify
+--explain` for the attempt's log. Add a rule of your own for it, and please report
+the output (with secrets removed) so a built-in rule can be written.
 """
 
 

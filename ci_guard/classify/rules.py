@@ -8,6 +8,7 @@ no literal names keywords (lower-case words) of which each line it matches holds
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from ci_guard.tomlcompat import tomllib
 TIERS: tuple[str, ...] = ("permanent", "cause", "network", "symptom")
 """Tiers from strongest to weakest: a match in an earlier tier beats any later one."""
 
+BUILT_IN = "built-in"
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _KEYWORD = re.compile(r"^[a-z]+$")
 _KEYS = frozenset(
@@ -45,6 +47,8 @@ class Rule:
     regex: re.Pattern[str]
     keywords: tuple[str, ...]
     retryable: bool | None = None
+    source: str = BUILT_IN
+    """Where the rule was written: `built-in` (data/rules.toml) or a file's path."""
 
     @property
     def rank(self) -> int:
@@ -135,20 +139,29 @@ def _keywords(value: Any, pattern: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
-    """Validate parsed TOML and build the RuleSet (rules sorted by tier, stable)."""
-    rows = raw.get("rule")
+def parse_rule_rows(rows: Any, source: str = BUILT_IN) -> list[Rule]:
+    """Validate a list of [[rule]] tables (each rule tagged with its source)."""
     if not isinstance(rows, list) or not rows:
         raise RulesError("rules file has no [[rule]] tables")
-    rules = [_parse_rule(row, i) for i, row in enumerate(rows)]
+    rules = [dataclasses.replace(_parse_rule(row, i), source=source) for i, row in enumerate(rows)]
     seen: set[str] = set()
     for rule in rules:
         if rule.name in seen:
             raise RulesError(f"rule '{rule.name}' is defined twice")
         seen.add(rule.name)
+    return rules
+
+
+def build_ruleset(rules: list[Rule]) -> RuleSet:
+    """Rules in checking order (tier by tier, given order inside a tier) and their matcher."""
     ordered = tuple(sorted(rules, key=lambda r: r.rank))
     matcher = Matcher([r.pattern for r in ordered], [r.keywords for r in ordered])
     return RuleSet(rules=ordered, matcher=matcher)
+
+
+def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
+    """Validate parsed TOML and build the RuleSet (rules sorted by tier, stable)."""
+    return build_ruleset(parse_rule_rows(raw.get("rule")))
 
 
 def parse_rules_text(text: str) -> RuleSet:

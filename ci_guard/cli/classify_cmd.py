@@ -7,12 +7,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from ci_guard.cli.options import resolve_from_params, settings_options
 from ci_guard.errors import UsageError
 from ci_guard.failure import Failure
+
+if TYPE_CHECKING:
+    from ci_guard.classify.rules import RuleSet
 
 SNIFF = 8192
 """Bytes looked at to tell text from binary garbage."""
@@ -80,6 +84,14 @@ def _human(failure: Failure) -> str:
     return "\n".join(lines)
 
 
+def _ruleset(params: dict[str, Any]) -> RuleSet | None:
+    """The built-in rules plus the team's own (config file, rules file), if any."""
+    from ci_guard.classify.user_rules import effective_rules
+
+    resolved = resolve_from_params(params)
+    return effective_rules(resolved.config, resolved.file)
+
+
 @click.command(name="classify")
 @click.argument("log", default="-", metavar="[FILE|-]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -91,22 +103,39 @@ def _human(failure: Failure) -> str:
     help="Exit code of the failed command that wrote the log.",
 )
 @click.option("--timed-out", is_flag=True, help="The command hit its deadline.")
-def command(log: str, as_json: bool, exit_code: int, timed_out: bool) -> None:
+@click.option(
+    "--explain", is_flag=True, help="Show every rule that matched and why the winner won."
+)
+@settings_options(["rules-file"])
+def command(
+    log: str, as_json: bool, exit_code: int, timed_out: bool, explain: bool, **params: Any
+) -> None:
     """Classify a saved build log (FILE, or standard input when - or omitted).
 
     Prints the failure class, whether a retry can help, the rule that matched and
-    the evidence lines. Exit 0 when classified; exit 2 when the log is unreadable.
+    the evidence lines; with --explain, every rule that matched (tier, class, source,
+    lines) and why the winner won. Your own rules (the config file's [[rule]] tables,
+    --rules-file) come before the built-in ones. Exit 0 when classified; exit 2 when
+    the log is unreadable or a rule is bad.
     """
-    from ci_guard.classify import classify
+    from ci_guard.classify.explain import explain as run_explain
 
+    rules = _ruleset(params)
     with _open_log(log) as stream:
         try:
-            failure = classify(exit_code, None, timed_out, stream)
+            found = run_explain(exit_code, None, timed_out, stream, rules=rules)
         except OSError as exc:
             raise UsageError(f"{log}: cannot read: {exc.strerror or exc}") from None
-    if failure is None:  # pragma: no cover - exit_code >= 1 never means success
-        raise UsageError("nothing to classify")
+    failure = found.failure
     if as_json:
-        click.echo(json.dumps(failure.as_dict()))
-    else:
-        click.echo(_human(failure))
+        data = failure.as_dict()
+        if explain:
+            data["matches"] = [match.as_dict() for match in found.matches]
+            data["explanation"] = found.reason
+        click.echo(json.dumps(data))
+        return
+    click.echo(_human(failure))
+    if explain:
+        from ci_guard.classify.explain import render
+
+        click.echo("\n".join(render(found)))

@@ -69,6 +69,21 @@ $ ci-guard classify --json build.log
 the file or standard input, exits 0 when it named a failure and 2 when the log cannot
 be read (missing file, a directory, binary data) or a rule is bad.
 
+## What the daemon saw
+
+dockerd tries each registry mirror, then Docker Hub; when every mirror fails, the
+client prints only Docker Hub's failure (its name does not resolve, its network is
+unreachable), so a mirror's reset, 503, 429, blackhole or a misspelt tag would all
+look like `dns_failure`. After a `dns_failure`, `connection_failure` or
+`registry_timeout`, `ci-guard run` reads the daemon's log for the attempt's time
+window (`journalctl -u UNIT` where systemd runs dockerd, else the file the daemon's
+stderr goes to), keeps its messages about pull endpoints that failed other than
+Docker Hub itself (`Attempting next endpoint for pull after error: ...`) and
+classifies them with the same rules. When they name a class, it wins: a misspelt tag
+becomes `image_not_found` (not retried), a mirror's 429 `rate_limited` (the long
+wait). Those lines lead the evidence, marked `[dockerd] `, and `attempt.finished`
+says where they came from (`daemon_evidence`: `file:PATH` or `journald:UNIT`).
+
 ## Why this class? `--explain`
 
 `ci-guard classify --explain build.log` prints, after the verdict, every rule that

@@ -57,6 +57,12 @@ def _default_snapshot(docker_host: str | None) -> None:
     snapshot(docker_host)
 
 
+def _default_daemon_log(docker_host: str | None, since: float, until: float) -> Any:
+    from ci_guard.docker.daemon_log import for_host
+
+    return for_host(docker_host, since, until)
+
+
 @dataclass
 class RunDeps:
     supervise: SuperviseFn = supervise
@@ -64,6 +70,8 @@ class RunDeps:
     load_remedy: Callable[[str], Remedy | None] = load_remedy
     preflight: PreflightFn | None = None
     snapshot: Callable[[str | None], None] | None = _default_snapshot
+    daemon_log: Callable[[str | None, float, float], Any] | None = _default_daemon_log
+    """The daemon's log lines (a DaemonLog) for an attempt's window, or None."""
     """Records how the daemon runs while it is healthy, so a remedy can relaunch it."""
     redact: Callable[[str], str] = str
     """Masks secrets in evidence before it reaches any report (the logs mask their own)."""
@@ -192,6 +200,7 @@ class Runner:
             except Cancelled as exc:
                 cancelled, failure = exc, attempt_mod.unclassified(result)
         if failure is not None:
+            failure = self._with_daemon_evidence(failure, result.duration_s)
             evidence = tuple(self.deps.redact(line) for line in failure.evidence)
             failure = dataclasses.replace(failure, evidence=evidence)
         record = AttemptRecord(
@@ -212,6 +221,21 @@ class Runner:
         if cancelled is not None:
             raise cancelled  # the attempt is on record; the run ends cancelled
         return record
+
+    def _with_daemon_evidence(self, failure: Failure, duration_s: float) -> Failure:
+        """A masked network failure gets the daemon's root cause from its log."""
+        from ci_guard.classify.daemon_evidence import MASKED, root_cause
+
+        if failure.failure_class not in MASKED or self.deps.daemon_log is None:
+            return failure
+        until = time.time()
+        try:
+            log = self.deps.daemon_log(self.env.get("DOCKER_HOST"), until - duration_s, until)
+        except Exception:  # evidence is a bonus: never let it end a run
+            return failure
+        if log is None:
+            return failure
+        return root_cause(failure, log.lines, log.origin, self.deps.classify)
 
     def _spec(self, number: int) -> attempt_mod.AttemptSpec:
         timeout = self.config.timeout
@@ -358,6 +382,7 @@ class Runner:
             "retryable": failure.retryable if failure else None,
             "evidence": list(failure.evidence) if failure else [],
             "rule": failure.rule if failure else None,
+            "daemon_evidence": failure.daemon_log if failure else None,
             "log_path": record.log_path,
         }
         if record.log_error is not None:

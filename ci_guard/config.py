@@ -83,6 +83,7 @@ class Config:
     rate_limit_backoff: float
     retry_on_timeout: bool
     retry_unknown: bool
+    daemon_evidence: str
     rules_file: Path | None
     tempfail_exit_code: int | None
     log_file: Path | None

@@ -83,6 +83,20 @@ classifies them with the same rules. When they name a class, it wins: a misspelt
 becomes `image_not_found` (not retried), a mirror's 429 `rate_limited` (the long
 wait). Those lines lead the evidence, marked `[dockerd] `, and `attempt.finished`
 says where they came from (`daemon_evidence`: `file:PATH` or `journald:UNIT`).
+The window is the attempt's own (from its start to its end, plus half a second for
+the daemon's last lines); another job's pull on the same daemon during the attempt
+can show up in it.
+
+When the daemon's log cannot be read, the mirrors in `daemon-config`'s
+`registry-mirrors` are asked directly, in parallel and within about 3 seconds: the
+probe of `ci-guard mirrors probe` with a manifest HEAD for the Docker Hub image(s)
+the output names (`load metadata for`, `Pulling from`, pull error lines, or `docker
+pull IMAGE`). A 404 for the manifest on every mirror gives `image_not_found`, a 429
+`rate_limited`, a 5xx `registry_unavailable`, no answer `registry_timeout`, a reset
+or refusal `connection_failure` (rule `mirror-answers`, evidence marked `[mirror
+URL] `, `daemon_evidence: mirror-probe`). A mirror that serves the image explains
+nothing, and the failure stays as it was. The `daemon-evidence` setting chooses:
+`auto` (the log, else the mirrors), `log`, `mirrors` or `off`.
 
 ## Why this class? `--explain`
 

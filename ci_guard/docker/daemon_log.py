@@ -26,8 +26,11 @@ from ci_guard.process import run_capture
 MAX_READ = 4 << 20
 MAX_LINES = 2000
 JOURNAL_TIMEOUT_S = 5.0
-SLACK_S = 1.0
-"""Lines this long before the attempt started or after it ended still count."""
+BEFORE_S = 0.05
+AFTER_S = 0.5
+"""Lines this long before the attempt started (clock rounding) or after it ended (the
+daemon logs as it answers) still count. Kept short: another client's pull on the
+same daemon just before or after must not count; one during the attempt can."""
 
 _TIME = re.compile(r'^time="([^"]+)"')
 _MSG = re.compile(r'\bmsg="((?:[^"\\]|\\.)*)"')
@@ -82,11 +85,11 @@ def _tail(path: Path) -> list[str]:
 
 
 def in_window(lines: list[str], since: float, until: float) -> list[str]:
-    """Messages of timestamped lines inside [since - SLACK_S, until + SLACK_S]."""
+    """Messages of timestamped lines inside [since - BEFORE_S, until + AFTER_S]."""
     kept: list[str] = []
     for line in lines:
         when = _timestamp(line)
-        if when is not None and since - SLACK_S <= when <= until + SLACK_S:
+        if when is not None and since - BEFORE_S <= when <= until + AFTER_S:
             kept.append(message(line))
     return kept[-MAX_LINES:]
 
@@ -94,7 +97,7 @@ def in_window(lines: list[str], since: float, until: float) -> list[str]:
 def _from_journal(unit: str, since: float, until: float) -> DaemonLog | None:
     argv = (
         "journalctl", "-u", unit, "--no-pager", "-o", "cat",
-        "--since", f"@{since - SLACK_S:.3f}", "--until", f"@{until + SLACK_S:.3f}",
+        "--since", f"@{since - BEFORE_S:.3f}", "--until", f"@{until + AFTER_S:.3f}",
     )  # fmt: skip
     done = run_capture(argv, timeout=JOURNAL_TIMEOUT_S)
     if not done.ok or not done.stdout.strip():

@@ -26,7 +26,7 @@ from ci_guard.logs import utc_timestamp
 from ci_guard.records import AttemptRecord, RemedyResult, RetryRecord, RunHooks, RunRecord
 from ci_guard.remedies import Remedy, RemedyContext, load_remedy
 from ci_guard.run import attempt as attempt_mod
-from ci_guard.run import policy
+from ci_guard.run import policy, root_cause
 from ci_guard.supervise.cancel import Cancelled, CancelToken, call_cancellable
 from ci_guard.supervise.supervisor import ProcessResult, supervise
 
@@ -57,12 +57,6 @@ def _default_snapshot(docker_host: str | None) -> None:
     snapshot(docker_host)
 
 
-def _default_daemon_log(docker_host: str | None, since: float, until: float) -> Any:
-    from ci_guard.docker.daemon_log import for_host
-
-    return for_host(docker_host, since, until)
-
-
 @dataclass
 class RunDeps:
     supervise: SuperviseFn = supervise
@@ -70,8 +64,10 @@ class RunDeps:
     load_remedy: Callable[[str], Remedy | None] = load_remedy
     preflight: PreflightFn | None = None
     snapshot: Callable[[str | None], None] | None = _default_snapshot
-    daemon_log: Callable[[str | None, float, float], Any] | None = _default_daemon_log
+    daemon_log: root_cause.DaemonLogFn | None = root_cause.default_daemon_log
     """The daemon's log lines (a DaemonLog) for an attempt's window, or None."""
+    ask_mirrors: root_cause.AskMirrorsFn | None = root_cause.default_ask_mirrors
+    """The mirrors' own answers for the images the attempt named, as a Failure."""
     """Records how the daemon runs while it is healthy, so a remedy can relaunch it."""
     redact: Callable[[str], str] = str
     """Masks secrets in evidence before it reaches any report (the logs mask their own)."""
@@ -200,7 +196,8 @@ class Runner:
             except Cancelled as exc:
                 cancelled, failure = exc, attempt_mod.unclassified(result)
         if failure is not None:
-            failure = self._with_daemon_evidence(failure, result.duration_s)
+            if cancelled is None:
+                failure = self._with_daemon_evidence(failure, result, started_at)
             evidence = tuple(self.deps.redact(line) for line in failure.evidence)
             failure = dataclasses.replace(failure, evidence=evidence)
         record = AttemptRecord(
@@ -222,20 +219,21 @@ class Runner:
             raise cancelled  # the attempt is on record; the run ends cancelled
         return record
 
-    def _with_daemon_evidence(self, failure: Failure, duration_s: float) -> Failure:
-        """A masked network failure gets the daemon's root cause from its log."""
-        from ci_guard.classify.daemon_evidence import MASKED, root_cause
-
-        if failure.failure_class not in MASKED or self.deps.daemon_log is None:
-            return failure
-        until = time.time()
-        try:
-            log = self.deps.daemon_log(self.env.get("DOCKER_HOST"), until - duration_s, until)
-        except Exception:  # evidence is a bonus: never let it end a run
-            return failure
-        if log is None:
-            return failure
-        return root_cause(failure, log.lines, log.origin, self.deps.classify)
+    def _with_daemon_evidence(
+        self, failure: Failure, result: ProcessResult, started_at: str
+    ) -> Failure:
+        """A masked network failure gets its root cause from the daemon's log or mirrors."""
+        return root_cause.with_root_cause(
+            failure,
+            result,
+            started_at=started_at,
+            argv=self.argv,
+            docker_host=self.env.get("DOCKER_HOST"),
+            config=self.config,
+            daemon_log=self.deps.daemon_log,
+            ask_mirrors=self.deps.ask_mirrors,
+            classify=self.deps.classify,
+        )
 
     def _spec(self, number: int) -> attempt_mod.AttemptSpec:
         timeout = self.config.timeout

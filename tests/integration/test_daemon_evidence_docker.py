@@ -93,3 +93,42 @@ def test_a_build_through_a_resetting_mirror_is_connection_failure(
     assert first["failure_class"] == "connection_failure", out.explain()
     assert "connection reset by peer" in first["evidence"][0]
     assert first["evidence"][0].startswith("[dockerd] ")
+
+
+# -- no daemon log to read: the mirrors are asked directly --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "image", "expected"),
+    [
+        ("reset", "busybox:latest", "connection_failure"),
+        ("http503", "busybox:latest", "registry_unavailable"),
+        ("http429", "busybox:latest", "rate_limited"),
+        ("blackhole", "busybox:latest", "registry_timeout"),
+        ("pass", "busybox:latset", "image_not_found"),
+    ],
+)
+def test_without_the_daemon_log_the_mirrors_answers_name_the_class(  # noqa: PLR0917 - fixtures
+    bed: TestBed,
+    fault_proxy: Callable[..., FaultProxy],
+    tmp_path: Path,
+    mode: str,
+    image: str,
+    expected: str,
+) -> None:
+    proxy = fault_proxy(("127.0.0.1", bed.mirror.port), fault=Fault(mode, retry_after_s=1))
+    bed.set_mirrors([proxy.url])
+    bed.remove_images([image])
+    options = (
+        "--max-attempts", "1", "--daemon-evidence", "mirrors",
+        "--daemon-config", str(bed.dockerd.config_path),
+    )  # fmt: skip
+    try:
+        out = guard(bed.env(), tmp_path, [DOCKER, "pull", image], options)
+    finally:
+        bed.set_mirrors([bed.mirror.url])
+    first = out.attempts()[0]
+    assert first["failure_class"] == expected, (first["evidence"], out.explain())
+    assert first["rule"] == "mirror-answers"
+    assert first["evidence"][0].startswith(f"[mirror {proxy.url}] ")
+    assert first["daemon_evidence"] == "mirror-probe"

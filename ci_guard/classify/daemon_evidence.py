@@ -34,6 +34,17 @@ MAX_EVIDENCE = 5
 Classify = Callable[[int, "int | None", bool, Iterable[str]], "Failure | None"]
 
 
+def masks_a_mirror(failure: Failure) -> bool:
+    """A masked class whose evidence is Docker Hub's own failure: mirrors came first.
+
+    Mirrors serve Docker Hub images only; a failure naming another registry is that
+    registry's own (its https-then-http fallback must not count as a mirror)."""
+    if failure.failure_class not in MASKED:
+        return False
+    text = " ".join(failure.evidence).lower()
+    return any(hub in text for hub in LAST_FALLBACK)
+
+
 def endpoint_lines(lines: Sequence[str]) -> list[str]:
     """The daemon's messages about mirrors that failed before the last fallback."""
     found = []
@@ -49,7 +60,7 @@ def endpoint_lines(lines: Sequence[str]) -> list[str]:
 def root_cause(failure: Failure, lines: Sequence[str], origin: str, classify: Classify) -> Failure:
     """The failure, with the daemon's root cause (and lines) when the log shows one."""
     endpoints = endpoint_lines(lines)
-    if failure.failure_class not in MASKED or not endpoints:
+    if not masks_a_mirror(failure) or not endpoints:
         return failure
     found = classify(1, None, False, endpoints)
     if found is None or found.failure_class is FailureClass.UNKNOWN:

@@ -57,10 +57,10 @@ def with_root_cause(
 
     started_at is the attempt's start (ISO 8601 UTC): the daemon's lines are read for
     [start, start + duration], so a slow classification does not shift the window."""
-    from ci_guard.classify.daemon_evidence import MASKED, root_cause
+    from ci_guard.classify.daemon_evidence import masks_a_mirror, root_cause
 
     mode = config.daemon_evidence
-    if failure.failure_class not in MASKED or mode == "off":
+    if mode == "off" or not masks_a_mirror(failure):
         return failure
     try:
         log = None

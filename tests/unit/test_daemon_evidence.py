@@ -65,3 +65,18 @@ def test_log_file_of_a_process_writing_to_a_file(tmp_path: Path) -> None:
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+
+
+def test_another_registrys_own_fallback_is_not_a_mirror() -> None:
+    """A blackholed registry: its https attempt's TLS timeout is not a masked mirror."""
+    lines = [
+        'Attempting next endpoint for pull after error: Get "https://127.0.0.1:41000/v2/":'
+        " net/http: TLS handshake timeout"
+    ]
+    own = Failure(
+        FailureClass.REGISTRY_TIMEOUT,
+        True,
+        "client-timeout",
+        ('Get "http://127.0.0.1:41000/v2/": net/http: request canceled (Client.Timeout ...)',),
+    )
+    assert root_cause(own, lines, "file:x", classify) is own

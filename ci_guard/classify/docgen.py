@@ -78,9 +78,9 @@ look like `dns_failure`. After a `dns_failure`, `connection_failure` or
 `registry_timeout` whose evidence names Docker Hub (mirrors serve Docker Hub images
 only; another registry's failure is its own), `ci-guard run` reads the daemon's log
 for the attempt's time window (`journalctl -u UNIT` where systemd runs dockerd, else
-the file the daemon's stderr goes to), keeps its messages about pull endpoints that failed other than
-Docker Hub itself (`Attempting next endpoint for pull after error: ...`) and
-classifies them with the same rules. When they name a class, it wins: a misspelt tag
+the file the daemon's stderr goes to), keeps its messages about pull endpoints that
+failed other than Docker Hub itself (`Attempting next endpoint for pull after error:
+...`) and classifies them with the same rules. When they name a class, it wins: a misspelt tag
 becomes `image_not_found` (not retried), a mirror's 429 `rate_limited` (the long
 wait). Those lines lead the evidence, marked `[dockerd] `, and `attempt.finished`
 says where they came from (`daemon_evidence`: `file:PATH` or `journald:UNIT`).

@@ -83,6 +83,9 @@ class Config:
     backoff_max: float
     rate_limit_backoff: float
     retry_on_timeout: bool
+    retry_unknown: bool
+    daemon_evidence: str
+    rules_file: Path | None
     tempfail_exit_code: int | None
     log_file: Path | None
     log_format: str
@@ -220,6 +223,23 @@ def _check_bounds(spec: OptionSpec, value: Any, origin: str) -> None:
         raise UsageError(f"{origin}: {spec.name}: must be at most {spec.max:g}, got {value:g}")
 
 
+RULE_TABLES = "rule"
+"""The key of a config file's own failure rules ([[rule]], read by the classifier)."""
+
+
+def config_tables(path: Path) -> dict[str, Any]:
+    """The ci-guard table of a config file as parsed (pyproject: [tool.ci-guard])."""
+    data = _load_toml(path)
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise UsageError(f"config file {path}: [tool] must be a table")
+        data = tool.get("ci-guard", {})
+        if not isinstance(data, dict):
+            raise UsageError(f"config file {path}: [tool.ci-guard] must be a table")
+    return data
+
+
 def find_config_file(start: Path) -> Path | None:
     """The nearest ci-guard.toml, or a pyproject.toml with [tool.ci-guard], upwards."""
     for folder in (start, *start.parents):
@@ -284,15 +304,9 @@ def _load_toml(path: Path) -> dict[str, Any]:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The settings table of a config file; UsageError for anything unreadable or unknown."""
-    data = _load_toml(path)
-    if path.name == "pyproject.toml":
-        tool = data.get("tool", {})
-        if not isinstance(tool, dict):
-            raise UsageError(f"config file {path}: [tool] must be a table")
-        data = tool.get("ci-guard", {})
-        if not isinstance(data, dict):
-            raise UsageError(f"config file {path}: [tool.ci-guard] must be a table")
+    data = config_tables(path)
     specs = option_specs()
+    data = {key: value for key, value in data.items() if key != RULE_TABLES}
     unknown = sorted(key for key in data if key.replace("_", "-") not in specs)
     if unknown:
         raise UsageError(f"config file {path}: unknown setting {unknown[0]!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 import zlib
@@ -14,13 +15,13 @@ import click
 
 from ci_guard import crash, logs
 from ci_guard.cli.options import CommandAfterOptions, resolve_from_params, settings_options
-from ci_guard.config import Config
+from ci_guard.config import RULE_TABLES, Config, config_tables
 from ci_guard.errors import UsageError, describe
 from ci_guard.records import STATUS_FAILED, STATUS_SUCCEEDED, RunHooks, RunRecord
 from ci_guard.redact import Redactor
 from ci_guard.remedies import known_stages
 from ci_guard.run.artifacts import context_holding, default_artifacts_dir
-from ci_guard.run.loop import RunDeps, Runner
+from ci_guard.run.loop import ClassifyFn, RunDeps, Runner
 from ci_guard.run.policy import validate_ladder
 from ci_guard.run.summary import render_summary
 from ci_guard.supervise.cancel import install_signal_handlers, process_token
@@ -108,7 +109,20 @@ def command(command: tuple[str, ...], **params: Any) -> None:
     resolved = resolve_from_params(params)
     config = resolved.config
     validate_ladder(config.ladder, known_stages())
-    sys.exit(execute(command, config, config_digest=config_digest(config)))
+    classify = user_rules_classifier(config, resolved.file)
+    sys.exit(execute(command, config, config_digest=config_digest(config), classify=classify))
+
+
+def user_rules_classifier(config: Config, config_file: Path | None) -> ClassifyFn | None:
+    """A classifier with the team's own rules (validated now: exit 2 before any build),
+    or None for the built-in rules, loaded only once an attempt fails."""
+    has_tables = config_file is not None and RULE_TABLES in config_tables(config_file)
+    if config.rules_file is None and not has_tables:
+        return None
+    from ci_guard.classify import classify
+    from ci_guard.classify.user_rules import effective_rules
+
+    return functools.partial(classify, rules=effective_rules(config, config_file))
 
 
 def config_digest(config: Config) -> str:
@@ -116,7 +130,13 @@ def config_digest(config: Config) -> str:
     return f"{zlib.crc32(repr(config).encode()):08x}"
 
 
-def execute(command: tuple[str, ...], config: Config, *, config_digest: str = "") -> int:
+def execute(
+    command: tuple[str, ...],
+    config: Config,
+    *,
+    config_digest: str = "",
+    classify: ClassifyFn | None = None,
+) -> int:
     """Run the whole job and return the process exit code."""
     platform, config = _platform(config)
     token = process_token()  # may already hold a signal from the start-up
@@ -151,6 +171,8 @@ def execute(command: tuple[str, ...], config: Config, *, config_digest: str = ""
         deps = RunDeps(
             cancel=token, preflight=_preflight(command), redact=redactor.text, redactor=redactor
         )
+        if classify is not None:
+            deps = dataclasses.replace(deps, classify=classify)
         _run_guarded(Runner(command, config, run=run, log=log, hooks=hooks, deps=deps), log)
         _write_outputs(run, config, log)
     except Exception as exc:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ci_guard.failure import Failure, FailureClass, class_table
 from ci_guard.supervise.supervisor import ProcessResult
 
-ClassifyFn = Callable[[int, "int | None", bool, Iterable[str]], "Failure | None"]
+if TYPE_CHECKING:  # the classifier loads only when an attempt failed
+    from ci_guard.classify.evidence import Output
+
+ClassifyFn = Callable[[int, "int | None", bool, "Output"], "Failure | None"]
 
 
 @dataclass(frozen=True)
@@ -59,14 +63,16 @@ def unclassified(result: ProcessResult) -> Failure | None:
 
 
 @contextmanager
-def _output_lines(result: ProcessResult) -> Iterator[Iterable[str]]:
-    """The whole attempt output from its log file (streamed), then what the log missed
-    (disk full: kept in memory); without any log, the kept tail."""
+def _output_lines(result: ProcessResult) -> Iterator[Output]:
+    """The whole attempt output from its log file (streamed as bytes: the classifier
+    decodes only the lines worth a regex), then what the log missed (disk full: kept
+    in memory); without any log, the kept tail."""
     path = result.log_path
     missed = result.unlogged if result.log_error is not None else ()
     if path is not None and path.is_file():
-        with path.open("r", encoding="utf-8", errors="replace", newline=None) as handle:
-            yield itertools.chain(handle, missed)
+        with path.open("rb") as handle:
+            # A file is read in big chunks; line by line only when lines were missed.
+            yield itertools.chain(handle, missed) if missed else handle
         return
     yield missed or result.tail
 

@@ -13,7 +13,7 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from ci_guard.records import AttemptRecord, RemedyResult, RetryRecord, RunHooks,
 from ci_guard.redact import Redactor
 from ci_guard.remedies import Remedy, RemedyContext, load_remedy
 from ci_guard.run import attempt as attempt_mod
-from ci_guard.run import policy
+from ci_guard.run import policy, root_cause
 from ci_guard.run.artifacts import default_artifacts_dir
 from ci_guard.run.attempt_logs import AttemptLogs
 from ci_guard.run.registry_phase import PhaseTracker
@@ -38,16 +38,18 @@ from ci_guard.supervise.supervisor import ProcessResult, supervise
 if TYPE_CHECKING:
     import tenacity
 
+    from ci_guard.classify.evidence import Output
+
 SuperviseFn = Callable[..., ProcessResult]
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
 """Ladder stages that may need to relaunch the daemon as it ran."""
-ClassifyFn = Callable[[int, "int | None", bool, Iterable[str]], "Failure | None"]
+ClassifyFn = attempt_mod.ClassifyFn
 PreflightFn = Callable[[Config], dict[str, Any]]
 
 
 def _default_classify(
-    exit_code: int, signal: int | None, timed_out: bool, lines: Iterable[str]
+    exit_code: int, signal: int | None, timed_out: bool, lines: Output
 ) -> Failure | None:
     from ci_guard.classify import classify
 
@@ -67,6 +69,10 @@ class RunDeps:
     load_remedy: Callable[[str], Remedy | None] = load_remedy
     preflight: PreflightFn | None = None
     snapshot: Callable[[str | None], None] | None = _default_snapshot
+    daemon_log: root_cause.DaemonLogFn | None = root_cause.default_daemon_log
+    """The daemon's log lines (a DaemonLog) for an attempt's window, or None."""
+    ask_mirrors: root_cause.AskMirrorsFn | None = root_cause.default_ask_mirrors
+    """The mirrors' own answers for the images the attempt named, as a Failure."""
     """Records how the daemon runs while it is healthy, so a remedy can relaunch it."""
     redact: Callable[[str], str] = str
     """Masks secrets in evidence before it reaches any report (the logs mask their own)."""
@@ -206,6 +212,8 @@ class Runner:
             except Cancelled as exc:
                 cancelled, failure = exc, attempt_mod.unclassified(result)
         if failure is not None:
+            if cancelled is None:
+                failure = self._with_daemon_evidence(failure, result, started_at)
             evidence = tuple(self.deps.redact(line) for line in failure.evidence)
             failure = dataclasses.replace(failure, evidence=evidence)
         log_path = self._logs.publish(number, result.log_path)
@@ -228,6 +236,22 @@ class Runner:
         if cancelled is not None:
             raise cancelled  # the attempt is on record; the run ends cancelled
         return record
+
+    def _with_daemon_evidence(
+        self, failure: Failure, result: ProcessResult, started_at: str
+    ) -> Failure:
+        """A masked network failure gets its root cause from the daemon's log or mirrors."""
+        return root_cause.with_root_cause(
+            failure,
+            result,
+            started_at=started_at,
+            argv=self.argv,
+            docker_host=self.env.get("DOCKER_HOST"),
+            config=self.config,
+            daemon_log=self.deps.daemon_log,
+            ask_mirrors=self.deps.ask_mirrors,
+            classify=self.deps.classify,
+        )
 
     def _spec(self, number: int) -> attempt_mod.AttemptSpec:
         timeout = self.config.timeout
@@ -383,6 +407,7 @@ class Runner:
             "retryable": failure.retryable if failure else None,
             "evidence": list(failure.evidence) if failure else [],
             "rule": failure.rule if failure else None,
+            "daemon_evidence": failure.daemon_log if failure else None,
             "log_path": record.log_path,
         }
         if record.log_error is not None:

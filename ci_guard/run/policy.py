@@ -51,6 +51,8 @@ def pick_remedy(attempt: int, failure: Failure, config: Config) -> str:
     """The strongest remedy the ladder allows before `attempt` that fits the failure."""
     if failure.failure_class is FailureClass.DISK_FULL and config.free_disk:
         return FREE_DISK
+    if failure.failure_class is FailureClass.UNKNOWN:
+        return PLAIN_RETRY  # nothing says the daemon or the network is at fault
     fitting = class_table()[failure.failure_class].remedies
     allowed = config.ladder[: min(attempt, len(config.ladder))]
     for stage in reversed(allowed):
@@ -65,6 +67,8 @@ def is_retryable(failure: Failure, config: Config) -> tuple[bool, str]:
         return False, "the attempt hit its deadline and --no-retry-on-timeout is set"
     if cls is FailureClass.DISK_FULL and config.free_disk:
         return True, "disk_full is retried because the free-disk remedy is enabled"
+    if cls is FailureClass.UNKNOWN and failure.retryable and not config.retry_unknown:
+        return False, "no rule recognised the failure and --no-retry-unknown is set"
     if not failure.retryable:
         return False, f"{cls.value} is not retryable: a retry cannot fix it"
     return True, f"{cls.value} is retryable"

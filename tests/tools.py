@@ -3,10 +3,10 @@
 npm packages go to .tools/node (one `npm install` of the pinned set), PyPI wheels to
 .tools/py (`pip install --target`, wheels only: nothing is built or downloaded from
 elsewhere), ci-guard's dependencies as wheels to .tools/wheels (for installing ci-guard
-the way the CI templates do, offline). A stamp file per folder records the pinned set, so a second run installs
-nothing. `python -m tests.tools` installs everything ahead of time: `make test` does
-so before entering its loopback-only network namespace, where registries are out of
-reach.
+the way the CI templates do, offline). A stamp file per folder records the pinned set,
+so a second run installs nothing. `python -m tests.tools` installs everything ahead of
+time: `make test` does so before entering its loopback-only network namespace, where
+registries are out of reach.
 
 Tests call `require(name)`: the tool's path, or a skip naming why it cannot be had,
 and under CI=true a failure instead of a skip.

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests import tools
+from tests import template_install, tools
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION_DIR = ROOT / "ci-templates" / "github"
@@ -23,7 +23,8 @@ INPUTS = {
     "max-attempts",
     "ladder",
     "mirrors",
-    "version",
+    "total-timeout",
+    "install-from",
     "extra-args",
     "working-directory",
     "artifacts-dir",
@@ -48,7 +49,8 @@ jobs:
           max-attempts: "3"
           ladder: retry,repair-network
           mirrors: https://mirror.example
-          version: 0.1.0
+          total-timeout: "3000"
+          install-from: git+https://git.example.com/your-org/ci-guard.git@v0.1.0
           extra-args: --no-output-timeout 600
           secret-env: DEPLOY_*
           raw-logs: "false"
@@ -115,7 +117,7 @@ def test_example_workflow_uploads_the_folder_the_action_names() -> None:
 def test_action_scripts_pass_shellcheck(tmp_path: Path) -> None:
     shellcheck = tools.require("shellcheck")
     steps = [s for s in _action()["runs"]["steps"] if "run" in s]
-    assert len(steps) == 2
+    assert len(steps) == 3
     for index, step in enumerate(steps):
         script = tmp_path / f"step{index}.sh"
         script.write_text("#!/usr/bin/env bash\n" + step["run"], "utf-8")
@@ -183,6 +185,7 @@ def test_the_run_step_keeps_artifacts_in_runner_temp_and_masks_them(tmp_path: Pa
         CI_GUARD_IN_COMMAND=f'echo {token}; echo "$DEPLOY_THING"',
         CI_GUARD_IN_TIMEOUT="",
         CI_GUARD_IN_MAX_ATTEMPTS="1",
+        CI_GUARD_IN_TOTAL_TIMEOUT="",
         CI_GUARD_IN_LADDER="",
         CI_GUARD_IN_MIRRORS="",
         CI_GUARD_IN_EXTRA_ARGS="--no-preflight",
@@ -212,3 +215,126 @@ def test_the_run_step_keeps_artifacts_in_runner_temp_and_masks_them(tmp_path: Pa
         text = path.read_text("utf-8")
         assert token not in text, path
         assert "declared-secret-value" not in text, path
+
+
+def _step(step_id: str | None = None, name: str | None = None) -> dict[str, Any]:
+    steps = _action()["runs"]["steps"]
+    return next(s for s in steps if (step_id and s.get("id") == step_id) or s.get("name") == name)
+
+
+@pytest.mark.parametrize("install_from", ["", "git"])
+def test_install_steps_install_ci_guard_from_the_repository(
+    tmp_path: Path, install_from: str
+) -> None:
+    """The action's own install scripts under bash: from the checkout the runner made of
+    the action's repository (the default), or from `install-from` (pip's git path)."""
+    source = template_install.clone(tmp_path)
+    home, runner_temp = tmp_path / "home", tmp_path / "runner-temp"
+    home.mkdir()
+    runner_temp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "PIP_"))}
+    env.update(template_install.pip_env())
+    env.update(
+        HOME=str(home),
+        RUNNER_TEMP=str(runner_temp),
+        GITHUB_OUTPUT=str(tmp_path / "output"),
+        CI_GUARD_ACTION_PATH=str(source.checkout / "ci-templates" / "github"),
+        CI_GUARD_IN_INSTALL_FROM=source.pip_spec if install_from else "",
+    )
+    for step in (_step("cache-key"), _step(name="Install ci-guard")):
+        done = subprocess.run(
+            ["bash", "-c", step["run"]],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "output").read_text("utf-8").startswith("key=ci-guard-pip-")
+    assert done.stdout.startswith("ci-guard, version ")
+    python = runner_temp / "ci-guard-venv" / "bin" / "python"
+    where = subprocess.run(
+        [python, "-c", "import ci_guard; print(ci_guard.__file__)"],
+        cwd=tmp_path,
+        env={k: v for k, v in env.items() if k != "PYTHONPATH"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # A real install into the venv, not this work tree on a path.
+    assert where.stdout.startswith(str(runner_temp / "ci-guard-venv")), where.stdout
+
+
+def test_install_fails_clearly_on_a_ref_that_does_not_exist(tmp_path: Path) -> None:
+    """Negative control: the install really fetches the ref named (a typo fails the step)."""
+    source = template_install.clone(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "PIP_"))}
+    env.update(template_install.pip_env())
+    env.update(
+        HOME=str(tmp_path),
+        RUNNER_TEMP=str(tmp_path),
+        CI_GUARD_ACTION_PATH=str(source.checkout / "ci-templates" / "github"),
+        CI_GUARD_IN_INSTALL_FROM=f"git+{source.url}@v0.0.0-no-such-tag",
+    )
+    step = _step(name="Install ci-guard")
+    done = subprocess.run(
+        ["bash", "-c", step["run"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "v0.0.0-no-such-tag" in done.stderr
+
+
+def _run_step_script(tmp_path: Path, extra_args: str) -> subprocess.CompletedProcess[str]:
+    """The action's run step under bash, with this ci-guard where the install put it."""
+    ci_guard = Path(sys.executable).parent / "ci-guard"
+    if not ci_guard.exists():
+        pytest.skip(f"no ci-guard executable beside {sys.executable}")
+    runner_temp = tmp_path / "runner-temp"
+    (runner_temp / "ci-guard-venv" / "bin").mkdir(parents=True)
+    (runner_temp / "ci-guard-venv" / "bin" / "ci-guard").symlink_to(ci_guard)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "GITHUB_"))}
+    inputs = dict.fromkeys(("TIMEOUT", "TOTAL_TIMEOUT", "LADDER", "MIRRORS"), "")
+    env.update({f"CI_GUARD_IN_{name}": value for name, value in inputs.items()})
+    env.update(
+        RUNNER_TEMP=str(runner_temp),
+        GITHUB_OUTPUT=str(tmp_path / "github-output"),
+        GITHUB_STEP_SUMMARY=str(tmp_path / "github-summary.md"),
+        CI_GUARD_IN_COMMAND='echo "it\'s $((6 * 7))" | tee out.txt',
+        CI_GUARD_IN_MAX_ATTEMPTS="1",
+        CI_GUARD_IN_EXTRA_ARGS=extra_args,
+        CI_GUARD_IN_ARTIFACTS_DIR=str(tmp_path / "artifacts"),
+        CI_GUARD_IN_SECRET_ENV="",
+        CI_GUARD_IN_RAW_LOGS="false",
+    )
+    return subprocess.run(
+        ["bash", "-c", _step("run")["run"]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_extra_args_keep_quoted_values_whole(tmp_path: Path) -> None:
+    extra = """--no-preflight --log-file 'build logs/ci "guard".jsonl'"""
+    done = _run_step_script(tmp_path, extra)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "build logs" / 'ci "guard".jsonl').is_file()
+    # The command ran under sh -c, as written.
+    assert (tmp_path / "out.txt").read_text("utf-8") == "it's 42\n"
+
+
+def test_extra_args_with_an_unmatched_quote_stop_the_step(tmp_path: Path) -> None:
+    done = _run_step_script(tmp_path, "--no-preflight --log-file 'build logs/x.jsonl")
+    assert done.returncode == 2
+    assert "extra-args has an unmatched quote" in done.stderr
+    assert not (tmp_path / "out.txt").exists()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import tools
+from tests import template_install, tools
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "ci-templates" / "gitlab" / "ci-guard.gitlab-ci.yml"
@@ -100,11 +100,22 @@ def _dotenv(project: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines)
 
 
+def _install_variables(tmp_path: Path) -> list[str]:
+    """The template installs ci-guard itself: pip from a git URL at a ref, offline."""
+    source = template_install.clone(tmp_path)
+    pairs = {"CI_GUARD_REPO_URL": source.url, "CI_GUARD_REF": source.ref}
+    pairs.update(template_install.pip_env())
+    return [arg for name, value in pairs.items() for arg in ("--variable", f"{name}={value}")]
+
+
 def test_flaky_command_passes_on_the_second_attempt_inside_one_job(tmp_path: Path) -> None:
+    """The whole template: install from the repository at a ref, then run."""
     project = _project(tmp_path, FLAKY)
-    done = _gitlab_ci_local(project, "--variable", f"CI_GUARD_BIN={_ci_guard()}")
+    done = _gitlab_ci_local(project, *_install_variables(tmp_path))
     log = done.stdout + done.stderr
     assert done.returncode == 0, log
+    # pip's cache was moved back into the project for GitLab's cache: to keep.
+    assert (project / ".ci-guard-pip-cache").is_dir(), log
     assert "PASS  build" in log
     assert "PASS  report" in log
     # gitlab-ci-local understood our section markers.
@@ -151,6 +162,13 @@ def test_missing_command_is_a_clear_error(tmp_path: Path) -> None:
     assert "set CI_GUARD_COMMAND to the build command" in done.stdout + done.stderr
 
 
+def test_no_install_source_is_a_clear_error(tmp_path: Path) -> None:
+    project = _project(tmp_path, FLAKY)
+    done = _gitlab_ci_local(project, "build")
+    assert done.returncode != 0
+    assert "set CI_GUARD_REPO_URL and CI_GUARD_REF" in done.stdout + done.stderr
+
+
 def test_example_pipeline_passes_the_schema(tmp_path: Path) -> None:
     example = EXAMPLE.read_text("utf-8")
     start = example.index("include:")
@@ -172,3 +190,58 @@ def test_schema_validation_is_real(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "Invalid .gitlab-ci.yml configuration" in done.stdout + done.stderr
     assert "must be <= 2" in done.stdout + done.stderr
+
+
+def test_run_args_keep_quoted_values_whole(tmp_path: Path) -> None:
+    pipeline = PIPELINE.replace(
+        f"CI_GUARD_RUN_ARGS: {RUN_ARGS}",
+        f"""CI_GUARD_RUN_ARGS: >-\n      {RUN_ARGS} --log-file 'build logs/ci "guard".jsonl'""",
+    )
+    project = _project(tmp_path, FLAKY, pipeline)
+    done = _gitlab_ci_local(project, "--variable", f"CI_GUARD_BIN={_ci_guard()}", "build")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (project / "build logs" / 'ci "guard".jsonl').is_file()
+
+
+def test_run_args_with_an_unmatched_quote_are_a_clear_error(tmp_path: Path) -> None:
+    pipeline = PIPELINE.replace(f"CI_GUARD_RUN_ARGS: {RUN_ARGS}", 'CI_GUARD_RUN_ARGS: "\'a b"')
+    project = _project(tmp_path, FLAKY, pipeline)
+    done = _gitlab_ci_local(project, "--variable", f"CI_GUARD_BIN={_ci_guard()}", "build")
+    assert done.returncode != 0
+    assert "CI_GUARD_RUN_ARGS has an unmatched quote" in done.stdout + done.stderr
+
+
+def test_script_runs_under_busybox_as_in_an_alpine_image(tmp_path: Path) -> None:
+    """docker:*-cli images are Alpine: the job script runs in BusyBox's sh, with BusyBox's
+    xargs splitting CI_GUARD_RUN_ARGS."""
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        pytest.skip("busybox is not installed (make deps installs busybox-static)")
+    tools.require_library("yaml")
+    import yaml  # type: ignore[import-untyped, unused-ignore]
+
+    job = yaml.safe_load(TEMPLATE.read_text("utf-8"))[".ci-guard"]
+    applets = tmp_path / "applets"
+    applets.mkdir()
+    (applets / "xargs").symlink_to(busybox)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "GITLAB"))}
+    env.update({k: str(v) for k, v in job["variables"].items()})
+    env.update(
+        PATH=f"{applets}{os.pathsep}{env['PATH']}",
+        CI_GUARD_BIN=str(_ci_guard()),
+        CI_GUARD_COMMAND='echo "it\'s $((6 * 7))" | tee out.txt',
+        CI_GUARD_RUN_ARGS=f"""{RUN_ARGS} --log-file 'build logs/ci "guard".jsonl'""",
+    )
+    done = subprocess.run(
+        [busybox, "sh", "-c", "\n".join(job["script"])],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "out.txt").read_text("utf-8") == "it's 42\n"
+    assert (tmp_path / "build logs" / 'ci "guard".jsonl').is_file()
+    assert (tmp_path / ".ci-guard" / "junit.xml").is_file()

@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 
-from tests import tools
+from tests import template_install, tools
 
 ROOT = Path(__file__).resolve().parents[2]
 JENKINS = ROOT / "ci-templates" / "jenkins"
-STEP = JENKINS / "vars" / "ciGuard.groovy"
+# The library root is the repository root: Jenkins loads vars/ from there, with no
+# library path setting.
+STEP = ROOT / "vars" / "ciGuard.groovy"
 
 # Pipeline steps as closures in the script binding; Script.invokeMethod falls back to
 # them. @NonCPS (a Jenkins annotation) is aliased to a JDK one.
@@ -46,6 +48,10 @@ binding.sh = { Map m ->
 }
 binding.readFile = { String path -> here(path).text }
 binding.fileExists = { String path -> here(path).exists() }
+binding.writeFile = { Map m ->
+    calls << [step: 'writeFile', file: m.file]
+    here(m.file).text = m.text
+}
 binding.dir = { String path, Closure body -> inDir = path; try { body() } finally { inDir = null } }
 binding.junit = { Map m -> calls << [step: 'junit', dir: inDir] + m }
 binding.archiveArtifacts = { Map m -> calls << [step: 'archiveArtifacts', dir: inDir] + m }
@@ -96,7 +102,7 @@ def _findings(report: dict[str, Any], *severities: str) -> list[str]:
 
 
 def test_step_has_no_lint_errors_or_warnings() -> None:
-    report = _lint(STEP.relative_to(JENKINS))
+    report = _lint(STEP)
     assert report["summary"]["totalFilesLinted"] == 1
     assert _findings(report, "error", "warning") == []
 
@@ -124,7 +130,9 @@ def _groovy_classpath() -> str:
     return os.pathsep.join(str(j) for j in jars)
 
 
-def _run_step(tmp_path: Path, params: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def _run_step(
+    tmp_path: Path, params: dict[str, Any], extra_env: dict[str, str] | None = None
+) -> tuple[dict[str, Any], str]:
     ci_guard = Path(sys.executable).parent / "ci-guard"
     if not ci_guard.exists():
         pytest.skip(f"no ci-guard executable beside {sys.executable}")
@@ -137,6 +145,7 @@ def _run_step(tmp_path: Path, params: dict[str, Any]) -> tuple[dict[str, Any], s
     argv = ["java", "-cp", _groovy_classpath(), "groovy.ui.GroovyMain", str(harness)]
     argv += [str(workspace), json.dumps(params), str(STEP)]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "GITHUB_"))}
+    env.update(extra_env or {})
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("HARNESS ")]
     assert lines, done.stdout + done.stderr
@@ -197,3 +206,52 @@ def test_step_failure_raises_or_returns_exit_75(tmp_path: Path) -> None:
 def test_step_requires_a_command(tmp_path: Path) -> None:
     out, _ = _run_step(tmp_path, {})
     assert out["error"] == "ciGuard: the command parameter is required"
+
+
+def test_step_installs_ci_guard_from_the_repository_at_a_ref_once(tmp_path: Path) -> None:
+    """repository + ref: pip installs git+URL@REF into WORKSPACE@tmp; a second build
+    on the same agent reuses that virtualenv."""
+    source = template_install.clone(tmp_path / "src")
+    params = {
+        "command": "python3 flaky.py",
+        "repository": source.url,
+        "ref": source.ref,
+        "ciGuard": "/nonexistent/ci-guard",
+        "extraArgs": FAST,
+        "archive": False,
+    }
+    pip = template_install.pip_env()
+    out, log = _run_step(tmp_path, params, pip)
+    assert out.get("result", {}).get("exitCode") == 0, log
+    venv = tmp_path / "ws@tmp" / "ci-guard-venv"
+    scripts = [c["script"] for c in out["calls"] if c["step"] == "sh"]
+    assert any(f"'git+{source.url}@{source.ref}'" in s for s in scripts)
+    assert scripts[-1].startswith(f"'{venv}/bin/ci-guard' 'run'")
+    out, log = _run_step(tmp_path, params, pip)
+    assert out.get("result", {}).get("exitCode") == 0, log
+    assert [c["step"] for c in out["calls"]] == ["sh", "junit"]
+
+
+def test_step_rejects_a_repository_without_a_ref(tmp_path: Path) -> None:
+    out, _ = _run_step(tmp_path, {"command": "true", "repository": "https://git.example.com/x"})
+    assert out["error"] == "ciGuard: the repository and ref parameters go together"
+
+
+def test_the_library_root_is_the_repository_root() -> None:
+    """Jenkins loads a library's steps from vars/ at the root of what it checks out."""
+    steps = sorted(p.name for p in (ROOT / "vars").iterdir())
+    assert steps == ["ciGuard.groovy"]
+    assert not list((ROOT / "ci-templates").rglob("vars"))
+
+
+def test_step_refuses_extra_args_as_one_string(tmp_path: Path) -> None:
+    out, _ = _run_step(tmp_path, {"command": "true", "extraArgs": "--no-preflight --timeout 5"})
+    assert out["error"] == "ciGuard: extraArgs is a list of strings, one per argument"
+
+
+def test_step_passes_extra_args_with_spaces_and_quotes_whole(tmp_path: Path) -> None:
+    log_file = """build logs/ci "guard" it's.jsonl"""
+    params = {"command": "true", "extraArgs": [*FAST, "--log-file", log_file], "archive": False}
+    out, log = _run_step(tmp_path, params)
+    assert out.get("result", {}).get("exitCode") == 0, log
+    assert (tmp_path / "ws" / log_file).is_file()

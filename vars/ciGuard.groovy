@@ -6,15 +6,17 @@
  *
  * Named parameters (only command is required):
  *   command       build command line, run with `sh -c`
+ *   totalTimeout  deadline of the whole run in seconds, waits and remedies included
  *   timeout       deadline of one attempt, in seconds
  *   maxAttempts   attempts at most, the first included
  *   ladder        remedy stage per attempt: a list or a comma-separated string
  *   mirrors       candidate registry mirrors: a list or a comma-separated string
  *   junit         JUnit report path (default junit.xml in the artifacts folder); false for none
  *   tempfailExitCode  exit code when attempts run out on a transient failure (default 75)
- *   extraArgs     more `ci-guard run` options, as a list of strings
- *   version       install this ci-guard version from PyPI into a virtualenv first
- *   ciGuard       the ci-guard executable to use when version is not given (default ci-guard)
+ *   repository    ci-guard's git repository URL; with ref, pip installs git+repository@ref
+ *   ref           the tag or commit of ci-guard to install
+ *   installFrom   any other pip requirement to install instead (a local checkout, a wheel)
+ *   ciGuard       the ci-guard executable to use when nothing is installed (default ci-guard)
  *   artifactsDir  folder for ci-guard's logs and reports (default WORKSPACE@tmp/ci-guard:
  *                 outside the workspace, so no Docker build context holds it)
  *   archive       archive the artifacts folder (default true; attempt logs are masked)
@@ -33,7 +35,10 @@ Map call(Map params = [:]) {
     }
     String outDir = params.artifactsDir ?: "${workspaceTmp()}/ci-guard"
     String junitPath = params.junit == false ? '' : (params.junit ?: "${outDir}/junit.xml")
-    String executable = installCiGuard(params.version as String, params.ciGuard as String)
+    if (params.extraArgs != null && !(params.extraArgs in Collection)) {
+        error('ciGuard: extraArgs is a list of strings, one per argument')
+    }
+    String executable = installCiGuard(pipSpec(params), params.ciGuard as String)
     List<String> argv = runArguments(params, outDir, junitPath)
     argv = [executable] + argv + ['--', 'sh', '-c', command]
     int code = sh(script: shellLine(argv), returnStatus: true, label: 'ci-guard run')
@@ -74,15 +79,35 @@ void publishJunit(String path) {
     }
 }
 
-String installCiGuard(String version, String executable) {
-    if (!version) {
+String pipSpec(Map params) {
+    if (params.installFrom) {
+        return params.installFrom as String
+    }
+    if (params.repository && params.ref) {
+        return "git+${params.repository}@${params.ref}"
+    }
+    if (params.repository || params.ref) {
+        error('ciGuard: the repository and ref parameters go together')
+    }
+    return ''
+}
+
+// The virtualenv in the workspace's tmp folder is kept between builds on the same agent
+// and reused while it holds the same requirement (pin a tag or a commit).
+String installCiGuard(String spec, String executable) {
+    if (!spec) {
         return executable ?: 'ci-guard'
     }
     String venv = "${workspaceTmp()}/ci-guard-venv"
-    String spec = "ci-guard==${version}"
-    sh(script: shellLine(['python3', '-m', 'venv', venv]), label: 'ci-guard venv')
+    String marker = "${venv}/ci-guard-requirement.txt"
+    if (fileExists(marker) && readFile(marker).trim() == spec) {
+        return "${venv}/bin/ci-guard"
+    }
+    sh(script: shellLine(['rm', '-rf', venv]) + ' && ' + shellLine(['python3', '-m', 'venv', venv]),
+        label: 'ci-guard venv')
     List<String> pip = ["${venv}/bin/python", '-m', 'pip', 'install', '--quiet', spec]
     sh(script: shellLine(pip), label: 'install ci-guard')
+    writeFile(file: marker, text: spec)
     return "${venv}/bin/ci-guard"
 }
 
@@ -97,7 +122,10 @@ List<String> runArguments(Map params, String dir, String junitPath) {
     if (params.secretEnv) {
         argv += ['--secret-env', [params.secretEnv].flatten().join(',')]
     }
-    Map flags = [timeout: '--timeout', maxAttempts: '--max-attempts', ladder: '--ladder', mirrors: '--mirrors']
+    Map flags = [
+        timeout: '--timeout', maxAttempts: '--max-attempts', totalTimeout: '--total-timeout',
+        ladder: '--ladder', mirrors: '--mirrors',
+    ]
     flags.each { String name, String flag ->
         Object value = params[name]
         if (value != null && value != '') {

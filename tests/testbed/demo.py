@@ -38,6 +38,7 @@ from tests.testbed.demo_narrate import (
     say,
     show_attempt,
     show_attempt_started,
+    show_builder,
     show_finished,
     show_preflight,
     show_remedy,
@@ -163,6 +164,7 @@ def _only(show: Callable[[Event], None]) -> Callable[[Story, Event], None]:
 
 _HANDLERS: dict[str, Callable[[Story, Event], None]] = {
     "preflight.finished": Story.preflight,
+    "builder.mirrors": _only(show_builder),
     "attempt.started": _only(show_attempt_started),
     "attempt.finished": Story.attempt_finished,
     "retry.scheduled": _only(show_retry),

@@ -80,6 +80,17 @@ def show_remedy(event: Event) -> None:
     indent([f"- {action}" for action in event.get("actions") or []])
 
 
+_ENVELOPE = {"timestamp", "level", "event", "run_id", "source"}
+
+
+def show_builder(event: Event) -> None:
+    """Whether the builder took the new mirror list (its own check after a reload)."""
+    fields = {k: v for k, v in event.items() if k not in _ENVELOPE}
+    at(f"builder.mirrors after {event.get('source')}:")
+    text = json.dumps(fields, ensure_ascii=False)
+    say(textwrap.fill(text, 100, initial_indent="      ", subsequent_indent="        ", **_WRAP))
+
+
 def show_attempt_started(event: Event) -> None:
     at(f"attempt {event.get('attempt')}/{event.get('max_attempts')} started")
 
@@ -97,6 +108,7 @@ _DIGEST_KEYS = {
     "attempt.finished": ("attempt", "exit_code", "failure_class", "retryable", "evidence"),
     "retry.scheduled": ("attempt", "delay_s", "stage", "remedy"),
     "remedy.finished": ("remedy", "ok", "changed", "actions", "mirrors_after"),
+    "builder.mirrors": ("source", "ok"),
     "run.finished": ("status", "attempts", "exit_code", "duration_s"),
 }
 

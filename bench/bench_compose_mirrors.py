@@ -14,7 +14,9 @@ Target: ci-guard succeeds on its first attempt in under 60 s, preflight included
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -51,30 +53,55 @@ def cold_start(bed: TestBed, mirrors: list[str]) -> None:
 
 
 def timed(argv: list[str], bed: TestBed, cwd: Path, bound: float) -> dict[str, Any]:
-    """Run argv to its end or to the bound; at the bound TERM (ci-guard then ends its
-    command's process tree), KILL 15 s later."""
+    """Run argv to its end or to the bound, in its own process group, then end the group.
+
+    The group matters: a TERMed docker 20.10 CLI exits and leaves its compose plugin
+    running (and hanging), as `timeout 60 docker compose build` does in the loop.
+    """
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=bed.env(), stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-    )  # fmt: skip
-    try:
-        output, _ = proc.communicate(timeout=bound)
-    except subprocess.TimeoutExpired:
-        proc.terminate()
+    with tempfile.TemporaryFile("w+", errors="replace") as out:
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=bed.env(), stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )  # fmt: skip
         try:
-            proc.communicate(timeout=15)
+            proc.wait(timeout=bound)
+            bound_hit = False
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-        return {"ok": False, "seconds": round(bound, 2), "bound_hit": True}
+            bound_hit = True
+        seconds = round(time.perf_counter() - started, 2)
+        end_group(proc)
+        out.seek(0)
+        tail = out.read().strip().splitlines()[-2:]
     return {
-        "ok": proc.returncode == 0,
-        "exit_code": proc.returncode,
-        "seconds": round(time.perf_counter() - started, 2),
-        "bound_hit": False,
-        "tail": output.strip().splitlines()[-2:],
+        "ok": not bound_hit and proc.returncode == 0,
+        "exit_code": None if bound_hit else proc.returncode,
+        "seconds": seconds,
+        "bound_hit": bound_hit,
+        "tail": tail,
     }
+
+
+def end_group(proc: subprocess.Popen[str]) -> None:
+    """TERM what is left of proc's process group, KILL it 15 s later."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _group_alive(proc.pid):
+            time.sleep(0.2)
+            proc.poll()
+    proc.wait()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def images_built(bed: TestBed) -> bool:

@@ -172,8 +172,12 @@ def kill_mid_build(b: Bench, make: type[Captured]) -> Captured:
     proc.wait(timeout=120)
     reader.join(timeout=10)
     b.bed.dockerd.start()
+    # The client sees only its BuildKit status stream break ("failed to receive status:
+    # ... error reading from server: EOF"), the same words a crashed builder gives: the
+    # text names a daemon error, whose remedies are those of an unreachable daemon.
     return make(
-        "compose_v2_daemon_killed", "daemon_unreachable",
-        note + "dockerd killed with SIGKILL while app's RUN step runs",
+        "compose_v2_daemon_killed", "daemon_error",
+        note + "dockerd killed with SIGKILL while app's RUN step runs (the client reports "
+        "the lost BuildKit stream, as for a crashed builder)",
         "".join(chunks), proc.returncode,
     )  # fmt: skip

@@ -86,10 +86,6 @@ EXAMPLES: dict[str, str] = {
     "buildkit-crashed": "ERROR: rpc error: code = Unavailable desc = error reading from server: EOF",
     "ci-platform-deadline": "The job running on runner GitHub Actions 3 has exceeded the maximum "
     "execution time of 360 minutes.",
-    "build-status-stream-lost": (
-        "failed to receive status: rpc error: code = Unavailable desc = error reading from "
-        "server: EOF"
-    ),
     "io-timeout": 'failed to do request: Head "https://ghcr.io/v2/o/i/manifests/1": dial tcp '
     "140.82.1.1:443: i/o timeout",
     "connection-reset": "read tcp 172.17.0.2:40602->54.231.120.227:443: read: connection reset by peer",

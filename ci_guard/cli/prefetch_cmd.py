@@ -25,6 +25,8 @@ def collect_targets(
     composes: tuple[Path, ...],
     build_args: dict[str, str],
     config: Config,
+    *,
+    profiles: tuple[str, ...] = (),
 ) -> tuple[list[PullTarget], list[str]]:
     """The images to pull (validated, deduplicated) and warnings; UsageError on bad input."""
     from ci_guard.images.compose_refs import read_compose
@@ -37,7 +39,7 @@ def collect_targets(
         targets += [PullTarget(i.image, i.platform, i.source) for i in refs.images]
         warnings += refs.unresolved
     for path in composes:
-        refs = read_compose(path)
+        refs = read_compose(path, profiles=profiles)
         targets += [PullTarget(i.image, i.platform, i.source) for i in refs.images]
         warnings += refs.unresolved
     if not (images or dockerfiles or composes):
@@ -99,9 +101,18 @@ def render(report: PrefetchReport) -> str:
     "--from-compose",
     "composes",
     multiple=True,
-    metavar="FILE",
+    metavar="PATH",
     type=click.Path(path_type=Path),
-    help="Pull the images (and base images) of this compose file.",
+    help="Pull the images (and base images) of this compose file, or of the compose "
+    "project in this directory (found as `docker compose` finds it).",
+)
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    metavar="NAME",
+    help="Compose profile to enable, as `docker compose --profile` (repeatable; "
+    "COMPOSE_PROFILES is read too).",
 )
 @click.option(
     "--build-arg",
@@ -128,6 +139,7 @@ def command(
     dockerfiles: tuple[Path, ...],
     composes: tuple[Path, ...],
     build_args: tuple[str, ...],
+    profiles: tuple[str, ...],
     parallel: int,
     attempts: int,
     as_json: bool,
@@ -142,7 +154,7 @@ def command(
 
     config = resolve(given_flags(params), config_path=params.get("config_file")).config
     targets, warnings = collect_targets(
-        images, dockerfiles, composes, _parse_build_args(build_args), config
+        images, dockerfiles, composes, _parse_build_args(build_args), config, profiles=profiles
     )
     policy = RetryPolicy(attempts, config.backoff_initial, config.backoff_max,
                          config.rate_limit_backoff)  # fmt: skip

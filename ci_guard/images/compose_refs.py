@@ -1,97 +1,84 @@
-"""The images a compose project pulls: `image:` of services without `build:`, and the
-FROM lines of the Dockerfiles of services with one.
+"""The images a compose project pulls: `image:` of services without `build:`, and for
+services with one, the FROM lines of their Dockerfile (build args applied, only the
+stages `build.target` needs) and `additional_contexts` of the form docker-image://IMAGE.
+The `image:` of a service with `build:` names what the build produces: not pulled.
 
-Compose interpolation (`${VAR}`, `${VAR:-default}`) reads the environment and the
-project's `.env` file, as `docker compose` does.
+The project is loaded as Compose v2 does (ci_guard.images.compose_project): a file or a
+directory (discovery, override file), interpolation, .env, profiles.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ci_guard.errors import UsageError
-from ci_guard.images.dockerfile_refs import DockerfileRefs, FoundImage, parse_dockerfile, substitute
+from ci_guard.images.compose_project import find_compose_files, load_project
+from ci_guard.images.dockerfile_refs import DockerfileRefs, FoundImage, parse_dockerfile
 
 _REMOTE_PREFIXES = ("http://", "https://", "git@", "git://", "github.com/")
+_IMAGE_CONTEXT = "docker-image://"
 
 
-def read_dotenv(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except OSError:
-        return values
-    for line in lines:
-        text = line.strip()
-        if not text or text.startswith("#") or "=" not in text:
-            continue
-        key, _, value = text.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+def _pairs(raw: Any, values: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A compose mapping given as a mapping or as a list of NAME=VALUE.
 
-
-def _interpolate(value: Any, env: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-        expanded, _missing = substitute(value.replace("$$", "\\$"), dict(env))
-        return expanded
-    if isinstance(value, list):
-        return [_interpolate(item, env) for item in value]
-    if isinstance(value, dict):
-        return {key: _interpolate(item, env) for key, item in value.items()}
-    return value
-
-
-def _build_args(raw: Any) -> dict[str, str]:
+    A name without a value takes it from `values` (the environment, for build args), and
+    is left out when that has none, so that the Dockerfile's default applies.
+    """
+    found: dict[str, str | None] = {}
     if isinstance(raw, dict):
-        return {str(k): "" if v is None else str(v) for k, v in raw.items()}
-    if isinstance(raw, list):
-        pairs = (str(item).partition("=") for item in raw if item is not None)
-        return {key: value for key, _, value in pairs}
-    return {}
+        found = {str(k): None if v is None else str(v) for k, v in raw.items()}
+    elif isinstance(raw, list):
+        for item in (str(entry) for entry in raw if entry is not None):
+            key, sep, value = item.partition("=")
+            found[key] = value if sep else None
+    given = values or {}
+    return {
+        key: value if value is not None else given[key]
+        for key, value in found.items()
+        if value is not None or key in given
+    }
 
 
-def read_compose(path: Path, env: Mapping[str, str] | None = None) -> DockerfileRefs:
-    """Images to pull for the compose file at `path`; UsageError when it cannot be read."""
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"compose file {path}: not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"compose file {path}: cannot read: {exc}") from None
-    data = _load_yaml(path, text)
-    services = data.get("services") if isinstance(data, dict) else None
-    if not isinstance(services, dict):
-        raise UsageError(f"compose file {path}: no services")
-    values = {**read_dotenv(path.parent / ".env"), **(os.environ if env is None else env)}
-    refs = DockerfileRefs()
-    for name, service in services.items():
-        if isinstance(service, dict):
-            _service_refs(refs, path, str(name), _interpolate(service, values))
+def _contexts(raw: Any) -> dict[str, str | None]:
+    """Named build contexts: the image of docker-image:// ones, None for the others."""
+    return {
+        name: value.removeprefix(_IMAGE_CONTEXT) if value.startswith(_IMAGE_CONTEXT) else None
+        for name, value in _pairs(raw).items()
+    }
+
+
+def read_compose(
+    path: Path, env: Mapping[str, str] | None = None, profiles: Sequence[str] = ()
+) -> DockerfileRefs:
+    """Images to pull for a compose file, or for the project a directory holds.
+
+    UsageError when nothing can be found or read.
+    """
+    values = os.environ if env is None else env
+    files = find_compose_files(path, values) if path.is_dir() else [path]
+    project = load_project(files, env, profiles)
+    refs = DockerfileRefs(unresolved=list(project.notes))
+    for name, service in project.services.items():
+        where = f"{files[0]}: service {name}"
+        _service_refs(refs, project.directory, where, service, project.values)
     return refs
 
 
-def _load_yaml(path: Path, text: str) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UsageError(f"compose file {path}: not valid YAML{where}: {problem}") from None
-
-
-def _service_refs(refs: DockerfileRefs, path: Path, name: str, service: dict[str, Any]) -> None:
-    where = f"{path}: service {name}"
+def _service_refs(
+    refs: DockerfileRefs,
+    directory: Path,
+    where: str,
+    service: dict[str, Any],
+    values: Mapping[str, str],
+) -> None:
     platform = service.get("platform")
     build = service.get("build")
+    if "extends" in service:
+        refs.unresolved.append(f"{where}: extends: is not followed")
     if build is None:
         image = service.get("image")
         if isinstance(image, str) and image:
@@ -102,18 +89,30 @@ def _service_refs(refs: DockerfileRefs, path: Path, name: str, service: dict[str
     if context.startswith(_REMOTE_PREFIXES):
         refs.unresolved.append(f"{where}: remote build context {context} is not read")
         return
-    args = _build_args(spec.get("args"))
+    contexts = _contexts(spec.get("additional_contexts"))
+    options: dict[str, Any] = {
+        "build_args": _pairs(spec.get("args"), values),
+        "target": str(spec["target"]) if spec.get("target") else None,
+        "contexts": contexts,
+    }
     inline = spec.get("dockerfile_inline")
     if isinstance(inline, str):
-        found = parse_dockerfile(inline, build_args=args, source=f"{where} (inline Dockerfile)")
+        found = parse_dockerfile(inline, source=f"{where} (inline Dockerfile)", **options)
     else:
-        dockerfile = path.parent / context / str(spec.get("dockerfile") or "Dockerfile")
+        dockerfile = directory / context / str(spec.get("dockerfile") or "Dockerfile")
         try:
             text = dockerfile.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"{where}: cannot read {dockerfile}: {exc}") from None
-        found = parse_dockerfile(text, build_args=args, source=str(dockerfile))
+        found = parse_dockerfile(text, source=str(dockerfile), **options)
     images = [FoundImage(i.image, i.platform or platform, i.source) for i in found.images]
+    # docker-image:// contexts are prefetched even when no FROM line names them: an
+    # unused one costs a pull, a used one missed costs the build a registry round trip.
+    images += [
+        FoundImage(image, platform, f"{where} (additional_contexts {name})")
+        for name, image in contexts.items()
+        if image
+    ]
     _merge(refs, images)
     refs.unresolved.extend(found.unresolved)
 

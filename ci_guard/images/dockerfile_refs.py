@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,80 +177,123 @@ def _split_from(rest: str) -> tuple[str | None, str, str | None]:
     return platform, image, alias
 
 
+@dataclass
+class _Stage:
+    alias: str | None
+    images: list[FoundImage] = field(default_factory=list)
+    needs: set[int] = field(default_factory=set)
+    """Earlier stages this one builds on (FROM stage, COPY --from=stage)."""
+
+
+@dataclass
+class _Parse:
+    refs: DockerfileRefs
+    args: dict[str, str | None]
+    contexts: Mapping[str, str | None]
+    stages: list[_Stage] = field(default_factory=list)
+
+    def stage_index(self, name: str) -> int | None:
+        """The earlier stage `name` (alias or number) refers to, if any."""
+        if name.isdigit():
+            return int(name) if int(name) < len(self.stages) else None
+        aliases = [stage.alias for stage in self.stages]
+        return aliases.index(name.lower()) if name.lower() in aliases else None
+
+    def use(self, stage: _Stage, name: str, platform: str | None, where: str) -> None:
+        """Record what `name` (a FROM or COPY --from target) makes `stage` pull."""
+        earlier = self.stage_index(name)
+        if earlier is not None:
+            stage.needs.add(earlier)
+        elif name in self.contexts:
+            image = self.contexts[name]  # a named build context replaces the reference
+            if image:
+                stage.images.append(FoundImage(image, platform, f"{where} (context {name})"))
+        elif name.lower() != "scratch":
+            stage.images.append(FoundImage(name, platform, where))
+
+
 def parse_dockerfile(
-    text: str, *, build_args: dict[str, str] | None = None, source: str = "Dockerfile"
+    text: str,
+    *,
+    build_args: dict[str, str] | None = None,
+    source: str = "Dockerfile",
+    target: str | None = None,
+    contexts: Mapping[str, str | None] | None = None,
 ) -> DockerfileRefs:
-    """The images `text` pulls (deduplicated, in order) and its stage names."""
+    """The images `text` pulls (deduplicated, in order) and its stage names.
+
+    target: build only that stage and the stages it needs, as BuildKit does (UsageError
+    when no stage has that name). contexts: named build contexts (name -> image of a
+    docker-image:// context, None for any other kind), which replace the FROM and
+    COPY --from references of the same name.
+    """
     given = dict(build_args or {})
-    refs = DockerfileRefs()
-    global_args: dict[str, str | None] = {}
-    seen: set[tuple[str, str | None]] = set()
-    stage_count = 0
+    state = _Parse(DockerfileRefs(), {}, contexts or {})
     for instruction in logical_lines(text):
         where = f"{source}:{instruction.line}"
-        if instruction.keyword == "ARG" and stage_count == 0:
+        if instruction.keyword == "ARG" and not state.stages:
             for name, default in _arg_pairs(instruction.rest):
-                global_args[name] = given.get(name, default)
+                state.args[name] = given.get(name, default)
         elif instruction.keyword == "FROM":
-            stage_count += 1
-            _add_from(refs, instruction.rest, global_args, where, seen)
-        elif instruction.keyword in ("COPY", "ADD"):
-            _add_copy_from(refs, instruction.rest, stage_count, where, seen)
-    return refs
+            _add_from(state, instruction.rest, where)
+        elif instruction.keyword in ("COPY", "ADD") and state.stages:
+            _add_copy_from(state, instruction.rest, where)
+    _select(state, target, source)
+    return state.refs
 
 
-def _add_from(
-    refs: DockerfileRefs,
-    rest: str,
-    args: dict[str, str | None],
-    where: str,
-    seen: set[tuple[str, str | None]],
-) -> None:
+def _add_from(state: _Parse, rest: str, where: str) -> None:
     raw_platform, raw_image, alias = _split_from(rest)
-    image, missing = substitute(raw_image, args)
+    image, missing = substitute(raw_image, state.args)
     platform: str | None = None
     if raw_platform:
-        platform, platform_missing = substitute(raw_platform, args)
+        platform, platform_missing = substitute(raw_platform, state.args)
         if platform_missing or not platform:
             platform = None  # $BUILDPLATFORM and friends: the daemon's own platform
+    stage = _Stage(alias.lower() if alias else None)
     if alias:
-        refs.stages.append(alias.lower())
+        state.refs.stages.append(alias.lower())
     automatic = missing & AUTOMATIC_ARGS
     if missing or not image:
         names = ", ".join(sorted(missing)) or "the image"
         why = "set by BuildKit per build" if automatic else "has no default (pass a build arg)"
-        refs.unresolved.append(f"{where}: FROM {raw_image}: {names} {why}")
-        return
-    if image.lower() == "scratch" or image.lower() in refs.stages[: -1 if alias else None]:
-        return
-    _add(refs, image, platform, where, seen)
+        state.refs.unresolved.append(f"{where}: FROM {raw_image}: {names} {why}")
+    else:
+        state.use(stage, image, platform, where)
+    state.stages.append(stage)
 
 
-def _add_copy_from(
-    refs: DockerfileRefs, rest: str, stages: int, where: str, seen: set[tuple[str, str | None]]
-) -> None:
+def _add_copy_from(state: _Parse, rest: str, where: str) -> None:
     for word in rest.split():
         if not word.startswith("--"):
             break
-        if not word.startswith("--from="):
-            continue
-        target = word.split("=", 1)[1]
-        if target.isdigit() or target.lower() in refs.stages or "$" in target:
+        if word.startswith("--from="):
+            target = word.split("=", 1)[1]
+            if "$" not in target:
+                state.use(state.stages[-1], target, None, where)
             return
-        _add(refs, target, None, where, seen)
 
 
-def _add(
-    refs: DockerfileRefs,
-    image: str,
-    platform: str | None,
-    where: str,
-    seen: set[tuple[str, str | None]],
-) -> None:
-    key = (image, platform)
-    if key not in seen:
-        seen.add(key)
-        refs.images.append(FoundImage(image, platform, where))
+def _select(state: _Parse, target: str | None, source: str) -> None:
+    """Images of the stages built: all of them, or the target's and those it needs."""
+    chosen = list(range(len(state.stages)))
+    if target is not None:
+        index = state.stage_index(target)
+        if index is None or target.isdigit():
+            raise UsageError(f"{source}: build target {target!r} is not a stage of the Dockerfile")
+        wanted, todo = set(), [index]
+        while todo:
+            current = todo.pop()
+            if current not in wanted:
+                wanted.add(current)
+                todo.extend(state.stages[current].needs)
+        chosen = sorted(wanted)
+    seen: set[tuple[str, str | None]] = set()
+    for number in chosen:
+        for image in state.stages[number].images:
+            if (image.image, image.platform) not in seen:
+                seen.add((image.image, image.platform))
+                state.refs.images.append(image)
 
 
 def read_dockerfile(path: Path, build_args: dict[str, str] | None = None) -> DockerfileRefs:

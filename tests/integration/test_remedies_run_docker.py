@@ -105,7 +105,9 @@ def test_only_dead_mirrors_then_repair_network_applies_a_healthy_one(
     own_daemon.reload()
     context = write_build_context(tmp_path / "ctx", DOCKERFILE)
     (tmp_path / "docker-config").mkdir()
-    env = client_env(own_daemon.docker_host, tmp_path / "docker-config")
+    # The legacy builder: dockerd 20.10's BuildKit keeps the mirror list the daemon
+    # started with, so a SIGHUP-reloaded list (what this test is about) reaches only it.
+    env = client_env(own_daemon.docker_host, tmp_path / "docker-config", buildkit=False)
     log = tmp_path / "run.jsonl"
 
     done = _run(

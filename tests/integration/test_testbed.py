@@ -121,7 +121,7 @@ def test_builds_legacy_buildkit_and_compose_v1(bed: TestBed, tmp_path: Path) -> 
     compose_file = write_compose_project(tmp_path / "proj", {"app": "FROM alpine\nRUN echo ok\n"})
     done = subprocess.run(
         ["docker-compose", "-f", str(compose_file), "build"],
-        env=bed.env(),
+        env=bed.env(buildkit=False),
         capture_output=True,
         text=True,
         check=False,
@@ -129,6 +129,45 @@ def test_builds_legacy_buildkit_and_compose_v1(bed: TestBed, tmp_path: Path) -> 
     )
     assert done.returncode == 0, done.stderr
     assert "Successfully tagged ci-guard-test/app:latest" in done.stdout
+    bed.remove_images()
+
+
+def test_compose_v2_builds_services_with_buildkit(
+    bed: TestBed, compose_v2: list[str], tmp_path: Path
+) -> None:
+    services = {
+        "web": "FROM busybox\nRUN echo web-built\n",
+        "worker": "FROM alpine\nRUN echo worker-built\n",
+    }
+    compose_file = write_compose_project(tmp_path / "proj", services, v2=True)
+    bed.remove_images()
+    done = subprocess.run(
+        [*compose_v2, "--progress", "plain", "build"],
+        cwd=compose_file.parent,
+        env=bed.env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    # BuildKit's plain progress, not the legacy builder's "Step 1/2".
+    assert "load metadata for docker.io/library/busybox:latest" in output
+    assert "Step 1/" not in output
+    for name in services:
+        assert (
+            bed.docker("image", "inspect", f"ci-guard-test/{name}:latest", check=False).returncode
+            == 0
+        )
+    version = subprocess.run(
+        [*compose_v2, "version", "--short"],
+        env=bed.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert version.stdout.strip().lstrip("v") == "2.40.3"
     bed.remove_images()
 
 

@@ -1,9 +1,11 @@
 """The whole test bed: a private dockerd, an upstream registry with base images, a mirror.
 
 `start_testbed()` gives a running `TestBed`; `TestBed.stop()` ends every process it
-started and removes its mounts and directory. Hub-style names (`docker pull alpine`)
-resolve through the mirror in daemon.json's registry-mirrors; the Hub itself is
-unreachable inside the private namespace and fails at once.
+started and removes its mounts and directory. Its client configuration (DOCKER_CONFIG)
+holds Compose v2 as a CLI plugin once `python -m tests.tools compose` has installed it.
+Hub-style names (`docker pull alpine`) resolve through the mirror in daemon.json's
+registry-mirrors; the Hub itself is unreachable inside the private namespace and fails
+at once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tests.testbed.images import COMMON_IMAGES, remove_images, seed_registry, wr
 from tests.testbed.procs import TestbedError, kill_pids, mounts_under, pids_mentioning
 from tests.testbed.registry import Registry, start_registry
 from tests.testbed.tinyfs import DEFAULT_SIZE_MIB, TinyFs, mount_tiny_fs
+from tests.tools import link_compose_plugin
 
 ROOT_PREFIX = "cig-bed-"
 
@@ -60,11 +63,16 @@ class TestBed:
         path.mkdir(exist_ok=True)
         return path
 
-    def env(self, buildkit: bool = False) -> dict[str, str]:
+    def env(self, buildkit: bool = True) -> dict[str, str]:
         return client_env(self.docker_host, self.docker_config, buildkit=buildkit)
 
+    @property
+    def compose_v2(self) -> bool:
+        """`docker compose` (v2) is a plugin of this bed's client configuration."""
+        return (self.docker_config / "cli-plugins" / "docker-compose").exists()
+
     def docker(
-        self, *args: str, check: bool = True, timeout: float = 300.0, buildkit: bool = False
+        self, *args: str, check: bool = True, timeout: float = 300.0, buildkit: bool = True
     ) -> subprocess.CompletedProcess[str]:
         return docker(self.env(buildkit), *args, check=check, timeout=timeout)
 
@@ -137,6 +145,7 @@ def start_testbed(
         daemon = Dockerd(root / "dockerd", base_daemon_config([mirror.url])).start()
         timings["dockerd_s"] = time.monotonic() - started - timings["registries_s"]
         bed = TestBed(root, daemon, upstream, mirror, root / "rootfs.tar", timings)
+        link_compose_plugin(bed.docker_config)
         seeded = time.monotonic()
         write_rootfs_tar(bed.rootfs)
         seed_registry(bed.env(), upstream.address, bed.rootfs, images)
@@ -190,7 +199,7 @@ class TinyDaemon:
     fs: TinyFs
     docker_config: Path
 
-    def env(self, buildkit: bool = False) -> dict[str, str]:
+    def env(self, buildkit: bool = True) -> dict[str, str]:
         return client_env(self.dockerd.docker_host, self.docker_config, buildkit=buildkit)
 
     def stop(self) -> None:
@@ -212,4 +221,5 @@ def start_tiny_daemon(
         raise
     config = home / "docker-config"
     config.mkdir(exist_ok=True)
+    link_compose_plugin(config)
     return TinyDaemon(daemon, fs, config)

@@ -2,7 +2,8 @@
 
 `python -m tests.testbed.netns_exec python -m tests.testbed.capture [--only NAME...]`
 starts a test bed (fixed loopback ports, so the texts stay readable across runs),
-runs each case (a pull, a build, a compose build...) against a real fault and writes
+runs each case (a pull, a build with either builder, a Compose v1 build, a Compose v2
+build: tests/testbed/capture_compose.py) against a real fault and writes
 tests/corpus/captured/<name>.toml: one `[[message]]` entry with the keys of
 tests/corpus/messages.toml (class, source, exit_code, text). The text is the command's
 stdout and stderr as one stream, exactly as printed. `--check` also runs ci-guard's
@@ -345,7 +346,9 @@ def _versions(bed: TestBed) -> str:
 def _run_case(
     name: str, klass: str, how: str, argv: Sequence[str], env: dict[str, str]
 ) -> Captured:
-    limit = CASE_TIMEOUTS.get(name, COMMAND_TIMEOUT_S)
+    from tests.testbed.capture_compose import TIMEOUTS
+
+    limit = {**CASE_TIMEOUTS, **TIMEOUTS}.get(name, COMMAND_TIMEOUT_S)
     started = time.monotonic()
     text, code, timed_out = run_merged(argv, env, limit)
     print(f"{name}: exit {code} in {time.monotonic() - started:.1f}s", file=sys.stderr)
@@ -357,8 +360,10 @@ def _run_case(
 
 
 def capture(bench: Bench, names: Sequence[str]) -> list[Captured]:
+    from tests.testbed import capture_compose
+
     results = []
-    for group in CASES.values():
+    for group in (*CASES.values(), *capture_compose.CASES.values()):
         bench.fresh()
         for name, klass, how, argv, env in group(bench):
             if names and name not in names:
@@ -373,6 +378,10 @@ def capture(bench: Bench, names: Sequence[str]) -> list[Captured]:
             bench.fresh()
             results.append(kill_mid_build(bench, buildkit))
             print(f"{name}: exit {results[-1].exit_code}", file=sys.stderr)
+    if not names or "compose_v2_daemon_killed" in names:
+        bench.fresh()
+        results.append(capture_compose.kill_mid_build(bench, Captured))
+        print(f"compose_v2_daemon_killed: exit {results[-1].exit_code}", file=sys.stderr)
     return results
 
 

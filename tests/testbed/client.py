@@ -1,4 +1,10 @@
-"""The Docker client the tests run: Debian's 20.10 CLI, pointed at the private daemon."""
+"""The Docker client the tests run: Debian's 20.10 CLI, pointed at the private daemon.
+
+BuildKit is the default builder, as in current Docker: `docker build` and Compose v2
+(`docker compose build`, a CLI plugin in the bed's DOCKER_CONFIG) build with the
+daemon's BuildKit. The legacy builder is the second path, asked for explicitly with
+`buildkit=False`; Compose v1 (`docker-compose` 1.29) always builds with it.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ def client_env(
     docker_host: str,
     docker_config: Path,
     *,
-    buildkit: bool = False,
+    buildkit: bool = True,
     base: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Environment for `docker`, `docker-compose` and `ci-guard` against the private daemon."""
@@ -31,6 +37,7 @@ def client_env(
         DOCKER_HOST=docker_host,
         DOCKER_CONFIG=str(docker_config),
         DOCKER_BUILDKIT="1" if buildkit else "0",
+        # Compose v1 builds with its own client (the legacy builder), whatever the above.
         COMPOSE_DOCKER_CLI_BUILD="0",
     )
     env.pop("DOCKER_CONTEXT", None)

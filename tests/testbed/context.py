@@ -35,14 +35,20 @@ def build_argv(context: Path, tag: str | None = None, *extra: str) -> list[str]:
 
 
 def write_compose_project(
-    directory: Path, services: Mapping[str, str], files: Mapping[str, str] | None = None
+    directory: Path,
+    services: Mapping[str, str],
+    files: Mapping[str, str] | None = None,
+    *,
+    v2: bool = False,
 ) -> Path:
     """A compose project: one build context per service (name -> Dockerfile text).
 
     Returns the compose file. JSON is YAML, so docker-compose reads it as written.
+    v2: written as Compose v2 users write it today (compose.yaml, no `version:`, which
+    v2 calls obsolete); otherwise docker-compose.yml with version 3.4 for Compose v1.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    spec: dict[str, object] = {"version": "3.4", "services": {}}
+    spec: dict[str, object] = {"services": {}} if v2 else {"version": "3.4", "services": {}}
     for name, dockerfile in services.items():
         write_build_context(directory / name, dockerfile, files)
         spec["services"][name] = {  # type: ignore[index]
@@ -50,6 +56,6 @@ def write_compose_project(
             "image": f"ci-guard-test/{name}:latest",
             "network_mode": "none",
         }
-    compose_file = directory / "docker-compose.yml"
+    compose_file = directory / ("compose.yaml" if v2 else "docker-compose.yml")
     compose_file.write_text(json.dumps(spec, indent=2) + "\n")
     return compose_file

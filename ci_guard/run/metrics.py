@@ -130,8 +130,19 @@ def run_metric_families(run: RunRecord) -> list[MetricFamily]:
             "run_info",
             "gauge",
             "Always 1; labels describe the run.",
-            ("run_id", "status", "failure_class", "ci_platform"),
-            [((run.run_id, run.status, run.failure_class or "", run.ci_platform), 1.0)],
+            ("run_id", "status", "failure_class", "stop_reason", "ci_platform"),
+            [
+                (
+                    (
+                        run.run_id,
+                        run.status,
+                        run.failure_class or "",
+                        run.stop_reason,
+                        run.ci_platform,
+                    ),
+                    1.0,
+                )
+            ],
         ),
         _failures(run),
         *_retries(run),

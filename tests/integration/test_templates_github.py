@@ -26,7 +26,7 @@ INPUTS = {
     "extra-args",
     "working-directory",
 }
-OUTPUTS = {"attempts", "exit-code", "failure-class", "log-file"}
+OUTPUTS = {"attempts", "exit-code", "failure-class", "stop-reason", "log-file"}
 
 LOCAL_WORKFLOW = """\
 name: uses-the-local-action

@@ -17,7 +17,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ci_guard.errors import CiGuardError
 from ci_guard.failure import Failure, FailureClass
-from ci_guard.records import AttemptRecord, RemedyResult, RetryRecord, RunRecord
+from ci_guard.records import (
+    STOP_SUCCEEDED,
+    AttemptRecord,
+    RemedyResult,
+    RetryRecord,
+    RunRecord,
+    StopReason,
+)
 from ci_guard.run.metrics import (
     default_grouping,
     push_metrics,
@@ -62,6 +69,7 @@ def make_run(**overrides: object) -> RunRecord:
         ],
         preflight={"healthy": True, "checks": []},
         status="succeeded",
+        stop=StopReason(STOP_SUCCEEDED, "attempt 4 succeeded"),
         exit_code=0,
         duration_s=170.5,
         ci_platform="gitlab",
@@ -101,6 +109,7 @@ def test_text_parses_back_with_every_value() -> None:
         ("failure_class", ""),
         ("run_id", "run-42"),
         ("status", "succeeded"),
+        ("stop_reason", "succeeded"),
     )
     assert samples[("ci_guard_run_info", info)] == 1
 

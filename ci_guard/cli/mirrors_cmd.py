@@ -63,7 +63,7 @@ def command() -> None:
 @_with_common
 def probe_cmd(mirrors: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
     """Rank candidate mirrors by real answers (exit 1 when none is usable)."""
-    from ci_guard.mirrors.apply import rank_mirrors
+    from ci_guard.mirrors.rank import rank_mirrors
 
     config, _ = _settings(params)
     candidates = _candidates(mirrors, config)

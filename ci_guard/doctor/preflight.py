@@ -28,13 +28,12 @@ from ci_guard.doctor.runner import Task, run_tasks
 from ci_guard.errors import CiGuardError, PermissionDenied
 from ci_guard.mirrors.apply import (
     DaemonHandle,
-    MirrorApplyResult,
-    RefreshRequest,
     daemon_handle,
     effective_daemon_config,
     refresh_mirrors,
-    skipped_result,
+    refresh_request,
 )
+from ci_guard.mirrors.result import MirrorApplyResult, skipped_result
 from ci_guard.registry.url import HUB_REGISTRY, normalise_mirror
 
 DEFAULT_DATA_ROOT = Path("/var/lib/docker")
@@ -143,14 +142,7 @@ def _mirrors(config: Config, setup: DoctorSetup, apply: bool) -> MirrorApplyResu
         _handle(setup.endpoint, setup.process),
         restart=restart_via_remedy(config, setup.endpoint.url),
     )
-    request = RefreshRequest(
-        candidates=tuple(config.mirrors),
-        daemon_config=path,
-        explicit_config=True,
-        dry_run=config.dry_run or not apply,
-        timeout=config.probe_timeout,
-        keep_backups=config.daemon_json_backups,
-    )
+    request = refresh_request(config, dry_run=config.dry_run or not apply)
     try:
         return refresh_mirrors(request, daemon=handle)
     except PermissionDenied as exc:

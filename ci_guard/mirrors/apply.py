@@ -1,7 +1,7 @@
-"""Rank candidate mirrors by real answers, and put the healthy ones into daemon.json.
+"""Put the healthy mirrors into daemon.json: the one refresh path of preflight, `mirrors
+apply` and the repair-network remedy.
 
-Ranking probes every candidate at once, so it takes about as long as the slowest
-probe (bounded by the probe timeout), not their sum. Applying merges the ranked list
+Ranking is mirrors/rank.py. Applying merges the ranked list
 into daemon.json (backup, atomic replace), reloads dockerd with SIGHUP (registry-mirrors
 is reloadable), checks that `docker info` shows the new list, and rolls back otherwise.
 """
@@ -9,17 +9,18 @@ is reloadable), checks that `docker info` shows the new list, and rolls back oth
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ci_guard.config import Config
 from ci_guard.docker import daemon_json as dj
 from ci_guard.docker import reload as rl
 from ci_guard.docker.backups import DEFAULT_KEEP
 from ci_guard.docker.endpoint import (
+    DEFAULT_CONFIG_FILE,
     DaemonEndpoint,
     DaemonProcess,
     find_daemon_process,
@@ -27,105 +28,10 @@ from ci_guard.docker.endpoint import (
 )
 from ci_guard.docker.mirror_files import write_buildkitd, write_containerd_hosts
 from ci_guard.errors import PermissionDenied, UsageError
-from ci_guard.registry.probe import DEAD, VERDICT_ORDER, RegistryProbe, probe_registry
+from ci_guard.mirrors.rank import ProbeFn, RankedMirror, rank_mirrors, usable_urls
+from ci_guard.mirrors.result import MirrorApplyResult, skipped_result
+from ci_guard.registry.probe import probe_registry
 from ci_guard.registry.url import split_hub
-
-ProbeFn = Callable[..., RegistryProbe]
-GRACE_S = 1.0
-"""Extra time past the probe timeout before a probe that has not returned counts as dead."""
-
-
-@dataclass(frozen=True)
-class RankedMirror:
-    rank: int
-    url: str
-    probe: RegistryProbe
-
-    @property
-    def verdict(self) -> str:
-        return self.probe.verdict
-
-    @property
-    def usable(self) -> bool:
-        return self.probe.usable
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, **self.probe.as_dict()}
-
-
-def rank_mirrors(
-    candidates: Iterable[str],
-    *,
-    timeout: float,
-    image: str = "library/busybox",
-    probe: ProbeFn = probe_registry,
-) -> list[RankedMirror]:
-    """Probe all candidates in parallel; best first (healthy by latency, then slow, ...).
-
-    Bad URLs raise UsageError; Docker Hub's own names are never listed.
-    """
-    urls, _hub = split_hub(list(candidates))
-    if not urls:
-        return []
-    pool = ThreadPoolExecutor(max_workers=min(32, len(urls)), thread_name_prefix="probe")
-    futures = [pool.submit(probe, url, timeout=timeout, image=image) for url in urls]
-    wait(futures, timeout=timeout + GRACE_S, return_when=ALL_COMPLETED)
-    pool.shutdown(wait=False, cancel_futures=True)
-    results = [_result(url, future, timeout) for url, future in zip(urls, futures, strict=True)]
-    order = sorted(range(len(results)), key=lambda i: _sort_key(results[i], i))
-    return [RankedMirror(rank, results[i].url, results[i]) for rank, i in enumerate(order, 1)]
-
-
-def _result(url: str, future: Future[RegistryProbe], timeout: float) -> RegistryProbe:
-    if not future.done():
-        return RegistryProbe(url, DEAD, f"no answer within {timeout:g}s", timeout + GRACE_S)
-    error = future.exception()
-    if error is not None:
-        return RegistryProbe(url, DEAD, f"probe failed: {type(error).__name__}: {error}", 0.0)
-    return future.result()
-
-
-def _sort_key(result: RegistryProbe, index: int) -> tuple[int, float, int]:
-    latency = result.latency_s if result.usable else 0.0
-    return VERDICT_ORDER.index(result.verdict), latency, index
-
-
-def usable_urls(ranked: Sequence[RankedMirror]) -> list[str]:
-    return [m.url for m in ranked if m.usable]
-
-
-@dataclass(frozen=True)
-class MirrorApplyResult:
-    daemon_config: Path
-    before: tuple[str, ...]
-    after: tuple[str, ...]
-    changed: bool
-    dry_run: bool
-    ok: bool
-    action: str
-    """"none", "sighup", "restart", "written" (not reloaded), or "skipped"."""
-    diff: tuple[str, ...] = ()
-    backup: Path | None = None
-    verified: bool | None = None
-    rolled_back: bool = False
-    messages: tuple[str, ...] = ()
-    ranked: tuple[RankedMirror, ...] = field(default=())
-
-    def as_log_fields(self) -> dict[str, Any]:
-        return {
-            "daemon_config": str(self.daemon_config),
-            "mirrors_before": list(self.before),
-            "mirrors_after": list(self.after),
-            "changed": self.changed,
-            "dry_run": self.dry_run,
-            "ok": self.ok,
-            "action": self.action,
-            "backup": str(self.backup) if self.backup else None,
-            "verified": self.verified,
-            "rolled_back": self.rolled_back,
-            "messages": list(self.messages),
-            "ranked": [m.as_dict() for m in self.ranked],
-        }
 
 
 @dataclass
@@ -343,18 +249,19 @@ def candidate_list(given: Sequence[str], existing: Sequence[str]) -> list[str]:
     return merged
 
 
-def skipped_result(
-    path: Path, before: Sequence[str], *, dry_run: bool, why: str
-) -> MirrorApplyResult:
-    return MirrorApplyResult(
-        daemon_config=path,
-        before=tuple(before),
-        after=tuple(before),
-        changed=False,
+def refresh_request(config: Config, *, dry_run: bool) -> RefreshRequest:
+    """The refresh preflight and repair-network make: the configured candidates, probed.
+
+    A daemon.json path other than the default is taken as given; the default yields to
+    the --config-file of the running dockerd.
+    """
+    return RefreshRequest(
+        candidates=tuple(config.mirrors),
+        daemon_config=config.daemon_config,
+        explicit_config=config.daemon_config != DEFAULT_CONFIG_FILE,
         dry_run=dry_run,
-        ok=False,
-        action="skipped",
-        messages=(why,),
+        timeout=config.probe_timeout,
+        keep_backups=config.daemon_json_backups,
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_guard.errors import UsageError
+from ci_guard.mirrors.result import RANKED_FIELD
 from ci_guard.registry.probe import HEALTHY, SLOW
 from ci_guard.report.runs import (
     LoadResult,
@@ -31,7 +32,7 @@ LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log")
 
 HEALTHY_VERDICTS = frozenset({HEALTHY, SLOW})
 """Mirror probe verdicts that mean "this mirror serves" (a slow one still does); misbehaving
-and dead ones do not. A candidate's own boolean `healthy` field, when present, wins."""
+and dead ones do not."""
 
 SKIP_NOT_JSON = "not_json"
 SKIP_NOT_EVENT = "not_an_event"
@@ -219,8 +220,8 @@ class _Assembler:
 
     def _preflight_finished(self, rec: dict[str, Any], stamp: datetime, source: str) -> None:
         mirrors = rec.get("mirrors")
-        candidates = mirrors.get("candidates") if isinstance(mirrors, dict) else None
-        probes = [_probe(c, stamp) for c in candidates or () if isinstance(c, dict)]
+        ranked = mirrors.get(RANKED_FIELD) if isinstance(mirrors, dict) else None
+        probes = [_probe(c, stamp) for c in ranked or () if isinstance(c, dict)]
         self._run(rec, stamp, source).mirror_probes.extend(p for p in probes if p is not None)
 
     def _attempt_started(self, rec: dict[str, Any], stamp: datetime, source: str) -> None:
@@ -279,6 +280,7 @@ class _Assembler:
         run.status, run.attempts_reported, run.exit_code = status, attempts, exit_code
         run.duration_s = duration
         run.failure_class = failure_class
+        run.stop_reason = _opt_str(rec.get("stop_reason")) or ""
 
 
 def _probe(candidate: dict[str, Any], stamp: datetime) -> MirrorProbe | None:
@@ -286,9 +288,7 @@ def _probe(candidate: dict[str, Any], stamp: datetime) -> MirrorProbe | None:
     if not isinstance(url, str) or not url:
         return None
     verdict = str(candidate.get("verdict") or "unknown")
-    healthy = candidate.get("healthy")
-    if not isinstance(healthy, bool):
-        healthy = verdict.lower() in HEALTHY_VERDICTS
+    healthy = verdict.lower() in HEALTHY_VERDICTS
     latency = candidate.get("latency_s")
     if isinstance(latency, bool) or not isinstance(latency, (int, float)):
         latency = None

@@ -129,6 +129,8 @@ class Report:
     input: InputStat
     runs: int
     by_status: dict[str, int]
+    by_stop_reason: dict[str, int]
+    """Finished runs by why they stopped (run.finished's stop_reason), most first."""
     rates: Rates
     attempts_histogram: dict[int, int]
     time_lost: TimeLost
@@ -394,6 +396,7 @@ def build_report(
         input=InputStat(len(loaded.files), loaded.lines, dict(loaded.skipped), loaded.other_events),
         runs=len(runs),
         by_status=by_status(runs),
+        by_stop_reason=dict(Counter(r.stop_reason for r in runs if r.stop_reason).most_common()),
         rates=rates(runs),
         attempts_histogram=attempts_histogram(runs),
         time_lost=time_lost(runs),

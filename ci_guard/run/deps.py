@@ -42,6 +42,8 @@ class RunDeps:
     """Records how the daemon runs while it is healthy, so a remedy can relaunch it."""
     redact: Callable[[str], str] = str
     """Masks secrets in evidence before it reaches any report (the logs mask their own)."""
+    wait_after: Callable[[int], float] | None = None
+    """The wait after the n-th failed attempt; None: backoff.Backoff from the config."""
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     cancel: CancelToken = field(default_factory=CancelToken)

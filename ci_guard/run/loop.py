@@ -75,7 +75,9 @@ class Runner:
     def _ladder(self) -> StopReason:
         """Attempts until one succeeds or the policy stops; returns why it ended."""
         record = self._one_attempt()
-        backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
+        wait_after = self.deps.wait_after
+        if wait_after is None:
+            wait_after = Backoff(self.config.backoff_initial, self.config.backoff_max).wait_after
         while record.failure is not None:
             self._check_cancel()
             decision = policy.decide(
@@ -83,7 +85,7 @@ class Runner:
                 record.failure,
                 self.config,
                 time_left_s=self._time_left(),
-                backoff_s=backoff.wait_after(record.attempt),
+                backoff_s=wait_after(record.attempt),
             )
             if decision.stop:
                 self.log.info(

@@ -211,6 +211,31 @@ def test_repair_network_replaces_a_dead_mirror_with_a_healthy_candidate(
     assert bed.pull("busybox:latest").returncode == 0  # and the pull now succeeds
 
 
+def test_repair_network_changes_the_daemon_json_dockerd_was_started_with(
+    bed: TestBed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --daemon-config given: the refresh follows dockerd's own --config-file, as
+    preflight and `mirrors apply` do, and never writes the default path."""
+    default = Path("/etc/docker/daemon.json")
+    default_before = default.read_bytes() if default.exists() else None
+    assert bed.dockerd.config_path != default
+    dead = f"http://127.0.0.1:{free_port()}"
+    bed.set_mirrors([dead])
+    monkeypatch.setenv("DOCKER_HOST", bed.docker_host)
+    config = _config(mirrors=(bed.mirror.url,), probe_timeout=3.0)
+    assert config.daemon_config == default
+    ctx = RemedyContext(config=config, docker_host=bed.docker_host)
+
+    result = RepairNetwork(lock_path=tmp_path / "lock").apply(ctx)
+
+    assert result.ok, result
+    assert result.extra["mirrors_after"] == [bed.mirror.url]
+    assert bed.dockerd.config["registry-mirrors"] == [bed.mirror.url]
+    info = get_json(bed.docker_host, "/info")
+    assert [m.rstrip("/") for m in info["RegistryConfig"]["Mirrors"]] == [bed.mirror.url]
+    assert (default.read_bytes() if default.exists() else None) == default_before
+
+
 def test_repair_network_restarts_a_daemon_that_does_not_answer(own_root: Path) -> None:
     daemon = Dockerd(own_root / "dockerd").start()
     daemon_control.snapshot(daemon.docker_host, folder=own_root / "state")

@@ -13,7 +13,8 @@ import pytest
 from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess, parse_flags
 from ci_guard.docker.mirror_files import MARKER
 from ci_guard.errors import UsageError
-from ci_guard.mirrors.apply import DaemonHandle, MirrorApplyResult, apply_mirrors
+from ci_guard.mirrors.apply import DaemonHandle, apply_mirrors
+from ci_guard.mirrors.result import MirrorApplyResult
 
 
 class FakeDaemon:

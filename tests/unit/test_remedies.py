@@ -283,7 +283,7 @@ def test_repair_network_plan_and_dry_run_change_nothing(tmp_path: Path) -> None:
     ctx = RemedyContext(config=config, docker_host=f"unix://{tmp_path / 'none.sock'}")
 
     plan = remedy.plan(ctx)
-    assert plan[0].startswith("re-probe the mirror candidates (1 from")
+    assert plan[0].startswith("re-probe the mirror candidates (0 configured, and those the")
     assert "flush the resolver cache: resolvectl flush-caches" in plan
     assert "set net.core.rmem_max from 1000 to 26214400" in plan
 
@@ -312,7 +312,7 @@ def test_repair_network_without_tune_sysctl_leaves_sysctl_alone(tmp_path: Path) 
     assert not any("sysctl" in step or "rmem" in step for step in remedy.plan(ctx))
     result = remedy.apply(ctx)
     assert not any("rmem" in action for action in result.actions)
-    assert "no mirror candidates: registry-mirrors left alone" in result.actions
+    assert "no candidate mirrors: registry-mirrors left as they are" in result.actions
 
 
 # -- ci-guard repair ---------------------------------------------------------------------------

@@ -75,9 +75,9 @@ def test_html_escapes_what_comes_from_logs() -> None:
     hostile = simple_run(
         "<img onerror=x>",
         "2026-11-01",
-        ["<b>cls</b>", None],
+        ["dns_failure", None],
         mirrors=[{"url": "http://x/<script>", "verdict": "ok"}],
-    )
+    ).replace('"dns_failure"', '"<b>cls</b>"')  # a class name from some other writer
     page = render_html(_report(hostile.splitlines()))
     assert "<img onerror" not in page
     assert "<b>cls" not in page
@@ -115,3 +115,8 @@ def test_axis_tops_split_into_round_steps() -> None:
     assert svg.nice_axis(0) == 4
     assert svg.nice_axis(1) == 1
     assert svg.nice_axis(1, whole=True) == 4
+
+
+def test_text_says_why_runs_stopped() -> None:
+    text = render_text(_report(simple_run("r1", "2026-11-01", ["image_not_found"]).splitlines()))
+    assert "  stopped: not_retryable 1" in text

@@ -307,15 +307,3 @@ def test_summary_reads_the_stop_reason(config: Config) -> None:
     assert "stopped: the attempt hit its deadline and --no-retry-on-timeout is set" in text
     assert "exhausted" not in text
     assert "retryable" not in text
-
-
-def test_log_schema_documents_every_stop_reason() -> None:
-    from ci_guard.records import STOP_CODES, TRANSIENT_STOPS
-
-    doc = (Path(__file__).parents[2] / "docs" / "log-schema.md").read_text("utf-8")
-    rows = {}
-    for line in doc.split("### run.finished", 1)[1].splitlines():
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if line.startswith("| `") and len(cells) == 3 and cells[0] != "`stop_reason`":
-            rows[cells[0].strip("`")] = cells[2] == "yes"
-    assert rows == {code: code in TRANSIENT_STOPS for code in STOP_CODES}

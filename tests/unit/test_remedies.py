@@ -353,3 +353,13 @@ def test_repair_command_bad_mirror_is_exit_2(capsys: pytest.CaptureFixture[str])
     assert code == 2
     assert err.startswith("ci-guard: error: bad mirror URL 'ftp://nope'")
     assert err.count("\n") == 1
+
+
+def test_dry_run_of_free_disk_lists_its_steps_and_changes_nothing(tmp_path: Path) -> None:
+    """docs/remedies.md: dry-run lists the steps as actions, detail 'dry run: nothing changed'."""
+    from ci_guard.remedies.free_disk import FreeDisk
+
+    ctx = RemedyContext(config=_config(free_disk=True), dry_run=True)
+    result = FreeDisk(lock_path=tmp_path / "lock").apply(ctx)
+    assert (result.ok, result.changed, result.detail) == (True, False, "dry run: nothing changed")
+    assert result.actions

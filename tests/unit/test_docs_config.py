@@ -37,6 +37,7 @@ def test_main_writes_the_table_in_place(tmp_path: Path) -> None:
     doc.write_text(f"intro\n{config_doc.BEGIN}\nSTALE-ROW\n{config_doc.END}\nafter\n", "utf-8")
     assert config_doc.main(["--write", str(doc)]) == 0
     text = doc.read_text("utf-8")
-    assert text.startswith("intro\n") and text.endswith(f"{config_doc.END}\nafter\n")
+    assert text.startswith("intro\n")
+    assert text.endswith(f"{config_doc.END}\nafter\n")
     assert "STALE-ROW" not in text
     assert config_doc.render_table() in text

@@ -14,7 +14,7 @@ from ci_guard import exitcodes
 from ci_guard.cli.options import config_file_option, probe_options
 from ci_guard.config import Config, resolve
 from ci_guard.errors import UsageError
-from ci_guard.registry.url import hub_warning, split_hub
+from ci_guard.mirror_url import hub_warning, split_hub
 
 
 def _settings(params: dict[str, Any]) -> tuple[Config, dict[str, str]]:
@@ -121,8 +121,8 @@ def _table(ranked: list[Any]) -> str:
 )
 def apply_cmd(**params: Any) -> None:
     """Probe, then write the usable mirrors (best first) into daemon.json and reload dockerd."""
-    from ci_guard.docker.reload import restart_via_remedy
     from ci_guard.mirrors.apply import RefreshRequest, daemon_handle, refresh_mirrors
+    from ci_guard.remedies import restart_via_remedy
 
     config, sources = _settings(params)
     candidates = _candidates(params["mirrors"], config)

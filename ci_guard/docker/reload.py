@@ -82,18 +82,3 @@ def wait_for_mirrors(
     if last_error:
         return Verified(False, tuple(seen), f"daemon did not answer docker info: {last_error}")
     return Verified(False, tuple(seen), f"docker info still shows {seen or 'no mirrors'}")
-
-
-def restart_via_remedy(config: Any, docker_host: str) -> Callable[[], bool]:
-    """A restart callable backed by the restart-daemon remedy (imported when called)."""
-
-    def restart() -> bool:
-        from ci_guard.remedies import load_remedy  # only when restarting
-        from ci_guard.remedies.base import RemedyContext
-
-        remedy = load_remedy("restart-daemon")
-        if remedy is None:
-            return False
-        return remedy.apply(RemedyContext(config=config, docker_host=docker_host)).ok
-
-    return restart

@@ -8,6 +8,7 @@ raises UsageError.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +27,7 @@ from ci_guard.doctor import checks
 from ci_guard.doctor.result import CheckResult, DoctorReport
 from ci_guard.doctor.runner import Task, run_tasks
 from ci_guard.errors import CiGuardError, PermissionDenied
+from ci_guard.mirror_url import HUB_REGISTRY, normalise_mirror
 from ci_guard.mirrors.apply import (
     DaemonHandle,
     daemon_handle,
@@ -34,7 +36,6 @@ from ci_guard.mirrors.apply import (
     refresh_request,
 )
 from ci_guard.mirrors.result import MirrorApplyResult, skipped_result
-from ci_guard.registry.url import HUB_REGISTRY, normalise_mirror
 
 DEFAULT_DATA_ROOT = Path("/var/lib/docker")
 PROBE_IMAGE = "library/busybox"
@@ -108,7 +109,14 @@ class PreflightResult:
         return fields
 
 
-def run_preflight(config: Config, *, apply_mirrors: bool = True) -> PreflightResult:
+Restarter = Callable[[Config, str], Callable[[], bool]]
+"""(config, daemon URL) -> a callable that restarts that daemon: the caller's choice, since
+the remedies sit above preflight."""
+
+
+def run_preflight(
+    config: Config, *, apply_mirrors: bool = True, restarter: Restarter | None = None
+) -> PreflightResult:
     """Doctor checks and mirror refresh side by side; see the module docstring."""
     endpoint = find_endpoint()
     process = find_daemon_process(endpoint)
@@ -124,24 +132,22 @@ def run_preflight(config: Config, *, apply_mirrors: bool = True) -> PreflightRes
     )
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight") as pool:
         report = pool.submit(run_doctor, setup)
-        mirrors = pool.submit(_mirrors, config, setup, apply_mirrors)
+        mirrors = pool.submit(_mirrors, config, setup, apply_mirrors, restarter)
         return PreflightResult(report=report.result(), mirrors=mirrors.result())
 
 
-def _mirrors(config: Config, setup: DoctorSetup, apply: bool) -> MirrorApplyResult | None:
+def _mirrors(
+    config: Config, setup: DoctorSetup, apply: bool, restarter: Restarter | None
+) -> MirrorApplyResult | None:
     path = effective_daemon_config(
         setup.daemon_config, explicit=setup.explicit_config, process=setup.process
     )
     existing = _existing_mirrors(path)
     if not config.mirrors and not existing:
         return None
-    from ci_guard.docker.reload import restart_via_remedy  # only when needed
-
     assert setup.endpoint is not None
-    handle = replace(
-        _handle(setup.endpoint, setup.process),
-        restart=restart_via_remedy(config, setup.endpoint.url),
-    )
+    restart = restarter(config, setup.endpoint.url) if restarter is not None else None
+    handle = replace(_handle(setup.endpoint, setup.process), restart=restart)
     request = refresh_request(config, dry_run=config.dry_run or not apply)
     try:
         return refresh_mirrors(request, daemon=handle)

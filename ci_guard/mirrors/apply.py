@@ -28,10 +28,10 @@ from ci_guard.docker.endpoint import (
 )
 from ci_guard.docker.mirror_files import write_buildkitd, write_containerd_hosts
 from ci_guard.errors import PermissionDenied, UsageError
+from ci_guard.mirror_url import split_hub
 from ci_guard.mirrors.rank import ProbeFn, RankedMirror, rank_mirrors, usable_urls
 from ci_guard.mirrors.result import MirrorApplyResult, skipped_result
 from ci_guard.registry.probe import probe_registry
-from ci_guard.registry.url import split_hub
 
 
 @dataclass

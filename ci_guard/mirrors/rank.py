@@ -11,8 +11,8 @@ from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from ci_guard.mirror_url import split_hub
 from ci_guard.registry.probe import DEAD, VERDICT_ORDER, RegistryProbe, probe_registry
-from ci_guard.registry.url import split_hub
 
 ProbeFn = Callable[..., RegistryProbe]
 GRACE_S = 1.0

@@ -192,10 +192,16 @@ def rates(runs: Sequence[LoggedRun]) -> Rates:
     )
 
 
+HISTOGRAM_FILL_LIMIT = 100
+"""Counts up to this (--max-attempts' own limit) get a row even when no run made them."""
+
+
 def attempts_histogram(runs: Sequence[LoggedRun]) -> dict[int, int]:
     counts = Counter(r.attempt_count for r in runs if r.finished and r.attempt_count > 0)
     if not counts:
         return {}
+    if max(counts) > HISTOGRAM_FILL_LIMIT:  # a damaged log line: no run makes that many
+        return dict(sorted(counts.items()))
     return {n: counts.get(n, 0) for n in range(1, max(counts) + 1)}
 
 

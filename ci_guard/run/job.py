@@ -61,8 +61,9 @@ def log_started(log: Any, run: RunRecord, config: Config) -> None:
 
 def _preflight(config: Config) -> dict[str, Any]:
     from ci_guard.doctor.preflight import run_preflight
+    from ci_guard.remedies import restart_via_remedy
 
-    fields: dict[str, Any] = run_preflight(config).as_log_fields()
+    fields: dict[str, Any] = run_preflight(config, restarter=restart_via_remedy).as_log_fields()
     return fields
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ci_guard.cli import config_doc
-from ci_guard.config import option_specs
+from ci_guard.options import option_specs
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 REGENERATE = "python -m ci_guard.cli.config_doc --write docs/configuration.md"

@@ -171,3 +171,12 @@ def test_synthetic_history_is_consistent() -> None:
 
 def test_stop_reasons_come_from_run_finished(report: Report) -> None:
     assert report.by_stop_reason == {"succeeded": 2, "not_retryable": 1, "cancelled": 1}
+
+
+def test_an_absurd_attempt_count_does_not_fill_the_histogram() -> None:
+    text = simple_run("a", "2026-11-01", [None]).replace(
+        '"attempts": 1,', '"attempts": 10000000000,'
+    )
+    assert '"attempts": 10000000000' in text
+    histogram = build_report(load_lines(text.splitlines()), now=NOW).attempts_histogram
+    assert histogram == {10000000000: 1}

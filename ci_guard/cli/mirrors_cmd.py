@@ -121,7 +121,8 @@ def _table(ranked: list[Any]) -> str:
 )
 def apply_cmd(**params: Any) -> None:
     """Probe, then write the usable mirrors (best first) into daemon.json and reload dockerd."""
-    from ci_guard.mirrors.apply import RefreshRequest, daemon_handle, refresh_mirrors
+    from ci_guard.mirrors.apply import daemon_handle
+    from ci_guard.mirrors.refresh import RefreshRequest, refresh_mirrors
     from ci_guard.remedies import restart_via_remedy
 
     config, sources = _settings(params)

@@ -28,13 +28,8 @@ from ci_guard.doctor.result import CheckResult, DoctorReport
 from ci_guard.doctor.runner import Task, run_tasks
 from ci_guard.errors import CiGuardError, PermissionDenied
 from ci_guard.mirror_url import HUB_REGISTRY, normalise_mirror
-from ci_guard.mirrors.apply import (
-    DaemonHandle,
-    daemon_handle,
-    effective_daemon_config,
-    refresh_mirrors,
-    refresh_request,
-)
+from ci_guard.mirrors.apply import DaemonHandle, daemon_handle
+from ci_guard.mirrors.refresh import effective_daemon_config, refresh_mirrors, refresh_request
 from ci_guard.mirrors.result import MirrorApplyResult, skipped_result
 
 DEFAULT_DATA_ROOT = Path("/var/lib/docker")

@@ -114,7 +114,8 @@ class RepairNetwork:
         # The same refresh as preflight and `mirrors apply`: the daemon.json the running
         # dockerd reads (its --config-file), the same ranking, the same "keep them all when
         # none answers" rule.
-        from ci_guard.mirrors.apply import daemon_handle, refresh_mirrors, refresh_request
+        from ci_guard.mirrors.apply import daemon_handle
+        from ci_guard.mirrors.refresh import refresh_mirrors, refresh_request
 
         try:
             daemon = daemon_handle(self._restart_callable(ctx), endpoint=endpoint(ctx.docker_host))

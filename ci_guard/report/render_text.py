@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ci_guard.report import fmt
-from ci_guard.report.stats import Report
+from ci_guard.report.figures import Report
 
 SKIP_WORDS = {
     "not_json": "not JSON (other tools, garbage, truncated lines)",

@@ -17,6 +17,7 @@ import pytest
 
 from ci_guard.config import Config, resolve
 from ci_guard.docker import control as daemon_control
+from ci_guard.docker import restarter
 from ci_guard.docker.api import get_json, ping
 from ci_guard.remedies.base import RemedyContext
 from ci_guard.remedies.free_disk import FreeDisk
@@ -259,9 +260,9 @@ def test_stale_pid_files_of_a_killed_dockerd_are_cleared(own_root: Path) -> None
     # containerd follows its killed dockerd a moment later: its file is stale only then
     if containerd_pid.exists():
         stale = int(containerd_pid.read_text().strip())
-        wait_until(lambda: not daemon_control._alive(stale), 15, "containerd to exit")
+        wait_until(lambda: not restarter._alive(stale), 15, "containerd to exit")
 
-    removed = daemon_control.clear_stale_pidfiles(tuple(daemon.argv()))
+    removed = restarter.clear_stale_pidfiles(tuple(daemon.argv()))
 
     assert any(str(daemon.pidfile) in sentence for sentence in removed)
     assert not daemon.pidfile.exists()

@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[2] / "ci_guard"
 LAYERS: dict[str, int] = {
     "cli": 5,
@@ -96,6 +98,12 @@ def test_peers_do_not_import_each_other_both_ways() -> None:
 
 def test_imports_point_down_the_layers() -> None:
     assert _upward_imports() == []
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_is_over_the_size_limit(path: Path) -> None:
+    lines = len(path.read_text("utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{path.name}: {lines} lines; split it by job"
 
 
 def test_every_package_has_a_layer() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess, parse_flags
-from ci_guard.doctor import checks
+from ci_guard.doctor import checks, daemon_checks
 from ci_guard.doctor.result import ERROR, INFO, WARNING, CheckResult, DoctorReport
 from ci_guard.doctor.runner import Task, run_tasks
 from tests.unit.test_registry_servers import closed_port_url, needs_registry, push_image, registry
@@ -181,10 +181,10 @@ def test_buildx_drivers_that_ignore_daemon_mirrors(
     monkeypatch: pytest.MonkeyPatch, driver: str
 ) -> None:
     monkeypatch.setattr(
-        checks, "_buildx_builders", lambda host: [("default", "docker"), ("ci", driver)]
+        daemon_checks, "_buildx_builders", lambda host: [("default", "docker"), ("ci", driver)]
     )
     result = checks.check_buildx("unix:///x.sock")
     assert result.severity == WARNING
     assert f"ci ({driver})" in result.detail
-    monkeypatch.setattr(checks, "_buildx_builders", lambda host: [("default", "docker")])
+    monkeypatch.setattr(daemon_checks, "_buildx_builders", lambda host: [("default", "docker")])
     assert checks.check_buildx("unix:///x.sock").ok

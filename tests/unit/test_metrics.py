@@ -25,13 +25,8 @@ from ci_guard.records import (
     RunRecord,
     StopReason,
 )
-from ci_guard.run.metrics import (
-    default_grouping,
-    push_metrics,
-    run_metric_families,
-    run_metrics_text,
-    write_metrics_file,
-)
+from ci_guard.run.metrics import run_metric_families, run_metrics_text, write_metrics_file
+from ci_guard.run.metrics_push import default_grouping, push_metrics
 from tests.testbed.procs import free_port
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from ci_guard.config import Config, resolve
 from ci_guard.docker import control as daemon_control
+from ci_guard.docker import daemon_state
 from ci_guard.remedies import load_remedy, sysctl_tuning
 from ci_guard.remedies.base import RemedyContext
 from ci_guard.remedies.free_disk import FreeDisk, human_bytes
@@ -126,7 +127,7 @@ def test_without_root_a_recorded_root_daemon_is_skipped(
         pid=999_999_999, argv=("/usr/bin/dockerd", "-H", host), env={}, cwd="/",
         uid=0, netns_inode=None,
     )  # fmt: skip
-    daemon_control._save(host, recorded, tmp_path / "state")
+    daemon_state.save(host, recorded, tmp_path / "state")
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     remedy = RestartDaemon(lock_path=tmp_path / "lock", state_folder=tmp_path / "state")
 
@@ -143,7 +144,7 @@ def test_state_file_round_trip(tmp_path: Path) -> None:
         pid=42, argv=("dockerd", "--debug"), env={"HTTP_PROXY": "x"}, cwd="/srv", uid=0,
         netns_inode=1234, unit=None,
     )  # fmt: skip
-    daemon_control._save("unix:///x.sock", recorded, tmp_path)
+    daemon_state.save("unix:///x.sock", recorded, tmp_path)
     assert daemon_control.load_snapshot("unix:///x.sock", tmp_path) == recorded
     assert daemon_control.load_snapshot("unix:///other.sock", tmp_path) is None
 

@@ -8,11 +8,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ci_guard.report import fmt, svg
+from ci_guard.report import fmt, svg, svg_grids
+from ci_guard.report.figures import Report
 from ci_guard.report.load import load_lines
 from ci_guard.report.render_html import render_html
 from ci_guard.report.render_text import render_text
-from ci_guard.report.stats import Report, build_report
+from ci_guard.report.stats import build_report
 from tests.logsynth import simple_run, synth_runs, to_lines
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -105,7 +106,7 @@ def test_format_helpers() -> None:
     assert svg.nice_ceiling(0.42) == 0.5
     assert svg.nice_ceiling(2.0) == 2.0
     assert svg.nice_ceiling(0) == 1.0
-    assert svg.share_color(None) != svg.share_color(0.0) != svg.share_color(1.0)
+    assert svg_grids.share_color(None) != svg_grids.share_color(0.0) != svg_grids.share_color(1.0)
 
 
 def test_axis_tops_split_into_round_steps() -> None:

@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from ci_guard.report.figures import Report
 from ci_guard.report.load import load_lines
-from ci_guard.report.stats import Report, build_report
+from ci_guard.report.stats import build_report
 from tests.logsynth import simple_run, synth_runs, to_lines
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)

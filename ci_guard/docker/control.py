@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci_guard.config import Config
-from ci_guard.docker import daemon_state
-from ci_guard.docker.api import endpoint, get_json, resolve_host, unix_socket_path
+from ci_guard.docker import api, daemon_state
+from ci_guard.docker.api import endpoint, resolve_host, unix_socket_path
 from ci_guard.docker.daemon_state import DaemonProcess, forget, load_snapshot, state_dir
 from ci_guard.docker.endpoint import DEFAULT_HOST, find_daemon_process
 
@@ -266,8 +266,9 @@ def _plan_unknown(host: str) -> RestartPlan:
 
 def live_restore(host: str) -> tuple[bool | None, int]:
     """(live-restore on?, running containers) from the daemon's /info; (None, 0) if silent."""
-    info = get_json(host, "/info")
-    if not isinstance(info, dict):
+    try:
+        info = api.info(host)
+    except OSError:
         return None, 0
     return bool(info.get("LiveRestoreEnabled")), int(info.get("ContainersRunning") or 0)
 

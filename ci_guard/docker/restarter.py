@@ -27,6 +27,7 @@ from ci_guard.docker.control import (
     read_process,
 )
 from ci_guard.docker.daemon_state import DaemonProcess
+from ci_guard.docker.endpoint import flag_values
 
 
 @dataclass
@@ -141,12 +142,8 @@ class Restarter:
 
 
 def _flag_value(argv: tuple[str, ...], flag: str, default: str) -> str:
-    for index, arg in enumerate(argv):
-        if arg == flag and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith(flag + "="):
-            return arg.split("=", 1)[1]
-    return default
+    values = flag_values(argv, (flag,))  # the one dockerd flag parser (docker/endpoint.py)
+    return values[-1] if values else default
 
 
 def clear_stale_pidfiles(argv: tuple[str, ...]) -> list[str]:

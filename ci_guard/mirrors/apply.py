@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ci_guard.docker import api
 from ci_guard.docker import daemon_json as dj
 from ci_guard.docker import reload as rl
 from ci_guard.docker.backups import DEFAULT_KEEP
@@ -78,14 +79,7 @@ def daemon_handle(
     endpoint = endpoint or find_endpoint()
 
     def info() -> dict[str, Any]:
-        from ci_guard.docker.sdk import open_client  # SDK only when verifying
-
-        client = open_client(endpoint.url, timeout=5)
-        try:
-            data: dict[str, Any] = client.info()
-            return data
-        finally:
-            client.close()
+        return api.info(endpoint.url)
 
     return DaemonHandle(endpoint, find_daemon_process(endpoint), info, restart)
 

@@ -9,7 +9,6 @@ import threading
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -105,26 +104,18 @@ def test_disk_check_reports_free_space(tmp_path: Path) -> None:
     assert str(tmp_path) in result.detail
 
 
-class _FakeClient:
-    def ping(self) -> bool:
-        return True
-
-    def info(self) -> dict[str, Any]:
-        return {
-            "ServerVersion": "20.10.24",
-            "Driver": "overlay2",
-            "LiveRestoreEnabled": True,
-            "RegistryConfig": {"Mirrors": ["http://m:5000/"]},
-            "DockerRootDir": "/var/lib/docker",
-        }
-
-    def close(self) -> None:
-        pass
+DAEMON_INFO = {
+    "ServerVersion": "20.10.24",
+    "Driver": "overlay2",
+    "LiveRestoreEnabled": True,
+    "RegistryConfig": {"Mirrors": ["http://m:5000/"]},
+    "DockerRootDir": "/var/lib/docker",
+}
 
 
 def test_daemon_check_reads_facts_from_info() -> None:
     endpoint = DaemonEndpoint("unix:///x.sock", "DOCKER_HOST")
-    result = checks.check_daemon(endpoint, 1, client=_FakeClient)
+    result = checks.check_daemon(endpoint, 1, read_info=lambda host, timeout: DAEMON_INFO)
     assert result.ok
     assert result.data["mirrors"] == ["http://m:5000"]
     assert "live-restore on" in result.detail

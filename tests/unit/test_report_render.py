@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,9 @@ def test_axis_tops_split_into_round_steps() -> None:
 def test_text_says_why_runs_stopped() -> None:
     text = render_text(_report(simple_run("r1", "2026-11-01", ["image_not_found"]).splitlines()))
     assert "  stopped: not_retryable 1" in text
+
+
+def test_docs_json_example_has_every_top_level_key(synthetic: Report) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "report.md").read_text("utf-8")
+    block = doc.split("One object, stable keys", 1)[1].split("```", 2)[1]
+    assert set(re.findall(r'^  "(\w+)":', block, re.MULTILINE)) == set(synthetic.to_dict())

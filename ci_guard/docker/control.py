@@ -19,8 +19,8 @@ from pathlib import Path
 from ci_guard.config import Config
 from ci_guard.docker import api, daemon_state
 from ci_guard.docker.api import endpoint, resolve_host, unix_socket_path
-from ci_guard.docker.daemon_state import DaemonProcess, forget, load_snapshot, state_dir
-from ci_guard.docker.endpoint import DEFAULT_HOST, find_daemon_process
+from ci_guard.docker.daemon_state import forget, load_snapshot, state_dir
+from ci_guard.docker.endpoint import DEFAULT_HOST, DaemonProcess, find_daemon_process
 
 SYSTEMD_RUN_DIR = Path("/run/systemd/system")
 SYSV_SCRIPT = Path("/etc/init.d/docker")
@@ -63,7 +63,7 @@ def find_dockerd(host: str | None) -> DaemonProcess | None:
     if found is None:
         return None
     try:
-        return read_process(found.pid, list(found.cmdline))
+        return read_process(found.pid, list(found.argv))
     except OSError:
         return None
 

@@ -8,31 +8,16 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from ci_guard.atomic import atomic_write_text
 from ci_guard.docker.api import resolve_host
+from ci_guard.docker.endpoint import DaemonProcess
 from ci_guard.hostlock import user_runtime_dir
 
 SYSTEM_STATE_DIR = Path("/run/ci-guard")
-
-
-@dataclass(frozen=True)
-class DaemonProcess:
-    """What it takes to start this dockerd again as it was."""
-
-    pid: int
-    argv: tuple[str, ...]
-    env: dict[str, str] = field(repr=False)
-    cwd: str
-    uid: int
-    netns_inode: int | None
-    unit: str | None = None
-    """The systemd unit whose cgroup holds the process, when systemd runs the host."""
-    sysv: bool = False
-    """Started by /etc/init.d/docker (its pid is in /var/run/docker.pid)."""
 
 
 # host -> (snapshot, fd on its network namespace): the fd keeps an unnamed namespace alive

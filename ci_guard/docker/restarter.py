@@ -26,8 +26,7 @@ from ci_guard.docker.control import (
     netns_path_for,
     read_process,
 )
-from ci_guard.docker.daemon_state import DaemonProcess
-from ci_guard.docker.endpoint import flag_values
+from ci_guard.docker.endpoint import DaemonProcess, flag_values
 
 
 @dataclass

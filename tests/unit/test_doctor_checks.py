@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess, parse_flags
+from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess
 from ci_guard.doctor import checks, daemon_checks
 from ci_guard.doctor.result import ERROR, INFO, WARNING, CheckResult, DoctorReport
 from ci_guard.doctor.runner import Task, run_tasks
@@ -91,7 +91,7 @@ def test_daemon_json_check(tmp_path: Path) -> None:
     assert warn.severity == WARNING
     assert "doubles timeouts" in warn.detail
     argv = ("dockerd", "-D")
-    conflict = checks.check_daemon_json(path, DaemonProcess(1, argv, parse_flags(argv)))
+    conflict = checks.check_daemon_json(path, DaemonProcess(1, argv))
     assert conflict.is_failure
     assert "debug: also given as -D" in conflict.detail
     path.write_text("{oops")

@@ -177,14 +177,17 @@ class Runner:
             log_error=result.log_error,
         )
         self.run.attempts.append(record)
-        level = "info" if record.failure is None else "warning"
-        getattr(self.log, level)("attempt.finished", **_attempt_fields(record))
+        self._log_attempt(record)
         self.hooks.attempt_finished(self.run, record)
         if result.cancelled_by is not None:
             raise Cancelled(result.cancelled_by)
         if cancelled is not None:
             raise cancelled  # the attempt is on record; the run ends cancelled
         return record
+
+    def _log_attempt(self, record: AttemptRecord) -> None:
+        level = "info" if record.failure is None else "warning"
+        getattr(self.log, level)("attempt.finished", **_attempt_fields(record))
 
     def _redacted(self, failure: Failure | None) -> Failure | None:
         if failure is None:

@@ -34,21 +34,28 @@ class Config:
     max_attempts: int
     ladder: tuple[str, ...]
     no_output_timeout: float | None
+    registry_stall_timeout: float | None
     kill_grace: float
     total_timeout: float | None
     backoff_initial: float
     backoff_max: float
     rate_limit_backoff: float
     retry_on_timeout: bool
+    retry_unknown: bool
+    daemon_evidence: str
+    rules_file: Path | None
     tempfail_exit_code: int | None
     log_file: Path | None
     log_format: str
-    artifacts_dir: Path
+    artifacts_dir: Path | None
+    raw_logs: bool
+    secret_env: tuple[str, ...]
     preflight: bool
     dry_run: bool
     mirrors: tuple[str, ...]
     daemon_config: Path
     daemon_json_backups: int
+    builder_restart: bool
     free_disk: bool
     tune_sysctl: bool
     restart_command: str | None
@@ -67,6 +74,23 @@ class Resolved:
     config: Config
     sources: dict[str, str]
     file: Path | None
+
+
+RULE_TABLES = "rule"
+"""The key of a config file's own failure rules ([[rule]], read by the classifier)."""
+
+
+def config_tables(path: Path) -> dict[str, Any]:
+    """The ci-guard table of a config file as parsed (pyproject: [tool.ci-guard])."""
+    data = _load_toml(path)
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise UsageError(f"config file {path}: [tool] must be a table")
+        data = tool.get("ci-guard", {})
+        if not isinstance(data, dict):
+            raise UsageError(f"config file {path}: [tool.ci-guard] must be a table")
+    return data
 
 
 def find_config_file(start: Path) -> Path | None:
@@ -133,15 +157,9 @@ def _load_toml(path: Path) -> dict[str, Any]:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The settings table of a config file; UsageError for anything unreadable or unknown."""
-    data = _load_toml(path)
-    if path.name == "pyproject.toml":
-        tool = data.get("tool", {})
-        if not isinstance(tool, dict):
-            raise UsageError(f"config file {path}: [tool] must be a table")
-        data = tool.get("ci-guard", {})
-        if not isinstance(data, dict):
-            raise UsageError(f"config file {path}: [tool.ci-guard] must be a table")
+    data = config_tables(path)
     specs = option_specs()
+    data = {key: value for key, value in data.items() if key != RULE_TABLES}
     unknown = sorted(key for key in data if key.replace("_", "-") not in specs)
     if unknown:
         raise UsageError(f"config file {path}: unknown setting {unknown[0]!r}")

@@ -75,6 +75,8 @@ class Failure:
     rule: str
     evidence: tuple[str, ...] = field(default_factory=tuple)
     why: str = ""
+    daemon_log: str | None = None
+    """Where evidence marked `[dockerd] ` came from (`journald:UNIT`, `file:PATH`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -71,6 +71,8 @@ def parse_value(spec: OptionSpec, raw: Any, origin: str) -> Any:
 
 
 def _coerce(spec: OptionSpec, raw: Any) -> Any:
+    if spec.type == "choice" and isinstance(raw, str) and raw.strip().lower() in spec.choices:
+        return raw.strip().lower()  # `--ci none` is a choice, not an unset value
     if raw is None or (isinstance(raw, str) and raw.strip().lower() in _UNSET_WORDS):
         if spec.optional:
             return None

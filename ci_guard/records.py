@@ -85,6 +85,8 @@ class AttemptRecord:
     no_output_timed_out: bool = False
     log_error: str | None = None
     """Why log_path is missing or cut short (disk full...), if it is."""
+    stalled: bool = False
+    """Ended by ci-guard because a registry phase made no progress (registry-stall-timeout)."""
 
     @property
     def succeeded(self) -> bool:

@@ -46,7 +46,7 @@ _STAND_INS = (
     "import sys, time\n"
     "from ci_guard.run import job\n"
     "from ci_guard import remedies\n"
-    "job._preflight = lambda config: time.sleep(120) or {}\n"
+    "job._preflight = lambda *_: (lambda config: time.sleep(120) or {})\n"
     "remedies.REMEDIES['restart-daemon'] = 'tests.cancel_phases:BlockingRemedy'\n"
     "from ci_guard.cli.entry import main\n"
     "sys.argv[0] = 'ci-guard'\n"

@@ -13,11 +13,12 @@ from ci_guard.ci.hooks import GuardedHooks, make_hooks
 from ci_guard.records import RunRecord
 
 
-def write_junit(run: RunRecord, path: Path) -> Path:
+def write_junit(run: RunRecord, path: Path, secret_env: tuple[str, ...] = ()) -> Path:
     """Write the JUnit XML report and return its path (the XML machinery loads only now)."""
     from ci_guard.ci.junit import write_junit as write
+    from ci_guard.redact import Redactor
 
-    return write(run, path)
+    return write(run, path, Redactor(secret_env=secret_env))
 
 
 __all__ = ["PLATFORMS", "GuardedHooks", "detect_platform", "make_hooks", "write_junit"]

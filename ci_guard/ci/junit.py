@@ -32,7 +32,9 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub("\ufffd", _ANSI.sub("", text))
 
 
-def log_tail(path: Path | None, lines: int = TAIL_LINES) -> str | None:
+def log_tail(
+    path: Path | None, lines: int = TAIL_LINES, redactor: Redactor | None = None
+) -> str | None:
     if path is None:
         return None
     try:
@@ -45,7 +47,7 @@ def log_tail(path: Path | None, lines: int = TAIL_LINES) -> str | None:
         return None
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").rstrip("\n")
     # split("\n"), not splitlines(): form feeds and the like are not line ends here.
-    return Redactor().text("\n".join(text.split("\n")[-lines:]))
+    return (redactor or Redactor()).text("\n".join(text.split("\n")[-lines:]))
 
 
 def _seconds(value: float) -> str:
@@ -57,7 +59,9 @@ def _classname(run: RunRecord) -> str:
     return "ci-guard." + (common.command_text(run, 80).replace(".", "_") or "command")
 
 
-def _attempt_case(run: RunRecord, record: AttemptRecord, cancelled: bool) -> ET.Element:
+def _attempt_case(
+    run: RunRecord, record: AttemptRecord, cancelled: bool, redactor: Redactor | None
+) -> ET.Element:
     case = ET.Element(
         "testcase",
         name=f"attempt {record.attempt}",
@@ -77,17 +81,19 @@ def _attempt_case(run: RunRecord, record: AttemptRecord, cancelled: bool) -> ET.
     elif cancelled:
         message = f"cancelled (ci-guard exit {run.exit_code})"
         ET.SubElement(case, "error", message=message, type="cancelled")
-    tail = log_tail(record.log_path)
+    tail = log_tail(record.log_path, redactor=redactor)
     if tail:
         ET.SubElement(case, "system-out").text = xml_text(tail)
     return case
 
 
-def build_report(run: RunRecord) -> ET.Element:
+def build_report(run: RunRecord, redactor: Redactor | None = None) -> ET.Element:
     count = len(run.attempts)
     last = count
     cases = [
-        _attempt_case(run, record, run.status == STATUS_CANCELLED and record.attempt == last)
+        _attempt_case(
+            run, record, run.status == STATUS_CANCELLED and record.attempt == last, redactor
+        )
         for record in run.attempts
     ]
     failures = sum(1 for case in cases if case.find("failure") is not None)
@@ -130,8 +136,8 @@ def _properties(run: RunRecord) -> dict[str, str]:
     }
 
 
-def write_junit(run: RunRecord, path: Path) -> Path:
-    root = build_report(run)
+def write_junit(run: RunRecord, path: Path, redactor: Redactor | None = None) -> Path:
+    root = build_report(run, redactor)
     ET.indent(root)
     text = ET.tostring(root, encoding="unicode", xml_declaration=False)
     atomic_write_text(

@@ -25,24 +25,23 @@ Retryable comes from the class table (data/classes.toml) unless the rule overrid
 Evidence: up to 5 distinct lines matched by the winning rule, first ones first,
 cleaned and cut to about 300 characters.
 
-Speed: output is read in bounded blocks and split into words at C speed; only the
-lines holding one of the rules' keywords meet a regex, and only the regexes of the
-rules naming those keywords (see evidence.py), so ordinary build noise never
-reaches the regex engine.
+Speed: output is read in bounded blocks of bytes and searched once per block for
+every literal some rule's pattern requires (matcher.py); only the lines holding one
+meet a regex, and only the regexes of the rules requiring those literals, so
+ordinary build noise is never decoded and never reaches the regex engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ci_guard.classify.evidence import (
+    Output,
     blocks,
     clean_line,
     evidence_text,
-    keyword_lines,
-    pre_clean,
+    pre_clean_block,
 )
 from ci_guard.classify.rules import Rule, RuleSet, load_rules
 from ci_guard.failure import Failure, FailureClass, class_table
@@ -72,15 +71,15 @@ class _Hits:
         return None
 
 
-def scan(source: Iterable[str] | Any, rules: RuleSet) -> _Hits:
-    """Every (rule, line) match in source, via the keyword index."""
+def scan(source: Output, rules: RuleSet) -> _Hits:
+    """Every (rule, line) match in source, via the anchor matcher."""
     hits = _Hits()
     for block in blocks(source):
-        for raw_line, positions in keyword_lines(pre_clean(block), rules.index):
-            line = clean_line(raw_line)
+        for raw_line, positions in rules.matcher.lines(pre_clean_block(block)):
+            line = clean_line(raw_line.decode("utf-8", "replace"))
             if not line:
                 continue
-            for position in sorted(positions):
+            for position in positions:
                 rule = rules.rules[position]
                 if rule.regex.search(line):
                     hits.add(rule, line)
@@ -125,19 +124,10 @@ def _no_match(exit_code: int, signal: int | None) -> Failure:
     )
 
 
-def classify(
-    exit_code: int,
-    signal: int | None,
-    timed_out: bool,
-    lines: Iterable[str],
-    *,
-    rules: RuleSet | None = None,
-) -> Failure | None:
-    """The failure of one attempt, or None when it succeeded (see module docstring)."""
-    if exit_code == 0 and not timed_out:
-        return None
-    ruleset = rules if rules is not None else load_rules()
-    hits = scan(lines, ruleset)
+def verdict(
+    hits: _Hits, ruleset: RuleSet, exit_code: int, signal: int | None, timed_out: bool
+) -> Failure:
+    """The failure named by a scan's hits (the steps of the module docstring)."""
     best = hits.best(ruleset)
     evidence = hits.lines[best.name] if best is not None else []
     if timed_out:
@@ -150,6 +140,21 @@ def classify(
     if best is None:
         return _no_match(exit_code, signal)
     return _failure(best.failure_class, best.name, best.why, evidence, best.retryable)
+
+
+def classify(
+    exit_code: int,
+    signal: int | None,
+    timed_out: bool,
+    lines: Output,
+    *,
+    rules: RuleSet | None = None,
+) -> Failure | None:
+    """The failure of one attempt, or None when it succeeded (see module docstring)."""
+    if exit_code == 0 and not timed_out:
+        return None
+    ruleset = rules if rules is not None else load_rules()
+    return verdict(scan(lines, ruleset), ruleset, exit_code, signal, timed_out)
 
 
 def classify_text(

@@ -28,9 +28,15 @@ files, not this page.
 ## How a failure is classified
 
 1. Exit code 0 (and no deadline hit): success, nothing to classify.
-2. The attempt hit ci-guard's own deadline (`--timeout`, `--no-output-timeout`):
-   class `timeout`, rule `deadline`, whatever the output says.
-3. Otherwise every line of the whole attempt output is checked against the rules,
+2. ci-guard ended the attempt while a registry phase of the output was open (BuildKit
+   `load metadata for`, a `FROM` vertex resolving or downloading layers; classic
+   `Step N/M : FROM`, `Pulling from`, `Pulling fs layer`, `Waiting`...): class
+   `registry_timeout`, rule `registry-stall` when that phase showed no progress for
+   `--registry-stall-timeout` seconds, rule `registry-phase-deadline` when the attempt's
+   deadline hit during it. The evidence is the phase's first and last line.
+3. Otherwise, the attempt hit ci-guard's own deadline (`--timeout`,
+   `--no-output-timeout`): class `timeout`, rule `deadline`, whatever the output says.
+4. Otherwise every line of the whole attempt output is checked against the rules,
    after removing ANSI colour codes, CI timestamps and BuildKit `#12 3.456 `
    prefixes. Rules sit in four tiers, strongest first:
    - `permanent`: a retry cannot help (full disk, untrusted certificate, unknown
@@ -46,7 +52,7 @@ files, not this page.
    root cause beats the symptom (apt's `Temporary failure resolving` early in the log
    beats compose's `context canceled` at the end), and permanent patterns beat broad
    network ones. Within one tier the rule listed first in `rules.toml` wins.
-4. No rule matched: exit code 125 (the docker CLI's "the daemon failed") gives
+5. No rule matched: exit code 125 (the docker CLI's "the daemon failed") gives
    `daemon_unreachable` (rule `docker-exit-125`); a SIGKILL (exit 137 or signal 9)
    without OOM evidence gives `unknown` (rule `sigkill`); anything else gives
    `unknown` (rule `no-match`).
@@ -65,9 +71,81 @@ $ ci-guard classify --json build.log
 {"class": "dns_failure", "retryable": true, "rule": "apt-dns", "evidence": ["W: ..."]}
 ```
 
-`ci-guard classify [FILE|-] [--json] [--exit-code N] [--timed-out]` reads the file
-or standard input, exits 0 when it named a failure and 2 when the log cannot be
-read (missing file, a directory, binary data).
+`ci-guard classify [FILE|-] [--json] [--exit-code N] [--timed-out] [--explain]` reads
+the file or standard input, exits 0 when it named a failure and 2 when the log cannot
+be read (missing file, a directory, binary data) or a rule is bad.
+
+## What the daemon saw
+
+dockerd tries each registry mirror, then Docker Hub; when every mirror fails, the
+client prints only Docker Hub's failure (its name does not resolve, its network is
+unreachable), so a mirror's reset, 503, 429, blackhole or a misspelt tag would all
+look like `dns_failure`. After a `dns_failure`, `connection_failure` or
+`registry_timeout` whose evidence names Docker Hub (mirrors serve Docker Hub images
+only; another registry's failure is its own), `ci-guard run` reads the daemon's log
+for the attempt's time window (`journalctl -u UNIT` where systemd runs dockerd, else
+the file the daemon's stderr goes to), keeps its messages about pull endpoints that
+failed other than Docker Hub itself (`Attempting next endpoint for pull after error:
+...`) and classifies them with the same rules. When they name a class, it wins: a misspelt tag
+becomes `image_not_found` (not retried), a mirror's 429 `rate_limited` (the long
+wait). Those lines lead the evidence, marked `[dockerd] `, and `attempt.finished`
+says where they came from (`daemon_evidence`: `file:PATH` or `journald:UNIT`).
+The window is the attempt's own (from its start to its end, plus half a second for
+the daemon's last lines); another job's pull on the same daemon during the attempt
+can show up in it.
+
+When the daemon's log cannot be read, the mirrors in `daemon-config`'s
+`registry-mirrors` are asked directly, in parallel and within about 3 seconds: the
+probe of `ci-guard mirrors probe` with a manifest HEAD for the Docker Hub image(s)
+the output names (`load metadata for`, `Pulling from`, pull error lines, or `docker
+pull IMAGE`). A 404 for the manifest on every mirror gives `image_not_found`, a 429
+`rate_limited`, a 5xx `registry_unavailable`, no answer `registry_timeout`, a reset
+or refusal `connection_failure` (rule `mirror-answers`, evidence marked `[mirror
+URL] `, `daemon_evidence: mirror-probe`). A mirror that serves the image explains
+nothing, and the failure stays as it was. The `daemon-evidence` setting chooses:
+`auto` (the log, else the mirrors), `log`, `mirrors` or `off`.
+
+## Why this class? `--explain`
+
+`ci-guard classify --explain build.log` prints, after the verdict, every rule that
+matched, in checking order: its name, tier, class, source (`built-in` or the file it
+was written in) and the lines it matched; and why the winner won (the strongest tier
+with a match, then the first rule of that tier). With `--json` the same comes as
+`matches` and `explanation`. When a run ends on `unknown`, its summary points here.
+
+## Your own rules
+
+Teams add rules for their own messages (an internal registry, an in-house tool) with
+the schema of `rules.toml` (keys `name`, `class`, `tier`, `pattern`, `why`, and
+optionally `retryable`, `case_sensitive`, `keywords`), as `[[rule]]` tables in
+`ci-guard.toml`, as `[[tool.ci-guard.rule]]` in `pyproject.toml`, and/or in a file
+named by the `rules-file` setting (`--rules-file`, `CI_GUARD_RULES_FILE`):
+
+```toml
+[[rule]]
+name = "artifactory-503"
+class = "registry_unavailable"
+tier = "cause"
+pattern = "artifactory\\\\.corp\\\\.example.*: 503"
+why = "Our Artifactory is down for maintenance."
+```
+
+Your rules come before the built-in ones: within each tier they are checked first,
+and a rule with the name of a built-in one replaces it. Tiers still rank (a `symptom`
+rule of yours does not beat a built-in `cause`). A bad rule stops `ci-guard run` and
+`ci-guard classify` before anything runs, with exit 2 and one line naming the file and
+the rule. A pattern is case-insensitive unless `case_sensitive = true`; a pattern
+that requires no literal text at all (only `\\w`, `.` and the like) needs `keywords`,
+words of which every line it matches holds one.
+
+## Unrecognised failures
+
+`unknown` means no rule matched. It is retried with plain retries only (never a
+daemon restart or a network repair: nothing says the daemon or the network is at
+fault), or not at all with `--no-retry-unknown` (`retry-unknown = false`). The run's
+summary says the failure was not recognised and points at `ci-guard classify
+--explain` for the attempt's log. Add a rule of your own for it, and please report
+the output (with secrets removed) so a built-in rule can be written.
 """
 
 
@@ -112,6 +190,12 @@ def _rules_by_class(rules: RuleSet, table: dict[FailureClass, ClassInfo]) -> lis
             rows.append(
                 "Given by the attempt's deadline (rule `deadline`), whatever the output says;"
                 " the rules below name a CI platform's own deadline from its message."
+            )
+            rows.append("")
+        if cls is FailureClass.REGISTRY_TIMEOUT:
+            rows.append(
+                "Also given when ci-guard ends an attempt during a registry phase "
+                "(rules `registry-stall`, `registry-phase-deadline`), not by the output."
             )
             rows.append("")
         if cls is FailureClass.UNKNOWN:

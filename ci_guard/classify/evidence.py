@@ -1,54 +1,36 @@
-"""Reading build output for the classifier: bounded blocks, keyword lines, clean lines.
+"""Reading build output for the classifier: bounded blocks of bytes, clean lines.
 
 The runner hands over the open per-attempt log (possibly hundreds of MB). It is read
-in bounded chunks, never whole, and a line longer than MAX_LINE is cut, so memory
-stays flat whatever the output looks like (even one 200 MB line).
-
-Finding the few lines worth a regex: each block is turned into words at C speed
-(bytes.translate maps ASCII letters to lower case and everything else to a space,
-then bytes.split), the words are intersected with the rules' keywords, and only for
-keywords present are their lines located with bytes.find. Ordinary build noise
-costs one translate and one split per block.
+in bounded chunks of bytes, never whole and never decoded whole, and a line longer
+than MAX_LINE is cut, so memory stays flat whatever the output looks like (even one
+200 MB line). Only the few lines worth a regex (see matcher.py) are decoded.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+Output = Iterable[str | bytes]
+"""Build output: a text or binary file (read in chunks) or an iterable of lines."""
+
 CHUNK = 1 << 20
-"""Characters read at a time from a file-like source."""
+"""Bytes (or characters, from a text stream) read at a time from a file-like source."""
 BLOCK = 1 << 20
-"""Characters of whole lines gathered before they are searched."""
+"""Bytes of whole lines gathered before they are searched."""
 MAX_LINE = 1 << 16
 """An unfinished line is kept up to this many characters while more is read; so no
 line is longer than CHUNK + MAX_LINE and memory is bounded by the block size."""
 EVIDENCE_CHARS = 300
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_ANSI_BYTES = re.compile(_ANSI.pattern.encode("ascii"))
 # CI timestamps ("2023-04-13T20:07:15.1011171Z "), BuildKit plain step ids and
 # elapsed seconds ("#12 3.456 "), BuildKit's error-summary seconds ("168.3 ").
 _PREFIX = re.compile(
     r"^\s*(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\s)?(?:#\d+\s)?(?:\d+\.\d+\s)?"
 )
-
-
-def _word_table() -> bytes:
-    table = bytearray(b" " * 256)
-    for code in range(ord("a"), ord("z") + 1):
-        table[code] = code
-        table[code - 32] = code  # upper case -> lower case
-    return bytes(table)
-
-
-WORDS = _word_table()
-"""bytes.translate table: ASCII letters to lower case, every other byte to a space."""
-
-
-def words(text: str) -> list[bytes]:
-    """The words of text as the keyword index sees them."""
-    return text.encode("utf-8", "replace").translate(WORDS).split()
 
 
 def pre_clean(block: str) -> str:
@@ -76,75 +58,54 @@ def evidence_text(line: str) -> str:
     return line[: EVIDENCE_CHARS - 3] + "..."
 
 
-def _as_text(piece: Any) -> str:
+def _as_bytes(piece: Any) -> bytes:
     if isinstance(piece, bytes):
-        return piece.decode("utf-8", errors="replace")
-    return str(piece)
+        return piece
+    return str(piece).encode("utf-8", "replace")
 
 
-def _chunks(source: Any) -> Iterator[str]:
-    """Raw text: bounded reads from a file, or the lines of an iterable, each ended."""
+def _chunks(source: Any) -> Iterator[bytes]:
+    """Raw bytes: bounded reads from a file (text or binary), or the lines of an iterable."""
     read = getattr(source, "read", None)
     if callable(read):
         while True:
             piece = read(CHUNK)
             if not piece:
                 return
-            yield _as_text(piece)
+            yield _as_bytes(piece)
     else:  # an iterable of lines, with or without their line ends
         for piece in source:
-            line = _as_text(piece)
-            yield line if line.endswith("\n") else line + "\n"
+            line = _as_bytes(piece)
+            yield line if line.endswith(b"\n") else line + b"\n"
 
 
-def blocks(source: Iterable[str] | Any) -> Iterator[str]:
+def blocks(source: Output) -> Iterator[bytes]:
     """Blocks of whole lines (each ending at a newline, except maybe the last)."""
-    pending: list[str] = []
+    pending: list[bytes] = []
     size = 0
-    partial = ""  # an unfinished line, cut to MAX_LINE
+    partial = b""  # an unfinished line, cut to MAX_LINE
     for chunk in _chunks(source):
-        text = partial + chunk
-        cut = text.rfind("\n")
+        text = partial + chunk if partial else chunk
+        cut = text.rfind(b"\n")
         if cut < 0:
             partial = text[:MAX_LINE]
             continue
         partial = text[cut + 1 :][:MAX_LINE]
-        body = text[: cut + 1]
-        pending.append(body)
-        size += len(body)
+        pending.append(text[: cut + 1])
+        size += cut + 1
         if size >= BLOCK:
-            yield "".join(pending)
+            yield b"".join(pending)
             pending, size = [], 0
     if partial:
         pending.append(partial)
     if pending:
-        yield "".join(pending)
+        yield b"".join(pending)
 
 
-def keyword_lines(
-    block: str, index: Mapping[bytes, tuple[int, ...]]
-) -> Iterator[tuple[str, set[int]]]:
-    """(line, positions of the rules to try) for each line of block holding a keyword.
-
-    Lines come in block order; each line once, with the rules of all its keywords.
-    """
-    raw = block.encode("utf-8", "replace")
-    folded = raw.translate(WORDS)
-    found = index.keys() & set(folded.split())
-    if not found:
-        return
-    padded = b" " + folded + b" "  # padded[i + 1] == folded[i]
-    per_line: dict[int, tuple[int, set[int]]] = {}
-    for word in found:
-        needle = b" " + word + b" "
-        at = padded.find(needle)
-        while at >= 0:  # the word starts at raw[at]
-            start = raw.rfind(b"\n", 0, at) + 1
-            if start not in per_line:
-                end = raw.find(b"\n", at)
-                per_line[start] = (len(raw) if end < 0 else end, set())
-            per_line[start][1].update(index[word])
-            at = padded.find(needle, at + len(word) + 1)
-    for start in sorted(per_line):
-        end, rules = per_line[start]
-        yield raw[start:end].decode("utf-8", "replace"), rules
+def pre_clean_block(block: bytes) -> bytes:
+    """pre_clean for raw bytes: ANSI escapes out, CRs to line ends (at C speed)."""
+    if b"\x1b" in block:
+        block = _ANSI_BYTES.sub(b"", block)
+    if b"\r" in block:
+        block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return block

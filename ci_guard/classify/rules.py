@@ -1,14 +1,14 @@
 """Load and validate the failure rules (data/rules.toml) into a RuleSet.
 
 A RuleSet holds the rules in checking order (tier by tier, file order inside a
-tier), each pattern compiled once, and an index keyword -> rules. Every rule names
-keywords (whole lower-case words) of which each line it matches holds one, so a
-stretch of output without any keyword cannot match any rule: most build noise is
-skipped by a word lookup, and a line that holds keywords meets only their rules.
+tier), each pattern compiled once, and a Matcher that finds the lines a rule could
+match from literals its pattern requires (matcher.py). A rule whose pattern requires
+no literal names keywords (lower-case words) of which each line it matches holds one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from ci_guard.classify.anchors import anchors
+from ci_guard.classify.matcher import Matcher
 from ci_guard.errors import CiGuardError
 from ci_guard.failure import FailureClass
 from ci_guard.tomlcompat import tomllib
@@ -23,6 +25,7 @@ from ci_guard.tomlcompat import tomllib
 TIERS: tuple[str, ...] = ("permanent", "cause", "network", "symptom")
 """Tiers from strongest to weakest: a match in an earlier tier beats any later one."""
 
+BUILT_IN = "built-in"
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _KEYWORD = re.compile(r"^[a-z]+$")
 _KEYS = frozenset(
@@ -44,6 +47,8 @@ class Rule:
     regex: re.Pattern[str]
     keywords: tuple[str, ...]
     retryable: bool | None = None
+    source: str = BUILT_IN
+    """Where the rule was written: `built-in` (data/rules.toml) or a file's path."""
 
     @property
     def rank(self) -> int:
@@ -54,12 +59,8 @@ class Rule:
 class RuleSet:
     rules: tuple[Rule, ...]
     """In checking order: tier by tier, file order inside a tier."""
-    index: dict[bytes, tuple[int, ...]]
-    """Keyword (ASCII bytes) -> positions in `rules` of the rules that name it."""
-
-    @property
-    def keywords(self) -> frozenset[bytes]:
-        return frozenset(self.index)
+    matcher: Matcher
+    """Finds the candidate lines of a block and the rules each may match."""
 
     def by_name(self, name: str) -> Rule:
         for rule in self.rules:
@@ -117,12 +118,19 @@ def _parse_rule(row: Any, index: int) -> Rule:
         pattern=pattern,
         why=_require_str(row, "why", where).strip(),
         regex=regex,
-        keywords=_keywords(row.get("keywords"), where),
+        keywords=_keywords(row.get("keywords"), pattern, where),
         retryable=retryable,
     )
 
 
-def _keywords(value: Any, where: str) -> tuple[str, ...]:
+def _keywords(value: Any, pattern: str, where: str) -> tuple[str, ...]:
+    if value is None:
+        if anchors(pattern) is None:
+            raise RulesError(
+                f"{where}: the pattern requires no literal text; give 'keywords'"
+                " (words of which every matching line holds one)"
+            )
+        return ()
     if not isinstance(value, list) or not value:
         raise RulesError(f"{where}: 'keywords' must be a non-empty list")
     for word in value:
@@ -131,23 +139,29 @@ def _keywords(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
-    """Validate parsed TOML and build the RuleSet (rules sorted by tier, stable)."""
-    rows = raw.get("rule")
+def parse_rule_rows(rows: Any, source: str = BUILT_IN) -> list[Rule]:
+    """Validate a list of [[rule]] tables (each rule tagged with its source)."""
     if not isinstance(rows, list) or not rows:
         raise RulesError("rules file has no [[rule]] tables")
-    rules = [_parse_rule(row, i) for i, row in enumerate(rows)]
+    rules = [dataclasses.replace(_parse_rule(row, i), source=source) for i, row in enumerate(rows)]
     seen: set[str] = set()
     for rule in rules:
         if rule.name in seen:
             raise RulesError(f"rule '{rule.name}' is defined twice")
         seen.add(rule.name)
+    return rules
+
+
+def build_ruleset(rules: list[Rule]) -> RuleSet:
+    """Rules in checking order (tier by tier, given order inside a tier) and their matcher."""
     ordered = tuple(sorted(rules, key=lambda r: r.rank))
-    index: dict[bytes, list[int]] = {}
-    for position, rule in enumerate(ordered):
-        for word in rule.keywords:
-            index.setdefault(word.encode("ascii"), []).append(position)
-    return RuleSet(rules=ordered, index={k: tuple(v) for k, v in index.items()})
+    matcher = Matcher([r.pattern for r in ordered], [r.keywords for r in ordered])
+    return RuleSet(rules=ordered, matcher=matcher)
+
+
+def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
+    """Validate parsed TOML and build the RuleSet (rules sorted by tier, stable)."""
+    return build_ruleset(parse_rule_rows(raw.get("rule")))
 
 
 def parse_rules_text(text: str) -> RuleSet:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from ci_guard.cli.options import resolve_from_params, settings_options
 from ci_guard.errors import UsageError
 from ci_guard.failure import Failure
+
+if TYPE_CHECKING:
+    from ci_guard.classify.rules import RuleSet
 
 SNIFF = 8192
 """Bytes looked at to tell text from binary garbage."""
@@ -39,26 +42,18 @@ def _looks_binary(head: bytes) -> bool:
 
 
 @contextmanager
-def _as_text(stream: IO[bytes]) -> Iterator[IO[str]]:
-    """Decode as UTF-8 (bad bytes replaced) without closing the underlying stream."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
-    try:
-        yield text
-    finally:
-        text.detach()
+def _open_log(name: str) -> Iterator[IO[bytes]]:
+    """The log as bytes (file or stdin), checked not to be binary data.
 
-
-@contextmanager
-def _open_log(name: str) -> Iterator[IO[str]]:
-    """A text stream of the log (file or stdin), checked not to be binary data."""
+    The classifier decodes only the lines worth a regex (bad UTF-8 replaced).
+    """
     if name == "-":
         stream: IO[bytes] = sys.stdin.buffer
         peek = getattr(stream, "peek", None)
         head = peek(SNIFF)[:SNIFF] if callable(peek) else b""
         if _looks_binary(head):
             raise UsageError("standard input is not a text log (binary data)")
-        with _as_text(stream) as text:
-            yield text
+        yield stream
         return
     path = Path(name)
     if path.is_dir():
@@ -77,8 +72,7 @@ def _open_log(name: str) -> Iterator[IO[str]]:
             raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from None
         if _looks_binary(head):
             raise UsageError(f"{name}: not a text log (binary data)")
-        with _as_text(handle) as text:
-            yield text
+        yield handle
 
 
 def _human(failure: Failure) -> str:
@@ -88,6 +82,14 @@ def _human(failure: Failure) -> str:
         lines.append(f"  why: {failure.why}")
     lines.extend(f"  > {line}" for line in failure.evidence)
     return "\n".join(lines)
+
+
+def _ruleset(params: dict[str, Any]) -> RuleSet | None:
+    """The built-in rules plus the team's own (config file, rules file), if any."""
+    from ci_guard.classify.user_rules import effective_rules
+
+    resolved = resolve_from_params(params)
+    return effective_rules(resolved.config, resolved.file)
 
 
 @click.command(name="classify")
@@ -101,22 +103,39 @@ def _human(failure: Failure) -> str:
     help="Exit code of the failed command that wrote the log.",
 )
 @click.option("--timed-out", is_flag=True, help="The command hit its deadline.")
-def command(log: str, as_json: bool, exit_code: int, timed_out: bool) -> None:
+@click.option(
+    "--explain", is_flag=True, help="Show every rule that matched and why the winner won."
+)
+@settings_options(["rules-file"])
+def command(
+    log: str, as_json: bool, exit_code: int, timed_out: bool, explain: bool, **params: Any
+) -> None:
     """Classify a saved build log (FILE, or standard input when - or omitted).
 
     Prints the failure class, whether a retry can help, the rule that matched and
-    the evidence lines. Exit 0 when classified; exit 2 when the log is unreadable.
+    the evidence lines; with --explain, every rule that matched (tier, class, source,
+    lines) and why the winner won. Your own rules (the config file's [[rule]] tables,
+    --rules-file) come before the built-in ones. Exit 0 when classified; exit 2 when
+    the log is unreadable or a rule is bad.
     """
-    from ci_guard.classify import classify
+    from ci_guard.classify.explain import explain as run_explain
 
+    rules = _ruleset(params)
     with _open_log(log) as stream:
         try:
-            failure = classify(exit_code, None, timed_out, stream)
+            found = run_explain(exit_code, None, timed_out, stream, rules=rules)
         except OSError as exc:
             raise UsageError(f"{log}: cannot read: {exc.strerror or exc}") from None
-    if failure is None:  # pragma: no cover - exit_code >= 1 never means success
-        raise UsageError("nothing to classify")
+    failure = found.failure
     if as_json:
-        click.echo(json.dumps(failure.as_dict()))
-    else:
-        click.echo(_human(failure))
+        data = failure.as_dict()
+        if explain:
+            data["matches"] = [match.as_dict() for match in found.matches]
+            data["explanation"] = found.reason
+        click.echo(json.dumps(data))
+        return
+    click.echo(_human(failure))
+    if explain:
+        from ci_guard.classify.explain import render
+
+        click.echo("\n".join(render(found)))

@@ -11,6 +11,7 @@ import click
 from ci_guard.cli.options import resolve_from_params, settings_options
 from ci_guard.config import Resolved
 from ci_guard.options import option_specs
+from ci_guard.redact import Redactor
 from ci_guard.remedies import known_stages
 from ci_guard.run.policy import validate_ladder
 
@@ -24,12 +25,14 @@ def _plain(value: Any) -> Any:
 
 
 def rows(resolved: Resolved) -> list[dict[str, Any]]:
+    # A restart command may carry a password (`curl -u ops:...`): masked like the logs.
+    redactor = Redactor(secret_env=resolved.config.secret_env)
     out = []
     for name, spec in option_specs().items():
         out.append(
             {
                 "name": name,
-                "value": _plain(getattr(resolved.config, spec.attr)),
+                "value": redactor.value(_plain(getattr(resolved.config, spec.attr))),
                 "source": resolved.sources[name],
                 "env": spec.env_var,
             }

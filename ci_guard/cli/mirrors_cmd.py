@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -141,13 +142,35 @@ def apply_cmd(**params: Any) -> None:
         containerd_hosts_dir=params["containerd_hosts_dir"],
         keep_backups=config.daemon_json_backups,
     )
-    result = refresh_mirrors(request, daemon=daemon)
+    builder = _builder(config, daemon.endpoint.url, params["image"])
+    result = refresh_mirrors(request, daemon=daemon, builder=builder)
     if params["as_json"]:
         click.echo(json.dumps(result.as_log_fields(), indent=2))
     else:
         _print_result(result)
-    if not result.ok:
+    if not result.ok or (result.builder is not None and not result.builder.ok):
         sys.exit(exitcodes.UNHEALTHY)
+
+
+def _builder(config: Any, host: str, image: str) -> Callable[[], Any]:
+    """No command to look at: any later build may use BuildKit, so a reload is checked."""
+
+    def make() -> Any:
+        from ci_guard.docker.builder_use import BuilderUse
+        from ci_guard.mirrors.builder import builder_probe_timeout, daemon_check
+        from ci_guard.remedies import restart_remedy
+
+        return daemon_check(
+            host,
+            use=BuilderUse(None, "no command given: a later build may use BuildKit"),
+            image=image,
+            timeout=builder_probe_timeout(config),
+            enabled=config.builder_restart,
+            dry_run=config.dry_run,
+            restart=restart_remedy(config, host),
+        )
+
+    return make
 
 
 def _print_result(result: Any) -> None:
@@ -161,3 +184,5 @@ def _print_result(result: Any) -> None:
         click.echo(f"  {line}")
     for message in result.messages:
         click.echo(f"- {message}")
+    if result.builder is not None:
+        click.echo(f"- builder: {result.builder.decision}: {result.builder.reason}")

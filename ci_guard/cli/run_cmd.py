@@ -12,7 +12,7 @@ from ci_guard.cli.options import CommandAfterOptions, resolve_from_params, setti
 from ci_guard.errors import UsageError, describe
 from ci_guard.records import RunRecord
 from ci_guard.remedies import known_stages
-from ci_guard.run.job import run_job
+from ci_guard.run.job import run_job, user_rules_classifier
 from ci_guard.run.policy import validate_ladder
 from ci_guard.run.summary import render_summary
 
@@ -31,9 +31,11 @@ def command(command: tuple[str, ...], **params: Any) -> None:
     """
     if not command:
         raise UsageError("run: no command given (usage: ci-guard run [OPTIONS] -- CMD ARGS...)")
-    config = resolve_from_params(params).config
+    resolved = resolve_from_params(params)
+    config = resolved.config
     validate_ladder(config.ladder, known_stages())
-    run = run_job(command, config)
+    classify = user_rules_classifier(config, resolved.file)  # bad rules: exit 2, no build
+    run = run_job(command, config, classify=classify)
     _print_summary(run)
     sys.exit(run.exit_code)
 

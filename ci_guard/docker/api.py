@@ -59,7 +59,8 @@ def _tls_context() -> ssl.SSLContext | None:
     return context
 
 
-def _connection(host: str, timeout: float) -> http.client.HTTPConnection | None:
+def connection(host: str, timeout: float) -> http.client.HTTPConnection | None:
+    """An unopened HTTP connection to the daemon; None for schemes this module cannot reach."""
     path = unix_socket_path(host)
     if path is not None:
         return _UnixConnection(path, timeout)
@@ -78,7 +79,7 @@ def _connection(host: str, timeout: float) -> http.client.HTTPConnection | None:
 
 def get(host: str, path: str, timeout: float = 5.0) -> tuple[int, bytes] | None:
     """(status, body) of GET path on the daemon, or None when it does not answer."""
-    conn = _connection(host, timeout)
+    conn = connection(host, timeout)
     if conn is None:
         return None
     try:

@@ -8,7 +8,8 @@ raises UsageError.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,8 +30,10 @@ from ci_guard.doctor.runner import Task, run_tasks
 from ci_guard.errors import CiGuardError, PermissionDenied
 from ci_guard.mirror_url import HUB_REGISTRY, normalise_mirror
 from ci_guard.mirrors.apply import DaemonHandle, daemon_handle
+from ci_guard.mirrors.builder import BuilderCheck, builder_probe_timeout, daemon_check
 from ci_guard.mirrors.refresh import effective_daemon_config, refresh_mirrors, refresh_request
 from ci_guard.mirrors.result import MirrorApplyResult, skipped_result
+from ci_guard.records import RemedyResult
 
 DEFAULT_DATA_ROOT = Path("/var/lib/docker")
 PROBE_IMAGE = "library/busybox"
@@ -107,12 +110,31 @@ class PreflightResult:
 Restarter = Callable[[Config, str], Callable[[], bool]]
 """(config, daemon URL) -> a callable that restarts that daemon: the caller's choice, since
 the remedies sit above preflight."""
+BuilderRestarter = Callable[[Config, str], Callable[[], RemedyResult]]
+"""The same, returning the restart-daemon remedy's result (for the BuildKit restart)."""
+
+
+@dataclass(frozen=True)
+class Restarters:
+    """How preflight may restart the daemon: after a failed reload, and for BuildKit."""
+
+    daemon: Restarter | None = None
+    builder: BuilderRestarter | None = None
 
 
 def run_preflight(
-    config: Config, *, apply_mirrors: bool = True, restarter: Restarter | None = None
+    config: Config,
+    *,
+    apply_mirrors: bool = True,
+    restarters: Restarters = Restarters(),
+    command: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> PreflightResult:
-    """Doctor checks and mirror refresh side by side; see the module docstring."""
+    """Doctor checks and mirror refresh side by side; see the module docstring.
+
+    `command` and `env`: the wrapped command, to tell whether it builds with BuildKit
+    (then a mirrors reload is checked to reach the builder, see mirrors/builder.py).
+    """
     endpoint = find_endpoint()
     process = find_daemon_process(endpoint)
     explicit = config.daemon_config != DEFAULT_CONFIG_FILE
@@ -127,12 +149,20 @@ def run_preflight(
     )
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight") as pool:
         report = pool.submit(run_doctor, setup)
-        mirrors = pool.submit(_mirrors, config, setup, apply_mirrors, restarter)
+        target = _Target(tuple(command), dict(os.environ if env is None else env), restarters)
+        mirrors = pool.submit(_mirrors, config, setup, apply_mirrors, target)
         return PreflightResult(report=report.result(), mirrors=mirrors.result())
 
 
+@dataclass(frozen=True)
+class _Target:
+    command: tuple[str, ...]
+    env: dict[str, str]
+    restarters: Restarters
+
+
 def _mirrors(
-    config: Config, setup: DoctorSetup, apply: bool, restarter: Restarter | None
+    config: Config, setup: DoctorSetup, apply: bool, target: _Target
 ) -> MirrorApplyResult | None:
     path = effective_daemon_config(
         setup.daemon_config, explicit=setup.explicit_config, process=setup.process
@@ -141,13 +171,40 @@ def _mirrors(
     if not config.mirrors and not existing:
         return None
     assert setup.endpoint is not None
-    restart = restarter(config, setup.endpoint.url) if restarter is not None else None
+    host = setup.endpoint.url
+    restarter = target.restarters.daemon
+    restart = restarter(config, host) if restarter is not None else None
     handle = replace(_handle(setup.endpoint, setup.process), restart=restart)
     request = refresh_request(config, dry_run=config.dry_run or not apply)
     try:
-        return refresh_mirrors(request, daemon=handle)
+        return refresh_mirrors(request, daemon=handle, builder=builder_check(config, host, target))
     except PermissionDenied as exc:
         return skipped_result(path, existing, dry_run=request.dry_run, why=exc.message)
+
+
+def builder_check(config: Config, host: str, target: _Target) -> Callable[[], BuilderCheck]:
+    """How to check that a reload reached the builder `target.command` will use."""
+
+    def make() -> BuilderCheck:
+        from ci_guard.docker.builder_use import uses_buildkit
+
+        restarter = target.restarters.builder
+        restart = restarter(config, host) if restarter is not None else _no_restart
+        return daemon_check(
+            host,
+            use=uses_buildkit(target.command, target.env),
+            image=PROBE_IMAGE,
+            timeout=builder_probe_timeout(config),
+            enabled=config.builder_restart,
+            dry_run=config.dry_run,
+            restart=restart,
+        )
+
+    return make
+
+
+def _no_restart() -> RemedyResult:
+    return RemedyResult("restart-daemon", False, False, detail="no restart offered by the caller")
 
 
 def _existing_mirrors(path: Path) -> list[str]:

@@ -3,7 +3,7 @@ the candidates (given ones and those daemon.json lists) and apply the usable one
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +18,7 @@ from ci_guard.docker.endpoint import (
 )
 from ci_guard.mirror_url import split_hub
 from ci_guard.mirrors.apply import DaemonHandle, apply_mirrors, daemon_handle
+from ci_guard.mirrors.builder import BuilderCheck, follow_builder, reload_reaches_builder
 from ci_guard.mirrors.rank import ProbeFn, RankedMirror, rank_mirrors, usable_urls
 from ci_guard.mirrors.result import MirrorApplyResult, skipped_result
 from ci_guard.registry.probe import probe_registry
@@ -77,11 +78,13 @@ def refresh_mirrors(
     daemon: DaemonHandle | None = None,
     probe: ProbeFn = probe_registry,
     lock: AbstractContextManager[Any] | None = None,
+    builder: Callable[[], BuilderCheck] | None = None,
 ) -> MirrorApplyResult:
     """Rank the candidates (and the mirrors daemon.json has now) and apply the usable ones.
 
     When no candidate answers, daemon.json stays as it is: pruning every mirror during a
-    network outage would lose mirrors that come back with the network.
+    network outage would lose mirrors that come back with the network. `builder`: how to
+    check, after a SIGHUP reload, that the daemon's BuildKit took the change.
     """
     daemon = daemon or daemon_handle()
     path = effective_daemon_config(
@@ -113,4 +116,13 @@ def refresh_mirrors(
         containerd_hosts_dir=request.containerd_hosts_dir,
         keep_backups=request.keep_backups,
     )
-    return replace(result, ranked=ranked)
+    return follow_after(replace(result, ranked=ranked), builder)
+
+
+def follow_after(
+    result: MirrorApplyResult, builder: Callable[[], BuilderCheck] | None
+) -> MirrorApplyResult:
+    """The result with the builder check made, when a SIGHUP reload changed the mirrors."""
+    if builder is None or not reload_reaches_builder(result.action, result.changed, result.ok):
+        return result
+    return replace(result, builder=follow_builder(builder()))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ci_guard.mirrors.builder import BuilderResult
 from ci_guard.mirrors.rank import RankedMirror
 
 SKIPPED = "skipped"
@@ -36,6 +37,8 @@ class MirrorApplyResult:
     rolled_back: bool = False
     messages: tuple[str, ...] = ()
     ranked: tuple[RankedMirror, ...] = field(default=())
+    builder: BuilderResult | None = None
+    """Whether the daemon's BuildKit took the change (after a SIGHUP reload only)."""
 
     def as_log_fields(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class MirrorApplyResult:
             "rolled_back": self.rolled_back,
             "messages": list(self.messages),
             RANKED_FIELD: [m.as_dict() for m in self.ranked],
+            "builder": self.builder.as_log_fields() if self.builder else None,
         }
 
 

@@ -24,6 +24,8 @@ class RemedyContext:
     failed_at: float | None = None
     """Epoch seconds when the failure being remedied was seen (None: now). A daemon
     started after it is not the one that failed (restart-daemon then skips)."""
+    command: tuple[str, ...] = ()
+    """The wrapped command (which builder it uses decides what a mirrors reload needs)."""
 
 
 class Remedy(Protocol):

@@ -1,7 +1,9 @@
 """repair-network: what `fix-docker-network` did, step by step, under the host lock.
 
 1. Re-probe the candidate mirrors (the configured ones and those in daemon.json) and
-   make the healthy ones, best first, the daemon's registry-mirrors (dead ones leave).
+   make the healthy ones, best first, the daemon's registry-mirrors (dead ones leave);
+   after a SIGHUP reload, check that the command's BuildKit took them, and restart the
+   daemon when it did not (mirrors/builder.py).
 2. Flush the host's resolver cache, where one runs (resolvectl, nscd).
 3. Prune unused Docker networks.
 4. With tune-sysctl only: the network sysctl tuning (data/sysctl.toml).
@@ -24,12 +26,20 @@ from ci_guard.docker.api import endpoint, ping
 from ci_guard.docker.sdk import docker_errors, open_client
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
+from ci_guard.mirrors.builder import (
+    RESTARTED,
+    BuilderCheck,
+    BuilderResult,
+    builder_probe_timeout,
+    daemon_check,
+)
 from ci_guard.mirrors.result import SKIPPED
 from ci_guard.records import RemedyResult
 from ci_guard.remedies import sysctl_tuning
 from ci_guard.remedies.base import RemedyContext
 from ci_guard.remedies.restart_daemon import RestartDaemon
 
+PROBE_IMAGE = "library/busybox"
 # (program, argv): the resolver caches a host may run, flushed only where present.
 RESOLVER_FLUSHES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("resolvectl", ("resolvectl", "flush-caches")),
@@ -120,7 +130,9 @@ class RepairNetwork:
         try:
             daemon = daemon_handle(self._restart_callable(ctx), endpoint=endpoint(ctx.docker_host))
             request = refresh_request(ctx.config, dry_run=ctx.dry_run)
-            result = refresh_mirrors(request, daemon=daemon, lock=lock)
+            result = refresh_mirrors(
+                request, daemon=daemon, lock=lock, builder=self._builder_check(ctx)
+            )
         except CiGuardError as exc:
             report.problems.append(f"mirrors: {exc.message}")
             return
@@ -142,6 +154,32 @@ class RepairNetwork:
             report.did(f"registry-mirrors already {list(result.after)}", changed=False)
         if not result.ok:
             report.problems.append("mirrors: " + "; ".join(result.messages[-2:]))
+        self._report_builder(result.builder, report)
+
+    def _builder_check(self, ctx: RemedyContext) -> Callable[[], BuilderCheck]:
+        def make() -> BuilderCheck:
+            from ci_guard.docker.builder_use import uses_buildkit
+
+            return daemon_check(
+                endpoint(ctx.docker_host).url,
+                use=uses_buildkit(ctx.command, os.environ),
+                image=PROBE_IMAGE,
+                timeout=builder_probe_timeout(ctx.config),
+                enabled=ctx.config.builder_restart,
+                dry_run=ctx.dry_run,
+                restart=lambda: self._restart.apply(ctx),
+            )
+
+        return make
+
+    def _report_builder(self, builder: BuilderResult | None, report: _Report) -> None:
+        if builder is None:
+            return
+        report.extra["builder"] = builder.as_log_fields()
+        restarted = builder.decision == RESTARTED
+        report.did(f"builder: {builder.decision} ({builder.reason})", changed=restarted)
+        if not builder.ok:
+            report.problems.append(f"builder: {builder.reason}")
 
     def _restart_callable(self, ctx: RemedyContext) -> Callable[[], bool]:
         def restart() -> bool:

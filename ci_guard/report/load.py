@@ -8,6 +8,7 @@ a usage error.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from typing import Any
 
 from ci_guard.errors import UsageError
 from ci_guard.mirrors.result import RANKED_FIELD
+from ci_guard.redact import Redactor
 from ci_guard.registry.probe import HEALTHY, SLOW
 from ci_guard.report.inputs import expand_inputs, read_lines
 from ci_guard.report.runs import (
@@ -33,6 +35,11 @@ and dead ones do not."""
 SKIP_NOT_JSON = "not_json"
 SKIP_NOT_EVENT = "not_an_event"
 SKIP_BAD_FIELDS = "bad_fields"
+
+
+@functools.cache
+def _redactor() -> Redactor:
+    return Redactor()
 
 
 class _BadFieldError(ValueError):
@@ -153,7 +160,8 @@ class _Assembler:
         run.started_at = stamp
         run.ci_platform = platform
         if isinstance(command, list):
-            run.command = tuple(str(part) for part in command)
+            # Logs written before masking covered a shape must not carry it into a report.
+            run.command = tuple(_redactor().argv(str(part) for part in command))
 
     def _preflight_finished(self, rec: dict[str, Any], stamp: datetime, source: str) -> None:
         mirrors = rec.get("mirrors")

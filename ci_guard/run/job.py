@@ -7,17 +7,22 @@ the summary and exits with `run.exit_code`.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import sys
 import zlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import IO, Any, TextIO
 
 from ci_guard import crash, logs
-from ci_guard.config import Config
+from ci_guard.config import RULE_TABLES, Config, config_tables
 from ci_guard.errors import UsageError, describe
 from ci_guard.records import STATUS_FAILED, STATUS_SUCCEEDED, RunHooks, RunRecord
 from ci_guard.redact import Redactor
+from ci_guard.run.artifacts import context_holding, default_artifacts_dir
+from ci_guard.run.attempt import ClassifyFn
 from ci_guard.run.deps import PreflightFn, RunDeps
 from ci_guard.run.loop import Runner
 from ci_guard.supervise.cancel import install_signal_handlers, process_token
@@ -33,18 +38,55 @@ def config_digest(config: Config) -> str:
     return f"{zlib.crc32(repr(config).encode()):08x}"
 
 
+def user_rules_classifier(config: Config, config_file: Path | None) -> ClassifyFn | None:
+    """A classifier with the team's own rules (validated now: exit 2 before any build),
+    or None for the built-in rules, loaded only once an attempt fails."""
+    has_tables = config_file is not None and RULE_TABLES in config_tables(config_file)
+    if config.rules_file is None and not has_tables:
+        return None
+    from ci_guard.classify import classify
+    from ci_guard.classify.user_rules import effective_rules
+
+    return functools.partial(classify, rules=effective_rules(config, config_file))
+
+
+def _platform(config: Config, env: Mapping[str, str]) -> tuple[str, Config]:
+    """The CI platform, and the config with the artifacts folder settled for it."""
+    from ci_guard.ci import detect_platform
+
+    platform = detect_platform(env=env, forced=config.ci)
+    if config.artifacts_dir is None:
+        folder = default_artifacts_dir(platform, env, Path.cwd())
+        config = dataclasses.replace(config, artifacts_dir=folder)
+    return platform, config
+
+
 def _hooks(
-    config: Config, env: Mapping[str, str], stdout: TextIO, log: Any
-) -> tuple[str, RunHooks]:
+    platform: str, config: Config, env: Mapping[str, str], stdout: TextIO, log: Any
+) -> RunHooks:
     """The CI platform's hooks; one that fails is logged, never the run's end."""
-    from ci_guard.ci import GuardedHooks, detect_platform, make_hooks
+    from ci_guard.ci import GuardedHooks, make_hooks
 
     def on_error(hook: str, exc: Exception) -> None:
         log.warning("ci.hook_failed", hook=hook, error=describe(exc))
 
-    platform = detect_platform(env=env, forced=config.ci)
     hooks = make_hooks(platform, env=env, stdout=stdout, artifacts_dir=config.artifacts_dir)
-    return platform, GuardedHooks(hooks, on_error)
+    return GuardedHooks(hooks, on_error)
+
+
+def _warn_build_context(command: tuple[str, ...], config: Config, log: Any) -> None:
+    """One line when a Docker build would send the artifacts folder as context."""
+    if config.artifacts_dir is None:
+        return
+    context = context_holding(config.artifacts_dir, command, Path.cwd())
+    if context is not None:
+        log.warning(
+            "artifacts.in_build_context",
+            artifacts_dir=str(config.artifacts_dir),
+            context=str(context),
+            detail="the artifacts folder is inside a Docker build context: add it to "
+            ".dockerignore or set --artifacts-dir outside the project",
+        )
 
 
 def log_started(log: Any, run: RunRecord, config: Config) -> None:
@@ -56,15 +98,24 @@ def log_started(log: Any, run: RunRecord, config: Config) -> None:
         ci_platform=run.ci_platform,
         max_attempts=config.max_attempts,
         ladder=list(config.ladder),
+        artifacts_dir=str(config.artifacts_dir),
+        raw_logs=config.raw_logs,
     )
 
 
-def _preflight(config: Config) -> dict[str, Any]:
-    from ci_guard.doctor.preflight import run_preflight
-    from ci_guard.remedies import restart_via_remedy
+def _preflight(command: tuple[str, ...]) -> PreflightFn:
+    """The preflight of this command (its builder decides what a mirrors reload needs)."""
 
-    fields: dict[str, Any] = run_preflight(config, restarter=restart_via_remedy).as_log_fields()
-    return fields
+    def run(config: Config) -> dict[str, Any]:
+        from ci_guard.doctor.preflight import Restarters, run_preflight
+        from ci_guard.remedies import restart_remedy, restart_via_remedy
+
+        restarters = Restarters(daemon=restart_via_remedy, builder=restart_remedy)
+        result = run_preflight(config, restarters=restarters, command=command)
+        fields: dict[str, Any] = result.as_log_fields()
+        return fields
+
+    return run
 
 
 def _write_outputs(run: RunRecord, config: Config, log: Any) -> None:
@@ -112,19 +163,24 @@ def run_job(
     env: Mapping[str, str] | None = None,
     stdout: TextIO | None = None,
     preflight: PreflightFn | None = None,
+    classify: ClassifyFn | None = None,
 ) -> RunRecord:
-    """Run the whole job; the record holds the exit code and why the run stopped."""
+    """Run the whole job; the record holds the exit code and why the run stopped.
+
+    `classify`: a classifier with the team's own rules (user_rules_classifier), else
+    the built-in one."""
+    env = os.environ if env is None else env
+    platform, config = _platform(config, env)
     token = process_token()  # may already hold a signal from the start-up
     restore = install_signal_handlers(token)
-    env = os.environ if env is None else env
-    redactor = Redactor()
+    redactor = Redactor(env, secret_env=config.secret_env)
     run_id = new_run_id()
     log_file = None
     try:
         log_file = _open_log_file(config)
         logs.configure(log_format=config.log_format, log_file=log_file, redactor=redactor)
         log = logs.get_logger(run_id=run_id)
-        platform, hooks = _hooks(config, env, stdout or sys.stdout, log)
+        hooks = _hooks(platform, config, env, stdout or sys.stdout, log)
         run = RunRecord(
             run_id=run_id,
             command=printable_argv(tuple(redactor.argv(command))),
@@ -134,7 +190,15 @@ def run_job(
             log_file=config.log_file,
         )
         log_started(log, run, config)
-        deps = RunDeps(cancel=token, preflight=preflight or _preflight, redact=redactor.text)
+        _warn_build_context(command, config, log)
+        deps = RunDeps(
+            cancel=token,
+            preflight=preflight or _preflight(command),
+            redact=redactor.text,
+            redactor=redactor,
+        )
+        if classify is not None:
+            deps = dataclasses.replace(deps, classify=classify)
         runner = Runner(command, config, run=run, log=log, hooks=hooks, deps=deps, env=env)
         _run_guarded(runner, log)
         _write_outputs(run, config, log)

@@ -10,10 +10,10 @@ classify, sleep, clock, remedies, preflight) comes in through RunDeps.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ci_guard import exitcodes
@@ -23,10 +23,14 @@ from ci_guard.config import Config
 from ci_guard.failure import Failure
 from ci_guard.logs import utc_timestamp
 from ci_guard.records import AttemptRecord, RunHooks, RunRecord, StopReason
+from ci_guard.redact import Redactor
 from ci_guard.run import attempt as attempt_mod
-from ci_guard.run import policy, remedy_step
+from ci_guard.run import policy, remedy_step, root_cause
+from ci_guard.run.artifacts import default_artifacts_dir
+from ci_guard.run.attempt_logs import AttemptLogs
 from ci_guard.run.deps import RunDeps
 from ci_guard.supervise.cancel import Cancelled, call_cancellable
+from ci_guard.supervise.supervisor import ProcessResult
 
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
@@ -57,6 +61,9 @@ class Runner:
         self.deps = deps or RunDeps()
         self.env = dict(env) if env is not None else attempt_mod.inherited_env()
         self._started = 0.0
+        artifacts = config.artifacts_dir or default_artifacts_dir("none", self.env, Path.cwd())
+        masker = None if config.raw_logs else (self.deps.redactor or Redactor(self.env))
+        self._logs = AttemptLogs(artifacts, run.run_id, masker)
 
     def execute(self) -> RunRecord:
         self._started = self.deps.clock()
@@ -70,6 +77,8 @@ class Runner:
             self._finish_cancelled(exc.signum)
         else:
             self._finish(stop)
+        finally:
+            self._logs.close()
         return self.run
 
     def _ladder(self) -> StopReason:
@@ -109,6 +118,7 @@ class Runner:
             load_remedy=self.deps.load_remedy,
             log=self.log,
             cancel=self.deps.cancel,
+            command=self.argv,
         )
         retry = remedy_step.retry_record(decision, last, result)
         self.run.retries.append(retry)
@@ -145,15 +155,8 @@ class Runner:
         self.log.info("attempt.started", attempt=number, max_attempts=self.config.max_attempts)
         self.hooks.attempt_started(self.run, number)
         started_at = utc_timestamp()
-        result = self.deps.supervise(
-            list(spec.argv),
-            env=spec.env(),
-            timeout=spec.timeout,
-            no_output_timeout=spec.no_output_timeout,
-            kill_grace=spec.kill_grace,
-            log_path=spec.log_path,
-            cancel=self.deps.cancel,
-        )
+        stall = self.config.registry_stall_timeout
+        result = attempt_mod.run_spec(self.deps.supervise, spec, self.deps.cancel, stall)
         cancelled: Cancelled | None = None
         failure = None
         if result.cancelled_by is None:  # a stopped attempt tells nothing about the build
@@ -164,16 +167,20 @@ class Runner:
                 )
             except Cancelled as exc:
                 cancelled, failure = exc, attempt_mod.unclassified(result)
+        if failure is not None and cancelled is None:
+            failure = self._with_daemon_evidence(failure, result, started_at)
+        log_path = self._logs.publish(number, result.log_path)
         record = AttemptRecord(
             attempt=number,
             exit_code=result.exit_code,
             signal=result.signal,
-            timed_out=result.timed_out or result.no_output_timed_out,
+            timed_out=result.timed_out or result.no_output_timed_out or result.stalled,
             no_output_timed_out=result.no_output_timed_out,
+            stalled=result.stalled,
             duration_s=round(result.duration_s, 3),
             started_at=started_at,
-            failure=self._redacted(failure),
-            log_path=result.log_path,
+            failure=attempt_mod.redacted(failure, self.deps.redact),
+            log_path=log_path,
             log_error=result.log_error,
         )
         self.run.attempts.append(record)
@@ -187,13 +194,23 @@ class Runner:
 
     def _log_attempt(self, record: AttemptRecord) -> None:
         level = "info" if record.failure is None else "warning"
-        getattr(self.log, level)("attempt.finished", **_attempt_fields(record))
+        getattr(self.log, level)("attempt.finished", **attempt_mod.finished_fields(record))
 
-    def _redacted(self, failure: Failure | None) -> Failure | None:
-        if failure is None:
-            return None
-        evidence = tuple(self.deps.redact(line) for line in failure.evidence)
-        return dataclasses.replace(failure, evidence=evidence)
+    def _with_daemon_evidence(
+        self, failure: Failure, result: ProcessResult, started_at: str
+    ) -> Failure:
+        """A masked network failure gets its root cause from the daemon's log or mirrors."""
+        return root_cause.with_root_cause(
+            failure,
+            result,
+            started_at=started_at,
+            argv=self.argv,
+            docker_host=self.env.get("DOCKER_HOST"),
+            config=self.config,
+            daemon_log=self.deps.daemon_log,
+            ask_mirrors=self.deps.ask_mirrors,
+            classify=self.deps.classify,
+        )
 
     def _spec(self, number: int) -> attempt_mod.AttemptSpec:
         timeout = self.config.timeout
@@ -207,9 +224,7 @@ class Runner:
             timeout=timeout,
             no_output_timeout=self.config.no_output_timeout,
             kill_grace=self.config.kill_grace,
-            log_path=attempt_mod.attempt_log_path(
-                self.config.artifacts_dir, self.run.run_id, number
-            ),
+            log_path=self._logs.write_path(number),
             base_env=self.env,
         )
 
@@ -242,6 +257,8 @@ class Runner:
         self.run.preflight = fields
         level = "info" if fields.get("healthy") else "warning"
         getattr(self.log, level)("preflight.finished", **fields)
+        builder = (fields.get("mirrors") or {}).get("builder")
+        remedy_step.log_builder(self.log, "preflight", builder)
 
     def _finish(self, stop: StopReason) -> None:
         run = self.run
@@ -279,21 +296,3 @@ class Runner:
             **extra,
         )
         self.hooks.run_finished(run)
-
-
-def _attempt_fields(record: AttemptRecord) -> dict[str, Any]:
-    """The fields of the `attempt.finished` event."""
-    failure = record.failure
-    return {
-        "attempt": record.attempt,
-        "exit_code": record.exit_code,
-        "signal": record.signal,
-        "timed_out": record.timed_out,
-        "duration_s": record.duration_s,
-        "failure_class": failure.failure_class.value if failure else None,
-        "retryable": failure.retryable if failure else None,
-        "evidence": list(failure.evidence) if failure else [],
-        "rule": failure.rule if failure else None,
-        "log_path": record.log_path,
-        **({"log_error": record.log_error} if record.log_error is not None else {}),
-    }

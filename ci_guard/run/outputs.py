@@ -15,10 +15,10 @@ from ci_guard.errors import describe
 from ci_guard.records import RunRecord
 
 
-def _junit(run: RunRecord, path: Path) -> None:
+def _junit(run: RunRecord, path: Path, secret_env: tuple[str, ...]) -> None:
     from ci_guard.ci import write_junit
 
-    write_junit(run, path)
+    write_junit(run, path, secret_env)
 
 
 def _metrics_file(run: RunRecord, path: Path) -> None:
@@ -38,7 +38,8 @@ def planned_outputs(config: Config) -> list[tuple[str, str, Callable[[RunRecord]
     outputs: list[tuple[str, str, Callable[[RunRecord], None]]] = []
     if config.junit is not None:
         junit = config.junit
-        outputs.append(("junit", str(junit), lambda run: _junit(run, junit)))
+        names = config.secret_env
+        outputs.append(("junit", str(junit), lambda run: _junit(run, junit, names)))
     if config.metrics_file is not None:
         metrics = config.metrics_file
         outputs.append(("metrics-file", str(metrics), lambda run: _metrics_file(run, metrics)))

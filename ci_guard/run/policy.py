@@ -67,6 +67,8 @@ def pick_remedy(attempt: int, failure: Failure, config: Config) -> str:
     """The strongest remedy the ladder allows before `attempt` that fits the failure."""
     if failure.failure_class is FailureClass.DISK_FULL and config.free_disk:
         return FREE_DISK
+    if failure.failure_class is FailureClass.UNKNOWN:
+        return PLAIN_RETRY  # nothing says the daemon or the network is at fault
     fitting = class_table()[failure.failure_class].remedies
     allowed = config.ladder[: min(attempt, len(config.ladder))]
     for stage in reversed(allowed):
@@ -83,6 +85,8 @@ def retry_verdict(failure: Failure, config: Config) -> tuple[str, str]:
         return STOP_TIMEOUT_NOT_RETRIED, reason
     if cls is FailureClass.DISK_FULL and config.free_disk:
         return "", "disk_full is retried because the free-disk remedy is enabled"
+    if cls is FailureClass.UNKNOWN and failure.retryable and not config.retry_unknown:
+        return STOP_NOT_RETRYABLE, "no rule recognised the failure and --no-retry-unknown is set"
     if not failure.retryable:
         return STOP_NOT_RETRYABLE, f"{cls.value} is not retryable: a retry cannot fix it"
     return "", f"{cls.value} is retryable"

@@ -36,6 +36,7 @@ def apply_remedy(
     load_remedy: Callable[[str], Remedy | None],
     log: Any,
     cancel: CancelToken,
+    command: tuple[str, ...] = (),
 ) -> RemedyResult | None:
     """Run the named remedy and log it; None for a plain retry or a missing remedy."""
     if name == policy.PLAIN_RETRY:
@@ -55,6 +56,7 @@ def apply_remedy(
         dry_run=config.dry_run,
         docker_host=docker_host,
         failed_at=_ended_at(last),
+        command=command,
     )
     log.info("remedy.started", remedy=name, attempt=last.attempt, plan=remedy.plan(ctx))
     try:
@@ -65,7 +67,16 @@ def apply_remedy(
         result = RemedyResult(remedy=name, ok=False, changed=False, detail=f"error: {exc}")
     level = "info" if result.ok else "warning"
     getattr(log, level)("remedy.finished", **result.as_log_fields())
+    log_builder(log, name, result.extra.get("builder"))
     return result
+
+
+def log_builder(log: Any, source: str, fields: Any) -> None:
+    """The builder check after a mirrors reload, as its own event (docs/mirrors.md)."""
+    if not isinstance(fields, dict):
+        return
+    level = "info" if fields.get("ok", True) else "warning"
+    getattr(log, level)("builder.mirrors", source=source, **fields)
 
 
 def _ended_at(record: AttemptRecord) -> float | None:

@@ -5,7 +5,24 @@ from __future__ import annotations
 from collections import Counter
 
 from ci_guard.durations import human_duration as format_duration
-from ci_guard.records import STATUS_SUCCEEDED, RunRecord
+from ci_guard.failure import FailureClass
+from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, RunRecord
+
+FAILURE_CLASSES_DOC = "docs/failure-classes.md"
+
+
+def unrecognised_lines(attempts: list[AttemptRecord]) -> list[str]:
+    """What to do about failures no rule recognised: see why, add a rule, report it."""
+    unknown = [a for a in attempts if a.failure and a.failure.failure_class is FailureClass.UNKNOWN]
+    if not unknown:
+        return []
+    log = unknown[-1].log_path or "ATTEMPT.log"
+    return [
+        f"  not recognised: no rule matched attempt {unknown[-1].attempt}'s output"
+        " (retried plainly, no daemon restart or network repair)",
+        f"    see why: ci-guard classify --explain {log}",
+        f"    add a rule (rules-file) or report the output: {FAILURE_CLASSES_DOC}",
+    ]
 
 
 def render_summary(run: RunRecord) -> str:
@@ -33,6 +50,7 @@ def render_summary(run: RunRecord) -> str:
     if last is not None and run.status != STATUS_SUCCEEDED:
         lines.append(f"  last failure: {last.failure_class.value} (rule {last.rule})")
         lines.extend(f"    > {line}" for line in last.evidence[:3])
+    lines.extend(unrecognised_lines(run.attempts))
     if run.log_file is not None:
         lines.append(f"  log: {run.log_file}")
     return "\n".join(lines)

@@ -84,7 +84,7 @@ UNLOGGED_BYTES = 4 * 1024 * 1024
 
 
 class OutputPump:
-    """Copies each chunk of the child's pipes to its sink, the log and the tail.
+    """Copies each chunk of the child's pipes to its sink, the log, the tail and an observer.
 
     When the log stops taking bytes (disk full, or it could not be opened: pass
     `log_error`), `on_log_error` is told once and what the log misses from then on is
@@ -100,10 +100,12 @@ class OutputPump:
         *,
         log_error: str | None = None,
         on_log_error: Callable[[str], None] | None = None,
+        observe: Callable[[bytes], None] | None = None,
     ) -> None:
         self._routes = dict(routes)
         self._log = log
         self._tail = tail
+        self._observe = observe
         self._broken: set[int] = set()
         self._on_log_error = on_log_error
         self.log_error = log_error
@@ -129,6 +131,8 @@ class OutputPump:
         if self.unlogged is not None:
             self.unlogged.feed(fd, data)
         self._tail.feed(fd, data)
+        if self._observe is not None:
+            self._observe(data)
         return True
 
     def _write_log(self, log: BinaryIO, data: bytes) -> None:

@@ -24,7 +24,14 @@ from ci_guard.process import spawn_attempt, start_error
 from ci_guard.supervise.cancel import CancelToken
 from ci_guard.supervise.proctree import TREE_ID_VAR, ProcessTree, subreaper
 from ci_guard.supervise.streams import UNLOGGED_BYTES, OutputPump, TailBuffer
-from ci_guard.supervise.watch import END_NO_OUTPUT, END_TIMEOUT, AttemptWatch, Limits
+from ci_guard.supervise.watch import (
+    END_NO_OUTPUT,
+    END_STALL,
+    END_TIMEOUT,
+    AttemptWatch,
+    Limits,
+    ProgressWatch,
+)
 
 _ALL_LINES = 1_000_000
 
@@ -54,6 +61,11 @@ class ProcessResult:
     """Why the attempt log is missing or cut short (disk full...), if it is."""
     unlogged: tuple[str, ...] = ()
     """The output the log missed (its last few MiB), kept in memory for classification."""
+    stalled: bool = False
+    """The `progress` watch saw a phase stall and ci-guard ended the attempt for it."""
+    phase_evidence: tuple[str, ...] = ()
+    """The lines of the phase `progress` saw open when ci-guard ended the attempt (a stall,
+    a deadline or cancel); () when none was open or the child exited by itself."""
 
 
 def exit_code_for(returncode: int | None, *, deadline: bool, cancelled_by: int | None) -> int:
@@ -81,6 +93,7 @@ def supervise(
     tail_lines: int = 200,
     cancel: CancelToken | None = None,
     clock: Callable[[], float] = time.monotonic,
+    progress: ProgressWatch | None = None,
 ) -> ProcessResult:
     """Run one attempt of argv in its own session and return what happened.
 
@@ -88,7 +101,8 @@ def supervise(
     deadline or cancel, and after a normal exit for whatever the child left running,
     the whole tree gets SIGTERM, `kill_grace` seconds, then SIGKILL. A command that
     cannot start is a result (126/127), not an exception. A log that cannot be written
-    costs a warning, never the build. Raises UsageError for an empty argv.
+    costs a warning, never the build. `progress` reads the output too and may end the
+    attempt when a phase of it stalls. Raises UsageError for an empty argv.
     """
     args = tuple(argv)
     if not args:
@@ -113,10 +127,14 @@ def supervise(
             tail,
             log_error=log_error,
             on_log_error=lambda why: _warn_log(log_path, why),
+            observe=progress.feed if progress is not None else None,
         )
         limits = Limits(timeout, no_output_timeout, kill_grace)
+        watch = AttemptWatch(
+            proc, tree, pump, limits=limits, cancel=cancel, clock=clock, progress=progress
+        )
         try:
-            reason = AttemptWatch(proc, tree, pump, limits=limits, cancel=cancel, clock=clock).run()
+            reason = watch.run()
         finally:
             returncode = _reap(proc)
     cancelled_by = cancel.signum if cancel is not None and reason is not None else None
@@ -133,6 +151,8 @@ def supervise(
         killed_pids=tuple(tree.killed),
         log_error=pump.log_error,
         unlogged=pump.unlogged.lines(_ALL_LINES) if pump.unlogged is not None else (),
+        stalled=reason == END_STALL,
+        phase_evidence=watch.phase_evidence,
     )
 
 

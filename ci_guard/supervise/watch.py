@@ -13,7 +13,7 @@ from typing import Protocol
 from ci_guard.supervise.proctree import ProcessTree
 from ci_guard.supervise.streams import OutputPump
 
-END_TIMEOUT, END_NO_OUTPUT, END_CANCEL = "timeout", "no_output", "cancel"
+END_TIMEOUT, END_NO_OUTPUT, END_CANCEL, END_STALL = "timeout", "no_output", "cancel", "stall"
 """Why ci-guard ended an attempt (None: the child exited by itself)."""
 
 _SCAN_INTERVAL = 0.5
@@ -42,6 +42,20 @@ class CancelSource(Protocol):
     def clear_wakeups(self) -> None: ...
 
 
+class ProgressWatch(Protocol):
+    """Reads the output (through the pump) and says when a phase of it has stalled."""
+
+    def feed(self, data: bytes) -> None: ...
+
+    def deadline(self) -> float | None:
+        """When the phase open now counts as stalled (the loop's clock); None: none open."""
+        ...
+
+    def evidence(self) -> tuple[str, ...]:
+        """The lines of the phase open now; () when none is."""
+        ...
+
+
 class AttemptWatch:
     """The select loop of one attempt: output, deadlines, cancel, the child's exit, the end."""
 
@@ -54,9 +68,14 @@ class AttemptWatch:
         limits: Limits,
         cancel: CancelSource | None,
         clock: Callable[[], float],
+        progress: ProgressWatch | None = None,
     ) -> None:
         self._proc, self._tree, self._pump = proc, tree, pump
         self._limits, self._cancel, self._clock = limits, cancel, clock
+        self._progress = progress
+        self.phase_evidence: tuple[str, ...] = ()
+        """The progress watch's open phase when ci-guard ended the attempt (before the
+        child's last words, e.g. BuildKit's CANCELED, close it)."""
         self._start = self._last_output = clock()
         self._exited = False
         self._sel = selectors.DefaultSelector()
@@ -72,6 +91,8 @@ class AttemptWatch:
         """Watch until the child exits or a deadline or cancel fires; end the tree; drain."""
         try:
             reason = self._watch()
+            if reason is not None and self._progress is not None:
+                self.phase_evidence = self._progress.evidence()
             self._stop_exit_watch()
             self._end_tree(reason)
             self._drain()
@@ -105,6 +126,9 @@ class AttemptWatch:
         quiet = limits.no_output_timeout
         if quiet is not None and now - self._last_output >= quiet:
             return END_NO_OUTPUT
+        stall = self._progress.deadline() if self._progress is not None else None
+        if stall is not None and now >= stall:
+            return END_STALL
         return None
 
     def _next_deadline(self, now: float) -> float:
@@ -114,6 +138,9 @@ class AttemptWatch:
             due.append(self._start + limits.timeout)
         if limits.no_output_timeout is not None:
             due.append(self._last_output + limits.no_output_timeout)
+        stall = self._progress.deadline() if self._progress is not None else None
+        if stall is not None:
+            due.append(stall)
         return min(due)
 
     def _step(self, wait: float) -> None:

@@ -64,9 +64,12 @@ def test_github_run_brackets_child_commands_and_writes_outputs(tmp_path: Path) -
 
 
 def test_gitlab_run_writes_sections_and_dotenv(tmp_path: Path) -> None:
-    done = _run(tmp_path, "gitlab", {})
+    builds = tmp_path.parent / f"{tmp_path.name}-builds"
+    done = _run(tmp_path, "gitlab", {"CI_BUILDS_DIR": str(builds), "CI_JOB_ID": "7"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("\x1b[0Ksection_start:") == 2
     assert done.stdout.count("\x1b[0Ksection_end:") == 2
-    dotenv = (tmp_path / ".ci-guard" / "ci-guard.env").read_text("utf-8")
+    # By default the artifacts folder is outside the project, in the builds folder.
+    assert not (tmp_path / ".ci-guard").exists()
+    dotenv = (builds / ".ci-guard" / "7" / "ci-guard.env").read_text("utf-8")
     assert "CI_GUARD_ATTEMPTS=2\n" in dotenv

@@ -324,3 +324,29 @@ def test_the_command_starts_at_the_first_non_option_word(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     assert "['--x']" in done.stdout
     assert of(events, "run.started")[0]["command"][-1] == "--x"
+
+
+def test_artifacts_inside_the_build_context_warn_once_unless_dockerignored(
+    tmp_path: Path,
+) -> None:
+    done, events = run(tmp_path, "--max-attempts", "1", "--", *py("pass"))
+    warnings = of(events, "artifacts.in_build_context")
+    assert done.returncode == 0
+    assert len(warnings) == 1
+    assert warnings[0]["context"] == str(tmp_path)
+    (tmp_path / ".dockerignore").write_text("art/\n")
+    (tmp_path / "run.jsonl").unlink()
+    _, events = run(tmp_path, "--max-attempts", "1", "--", *py("pass"))
+    assert of(events, "artifacts.in_build_context") == []
+
+
+def test_attempt_logs_are_masked_unless_raw_logs(tmp_path: Path) -> None:
+    token = "ghp_" + "Q" * 36
+    done, events = run(tmp_path, "--max-attempts", "1", "--", *py(f"print('{token}')"))
+    assert token in done.stdout  # the child's own output passes unchanged
+    path = Path(of(events, "attempt.finished")[0]["log_path"])
+    assert path.read_text() == "***\n"
+    (tmp_path / "run.jsonl").unlink()
+    _, events = run(tmp_path, "--raw-logs", "--max-attempts", "1", "--", *py(f"print('{token}')"))
+    path = Path(of(events, "attempt.finished")[0]["log_path"])
+    assert path.read_text() == token + "\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,11 @@ INPUTS = {
     "version",
     "extra-args",
     "working-directory",
+    "artifacts-dir",
+    "secret-env",
+    "raw-logs",
 }
-OUTPUTS = {"attempts", "exit-code", "failure-class", "stop-reason", "log-file"}
+OUTPUTS = {"attempts", "exit-code", "failure-class", "stop-reason", "log-file", "artifacts-dir"}
 
 LOCAL_WORKFLOW = """\
 name: uses-the-local-action
@@ -45,7 +49,9 @@ jobs:
           ladder: retry,repair-network
           mirrors: https://mirror.example
           version: 0.1.0
-          extra-args: --junit .ci-guard/junit.xml
+          extra-args: --no-output-timeout 600
+          secret-env: DEPLOY_*
+          raw-logs: "false"
           working-directory: .
           {extra}
       - env:
@@ -95,6 +101,15 @@ def test_action_declares_the_inputs_and_outputs() -> None:
     # Inputs reach the script through the environment, never pasted into its text.
     assert "${{" not in run_step["run"]
     assert "--ci github" in run_step["run"]
+    # The artifacts folder defaults to the runner's temp folder, outside the checkout.
+    assert "${RUNNER_TEMP:-/tmp}/ci-guard" in run_step["run"]
+    assert '--artifacts-dir "$dir"' in run_step["run"]
+
+
+def test_example_workflow_uploads_the_folder_the_action_names() -> None:
+    example = (ACTION_DIR / "example-workflow.yml").read_text("utf-8")
+    assert "path: ${{ steps.guard.outputs.artifacts-dir }}" in example
+    assert ".ci-guard" not in example
 
 
 def test_action_scripts_pass_shellcheck(tmp_path: Path) -> None:
@@ -146,3 +161,54 @@ def test_action_validator_rejects_a_broken_action(tmp_path: Path) -> None:
     broken.write_text(text.replace("runs:\n  using: composite", "runz:\n  using: composite"))
     done = _run([validator, broken])
     assert done.returncode != 0
+
+
+def test_the_run_step_keeps_artifacts_in_runner_temp_and_masks_them(tmp_path: Path) -> None:
+    """The action's run script itself, under bash, with the installed ci-guard."""
+    ci_guard = Path(sys.executable).parent / "ci-guard"
+    if not ci_guard.exists():
+        pytest.skip(f"no ci-guard executable beside {sys.executable}")
+    runner_temp, work = tmp_path / "runner-temp", tmp_path / "work"
+    (runner_temp / "ci-guard-venv" / "bin").mkdir(parents=True)
+    (runner_temp / "ci-guard-venv" / "bin" / "ci-guard").symlink_to(ci_guard)
+    work.mkdir()
+    step = next(s for s in _action()["runs"]["steps"] if s.get("id") == "run")
+    token = "glpat-" + "Z" * 20
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "GITHUB_"))}
+    env.update(
+        RUNNER_TEMP=str(runner_temp),
+        GITHUB_ACTIONS="true",
+        GITHUB_OUTPUT=str(tmp_path / "output"),
+        GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
+        CI_GUARD_IN_COMMAND=f'echo {token}; echo "$DEPLOY_THING"',
+        CI_GUARD_IN_TIMEOUT="",
+        CI_GUARD_IN_MAX_ATTEMPTS="1",
+        CI_GUARD_IN_LADDER="",
+        CI_GUARD_IN_MIRRORS="",
+        CI_GUARD_IN_EXTRA_ARGS="--no-preflight",
+        CI_GUARD_IN_ARTIFACTS_DIR="",
+        CI_GUARD_IN_SECRET_ENV="DEPLOY_*",
+        CI_GUARD_IN_RAW_LOGS="false",
+        DEPLOY_THING="declared-secret-value",
+    )
+    done = subprocess.run(
+        ["bash", "-c", step["run"]],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert token in done.stdout  # the build's own output passes unchanged
+    outputs = (tmp_path / "output").read_text("utf-8")
+    assert f"artifacts-dir={runner_temp / 'ci-guard'}" in outputs
+    assert list(work.iterdir()) == []
+    written = [p for p in (runner_temp / "ci-guard").rglob("*") if p.is_file()]
+    names = {p.name for p in written}
+    assert {"ci-guard.jsonl", "junit.xml", "attempt-1.log"} <= names
+    for path in written:
+        text = path.read_text("utf-8")
+        assert token not in text, path
+        assert "declared-secret-value" not in text, path

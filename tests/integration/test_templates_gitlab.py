@@ -26,6 +26,8 @@ RUN_ARGS = "--no-preflight --max-attempts 2 --backoff-initial 0 --backoff-max 0"
 
 FLAKY = """\
 import os, sys
+print("artifacts in the project during the build:", os.path.exists(".ci-guard"))
+print("using glpat-" + "F" * 20)
 if not os.path.exists("flaky.state"):
     open("flaky.state", "w").close()
     print("Err:1 http://deb.debian.org/debian bookworm InRelease")
@@ -118,6 +120,13 @@ def test_flaky_command_passes_on_the_second_attempt_inside_one_job(tmp_path: Pat
     }
     # The later job got the dotenv report as variables.
     assert "seen attempts=2 exit=0 class=" in log
+    assert "artifacts in the project during the build: False" in log
+    attempt_logs = sorted((project / ".ci-guard").glob("*/attempt-*.log"))
+    assert len(attempt_logs) == 2
+    for path in attempt_logs:
+        text = path.read_text("utf-8")
+        assert "using ***" in text
+        assert "glpat-" not in text
     suite = ET.parse(project / ".ci-guard" / "junit.xml").getroot().find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures")) == ("2", "1")

@@ -30,7 +30,11 @@ import org.codehaus.groovy.control.customizers.ImportCustomizer
 File workspace = new File(args[0])
 Map params = new groovy.json.JsonSlurper().parseText(args[1]) as Map
 List calls = []
+String inDir = null
 Binding binding = new Binding()
+Closure<File> here = { String path ->
+    new File(path).absolute ? new File(path) : new File(inDir ? new File(inDir) : workspace, path)
+}
 binding.env = [WORKSPACE_TMP: workspace.path + '@tmp']
 binding.sh = { Map m ->
     calls << [step: 'sh', script: m.script]
@@ -40,10 +44,11 @@ binding.sh = { Map m ->
     if (rc != 0) { throw new RuntimeException("script returned exit code ${rc}") }
     return null
 }
-binding.readFile = { String path -> new File(workspace, path).text }
-binding.fileExists = { String path -> new File(workspace, path).exists() }
-binding.junit = { Map m -> calls << [step: 'junit'] + m }
-binding.archiveArtifacts = { Map m -> calls << [step: 'archiveArtifacts'] + m }
+binding.readFile = { String path -> here(path).text }
+binding.fileExists = { String path -> here(path).exists() }
+binding.dir = { String path, Closure body -> inDir = path; try { body() } finally { inDir = null } }
+binding.junit = { Map m -> calls << [step: 'junit', dir: inDir] + m }
+binding.archiveArtifacts = { Map m -> calls << [step: 'archiveArtifacts', dir: inDir] + m }
 binding.pwd = { Map m -> workspace.path + '@tmp' }
 binding.error = { String message -> throw new IllegalStateException(message) }
 
@@ -61,6 +66,7 @@ println('HARNESS ' + JsonOutput.toJson(out))
 
 FLAKY = """\
 import os, sys
+print("pushing with dckr_pat_" + "D" * 27)
 if not os.path.exists("flaky.state"):
     open("flaky.state", "w").close()
     print("  Temporary failure resolving 'deb.debian.org'")
@@ -149,22 +155,31 @@ def test_step_runs_ci_guard_and_returns_its_outputs(tmp_path: Path) -> None:
             "maxAttempts": 3,
             "ladder": ["retry", "retry"],
             "extraArgs": FAST,
+            "secretEnv": ["DEPLOY_*"],
         },
     )
+    out_dir = tmp_path / "ws@tmp" / "ci-guard"
     assert out["result"] == {
         "exitCode": 0,
         "attempts": 2,
         "failureClass": "",
         "stopReason": "succeeded",
-        "logFile": ".ci-guard/ci-guard.jsonl",
+        "logFile": str(out_dir / "ci-guard.jsonl"),
     }
     assert (tmp_path / "ws" / "quoted.txt").read_text("utf-8") == "it's quoted\n"
     steps = [c["step"] for c in out["calls"]]
     assert steps == ["sh", "junit", "archiveArtifacts"]
-    junit = out["calls"][1]
-    assert junit["testResults"] == ".ci-guard/junit.xml"
+    # Published and archived from the artifacts folder, outside the workspace.
+    junit, archive = out["calls"][1], out["calls"][2]
+    assert (junit["dir"], junit["testResults"]) == (str(out_dir), "junit.xml")
     assert junit["skipMarkingBuildUnstable"] is True
-    assert (tmp_path / "ws" / ".ci-guard" / "junit.xml").is_file()
+    assert (archive["dir"], archive["artifacts"]) == (str(out_dir), "**")
+    assert (out_dir / "junit.xml").is_file()
+    assert not (tmp_path / "ws" / ".ci-guard").exists()
+    attempt_logs = sorted(out_dir.glob("*/attempt-*.log"))
+    assert len(attempt_logs) == 2
+    assert all("dckr_pat_" not in p.read_text("utf-8") for p in attempt_logs)
+    assert "'--secret-env' 'DEPLOY_*'" in out["calls"][0]["script"]
     assert "----- ci-guard attempt 1/3:" in log
     assert "'--ladder' 'retry,retry'" in out["calls"][0]["script"]
 

@@ -133,3 +133,15 @@ def test_pyproject_tool_that_is_not_a_table(tmp_path: Path) -> None:
 def test_values_checked_at_start(flags: dict[str, str], message: str, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=re.escape(message)):
         resolve(flags, env={}, cwd=tmp_path)
+
+
+def test_config_command_masks_secrets_in_values(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ci_guard.cli.main import cli
+
+    env = {"CI_GUARD_RESTART_COMMAND": "curl -u ops:S3cretValue99 http://x"}
+    done = CliRunner().invoke(cli, ["config", "--json"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "S3cretValue99" not in done.output
+    assert "curl -u ops:***" in done.output

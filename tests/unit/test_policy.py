@@ -38,8 +38,9 @@ def test_default_ladder_matches_the_seed_practice(config: Config) -> None:
     [
         (FailureClass.REGISTRY_TIMEOUT, 1, "retry"),
         (FailureClass.REGISTRY_TIMEOUT, 2, "retry"),
-        # attempt 3's stage is restart-daemon, which does not fit a registry timeout
-        (FailureClass.REGISTRY_TIMEOUT, 3, "retry"),
+        # attempt 3's stage is restart-daemon: it fits a registry timeout (BuildKit keeps
+        # the mirrors the daemon started with, a restart gives it the current list)
+        (FailureClass.REGISTRY_TIMEOUT, 3, "restart-daemon"),
         (FailureClass.REGISTRY_TIMEOUT, 4, "repair-network"),
         (FailureClass.DAEMON_UNREACHABLE, 2, "retry"),
         (FailureClass.DAEMON_UNREACHABLE, 3, "restart-daemon"),
@@ -113,3 +114,29 @@ def test_ladder_validation() -> None:
     )
     with pytest.raises(UsageError, match="unknown stage 'reboot'"):
         validate_ladder(["retry", "reboot"], known_stages())
+
+
+@pytest.mark.parametrize(
+    "ladder", [("restart-daemon",), ("repair-network",), ("retry", "repair-network")]
+)
+def test_unknown_never_gets_a_daemon_restart_or_network_repair(
+    config: Config, ladder: tuple[str, ...]
+) -> None:
+    custom = dataclasses.replace(config, ladder=ladder, max_attempts=9)
+    for attempt in range(1, 8):
+        decision = decide(
+            attempt, failure(FailureClass.UNKNOWN), custom, time_left_s=None, backoff_s=0
+        )
+        assert not decision.stop
+        assert decision.remedy == "retry"
+
+
+def test_retry_unknown_is_a_setting() -> None:
+    off = resolve({}, env={"CI_GUARD_RETRY_UNKNOWN": "false"}, config_path=None, cwd=None).config
+    decision = decide(1, failure(FailureClass.UNKNOWN), off, time_left_s=None, backoff_s=0)
+    assert decision.stop
+    assert "--no-retry-unknown" in decision.reason
+    # Other retryable classes are not affected.
+    assert not decide(
+        1, failure(FailureClass.REGISTRY_TIMEOUT), off, time_left_s=None, backoff_s=0
+    ).stop

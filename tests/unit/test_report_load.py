@@ -251,3 +251,19 @@ def test_any_lines_never_crash_the_loader(lines: list[str]) -> None:
     assert render_text(report)
     assert render_html(report).startswith("<!DOCTYPE html>")
     json.dumps(report.to_dict())
+
+
+def test_a_command_logged_unmasked_is_masked_in_the_report() -> None:
+    """Logs from before a shape was known still hold it: the report masks on reading."""
+    token = "xoxb-123456789012-" + "A" * 24
+    line = json.dumps(
+        {
+            "timestamp": "2026-11-27T23:40:01.002Z",
+            "level": "info",
+            "event": "run.started",
+            "run_id": "r1",
+            "command": ["curl", "-u", "ops:pa55word-x", "-H", f"X: {token}"],
+        }
+    )
+    (run,) = load_lines([line]).runs
+    assert run.command == ("curl", "-u", "ops:***", "-H", "X: ***")

@@ -10,13 +10,17 @@
  *   maxAttempts   attempts at most, the first included
  *   ladder        remedy stage per attempt: a list or a comma-separated string
  *   mirrors       candidate registry mirrors: a list or a comma-separated string
- *   junit         JUnit report path (default .ci-guard/junit.xml); false for none
+ *   junit         JUnit report path (default junit.xml in the artifacts folder); false for none
  *   tempfailExitCode  exit code when attempts run out on a transient failure (default 75)
  *   extraArgs     more `ci-guard run` options, as a list of strings
  *   version       install this ci-guard version from PyPI into a virtualenv first
  *   ciGuard       the ci-guard executable to use when version is not given (default ci-guard)
- *   artifactsDir  folder for ci-guard's logs and reports (default .ci-guard)
- *   archive       archive the artifacts folder (default true)
+ *   artifactsDir  folder for ci-guard's logs and reports (default WORKSPACE@tmp/ci-guard:
+ *                 outside the workspace, so no Docker build context holds it)
+ *   archive       archive the artifacts folder (default true; attempt logs are masked)
+ *   secretEnv     more environment variables whose values are masked, a list or a
+ *                 comma-separated string (credentials bindings with names lacking
+ *                 TOKEN, PASS, KEY, SECRET, AUTH...); globs allowed
  *   failOnError   fail the stage when ci-guard exits non-zero (default true)
  *
  * Returns [exitCode: int, attempts: int, failureClass: String, stopReason: String, logFile: String], read
@@ -27,18 +31,25 @@ Map call(Map params = [:]) {
     if (!command) {
         error('ciGuard: the command parameter is required')
     }
-    String dir = params.artifactsDir ?: '.ci-guard'
-    String junitPath = params.junit == false ? '' : (params.junit ?: "${dir}/junit.xml")
+    String outDir = params.artifactsDir ?: "${workspaceTmp()}/ci-guard"
+    String junitPath = params.junit == false ? '' : (params.junit ?: "${outDir}/junit.xml")
     String executable = installCiGuard(params.version as String, params.ciGuard as String)
-    List<String> argv = runArguments(params, dir, junitPath)
+    List<String> argv = runArguments(params, outDir, junitPath)
     argv = [executable] + argv + ['--', 'sh', '-c', command]
     int code = sh(script: shellLine(argv), returnStatus: true, label: 'ci-guard run')
-    Map outputs = parseDotenv(fileExists("${dir}/ci-guard.env") ? readFile("${dir}/ci-guard.env") : '')
-    if (junitPath && fileExists(junitPath)) {
-        junit(testResults: junitPath, allowEmptyResults: true, skipMarkingBuildUnstable: true)
+    Map outputs = [:]
+    // Steps inside dir() read and archive relative to the artifacts folder.
+    dir(outDir) {
+        outputs = parseDotenv(fileExists('ci-guard.env') ? readFile('ci-guard.env') : '')
+        if (params.junit == null) {
+            publishJunit('junit.xml')
+        }
+        if (params.archive != false) {
+            archiveArtifacts(artifacts: '**', allowEmptyArchive: true)
+        }
     }
-    if (params.archive != false) {
-        archiveArtifacts(artifacts: "${dir}/**", allowEmptyArchive: true)
+    if (params.junit != null && params.junit != false) {
+        publishJunit(junitPath)
     }
     Map result = [
         exitCode: code,
@@ -53,11 +64,22 @@ Map call(Map params = [:]) {
     return result
 }
 
+// WORKSPACE@tmp: beside the workspace, never inside a build context.
+String workspaceTmp() {
+    return env.WORKSPACE_TMP ?: pwd(tmp: true)
+}
+
+void publishJunit(String path) {
+    if (fileExists(path)) {
+        junit(testResults: path, allowEmptyResults: true, skipMarkingBuildUnstable: true)
+    }
+}
+
 String installCiGuard(String version, String executable) {
     if (!version) {
         return executable ?: 'ci-guard'
     }
-    String venv = "${env.WORKSPACE_TMP ?: pwd(tmp: true)}/ci-guard-venv"
+    String venv = "${workspaceTmp()}/ci-guard-venv"
     String spec = "ci-guard==${version}"
     sh(script: shellLine(['python3', '-m', 'venv', venv]), label: 'ci-guard venv')
     List<String> pip = ["${venv}/bin/python", '-m', 'pip', 'install', '--quiet', spec]
@@ -72,6 +94,9 @@ List<String> runArguments(Map params, String dir, String junitPath) {
     argv += ['--tempfail-exit-code', (params.tempfailExitCode ?: 75).toString()]
     if (junitPath) {
         argv += ['--junit', junitPath]
+    }
+    if (params.secretEnv) {
+        argv += ['--secret-env', [params.secretEnv].flatten().join(',')]
     }
     Map flags = [timeout: '--timeout', maxAttempts: '--max-attempts', ladder: '--ladder', mirrors: '--mirrors']
     flags.each { String name, String flag ->

@@ -1,0 +1,41 @@
+"""An unrecognised failure is retried plainly (or not at all), and the summary says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.integration.test_run_cli import of, run
+
+GIBBERISH = "echo 'frobnicator wedged: quux'; exit 3"
+
+
+def test_unknown_gets_plain_retries_only_and_a_summary_pointing_at_explain(
+    tmp_path: Path,
+) -> None:
+    done, events = run(tmp_path, "--max-attempts", "4", "--", "sh", "-c", GIBBERISH)
+    assert done.returncode == 3
+    finished = of(events, "attempt.finished")
+    assert [e["failure_class"] for e in finished] == ["unknown"] * 4
+    # The ladder allows restart-daemon before attempt 3 and repair-network before 4.
+    assert {e["remedy"] for e in of(events, "retry.scheduled")} == {"retry"}
+    assert not of(events, "remedy.finished")
+    assert "not recognised: no rule matched attempt 4's output" in done.stderr
+    explain = f"ci-guard classify --explain {tmp_path / 'art'}"
+    assert explain in done.stderr
+    assert "docs/failure-classes.md" in done.stderr
+
+
+def test_retry_unknown_off_stops_after_the_first_attempt(tmp_path: Path) -> None:
+    done, events = run(
+        tmp_path,
+        "--max-attempts",
+        "4",
+        "--",
+        "sh",
+        "-c",
+        GIBBERISH,
+        env={"CI_GUARD_RETRY_UNKNOWN": "false"},
+    )
+    assert done.returncode == 3
+    assert len(of(events, "attempt.finished")) == 1
+    assert "--no-retry-unknown" in of(events, "retry.stopped")[0]["reason"]

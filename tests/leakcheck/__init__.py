@@ -1,0 +1,1 @@
+"""Secret shapes and a leak check of every artifact a real `ci-guard run` writes."""

@@ -13,6 +13,36 @@ STATUS_FAILED = "failed"
 STATUS_TIMED_OUT = "timed_out"
 STATUS_CANCELLED = "cancelled"
 
+STOP_SUCCEEDED = "succeeded"
+STOP_NOT_RETRYABLE = "not_retryable"
+STOP_TIMEOUT_NOT_RETRIED = "timeout_not_retried"
+STOP_ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+STOP_TOTAL_DEADLINE = "total_deadline"
+STOP_CANCELLED = "cancelled"
+STOP_CODES = (
+    STOP_SUCCEEDED,
+    STOP_NOT_RETRYABLE,
+    STOP_TIMEOUT_NOT_RETRIED,
+    STOP_ATTEMPTS_EXHAUSTED,
+    STOP_TOTAL_DEADLINE,
+    STOP_CANCELLED,
+)
+TRANSIENT_STOPS = frozenset({STOP_ATTEMPTS_EXHAUSTED, STOP_TOTAL_DEADLINE})
+"""Stops where the failure was still worth retrying: --tempfail-exit-code applies."""
+
+
+@dataclass(frozen=True)
+class StopReason:
+    """Why the run stopped, decided once by the run loop; every report reads it."""
+
+    code: str
+    """One of STOP_CODES: a stable word for machines (logs, metrics, JUnit)."""
+    detail: str
+    """One sentence for people."""
+
+    def as_log_fields(self) -> dict[str, str]:
+        return {"stop_reason": self.code, "stop_detail": self.detail}
+
 
 @dataclass(frozen=True)
 class RemedyResult:
@@ -89,6 +119,12 @@ class RunRecord:
     duration_s: float = 0.0
     ci_platform: str = "none"
     log_file: Path | None = None
+    stop: StopReason | None = None
+    """Set when the run ends; None only while it is still running."""
+
+    @property
+    def stop_reason(self) -> str:
+        return self.stop.code if self.stop is not None else ""
 
     @property
     def last_failure(self) -> Failure | None:

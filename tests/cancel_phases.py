@@ -44,9 +44,9 @@ _LARGE_OUTPUT = (
 # waits for a daemon (both block, as a probe or a /_ping wait on a dead host does).
 _STAND_INS = (
     "import sys, time\n"
-    "from ci_guard.cli import run_cmd\n"
+    "from ci_guard.run import job\n"
     "from ci_guard import remedies\n"
-    "run_cmd._preflight = lambda *_: (lambda config: time.sleep(120) or {})\n"
+    "job._preflight = lambda *_: (lambda config: time.sleep(120) or {})\n"
     "remedies.REMEDIES['restart-daemon'] = 'tests.cancel_phases:BlockingRemedy'\n"
     "from ci_guard.cli.entry import main\n"
     "sys.argv[0] = 'ci-guard'\n"

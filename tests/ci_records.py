@@ -8,9 +8,13 @@ from ci_guard.failure import Failure, FailureClass
 from ci_guard.records import (
     STATUS_FAILED,
     STATUS_SUCCEEDED,
+    STOP_ATTEMPTS_EXHAUSTED,
+    STOP_NOT_RETRYABLE,
+    STOP_SUCCEEDED,
     AttemptRecord,
     RetryRecord,
     RunRecord,
+    StopReason,
 )
 
 TIMEOUT_FAILURE = Failure(
@@ -73,4 +77,19 @@ def finish(run: RunRecord, *, exit_code: int | None = None) -> RunRecord:
     run.status = STATUS_SUCCEEDED if last.failure is None else STATUS_FAILED
     run.exit_code = last.exit_code if exit_code is None else exit_code
     run.duration_s = sum(a.duration_s for a in run.attempts)
+    run.stop = _stop_of(run)
     return run
+
+
+def _stop_of(run: RunRecord) -> StopReason:
+    """The stop reason the run loop records for such a run (test_runner checks the loop)."""
+    last = run.attempts[-1]
+    if last.failure is None:
+        return StopReason(STOP_SUCCEEDED, f"attempt {last.attempt} succeeded")
+    if not last.failure.retryable:
+        return StopReason(
+            STOP_NOT_RETRYABLE, f"{last.failure.failure_class.value} is not retryable"
+        )
+    return StopReason(
+        STOP_ATTEMPTS_EXHAUSTED, f"attempts exhausted ({last.attempt}/{run.max_attempts})"
+    )

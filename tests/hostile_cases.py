@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from ci_guard.config import option_specs
+from ci_guard.options import option_specs
 from tests.hostile import (
     BAD_PATHS,
     BUILD,

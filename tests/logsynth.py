@@ -1,10 +1,16 @@
-"""Synthetic ci-guard run logs (JSON lines, the DESIGN.md "Log events" schema).
+"""Run logs for the report tests and benchmark, written by ci-guard's own writers.
 
-Used by the report tests and the report benchmark. Deterministic for a given seed:
-network health varies by day (a bad stretch mid-period), one mirror dies half way,
-failure classes and their retryability come from the real class table, and the
-ladder picks remedies the way the run command does (the stage's remedy when it fits
-the class, else a plain retry).
+Nothing here hand-writes a log event: each run is played through the real run loop
+(run/loop.py's Runner, run/job.py's `run.started`) into the real logging pipeline
+(logs.configure, JSON lines), with a scripted child instead of a real build, and
+preflight's `mirrors` field is the real MirrorApplyResult of ranked RegistryProbes.
+Only the clock is synthetic: timestamps and durations follow a scripted day, so the
+report's figures are known. A field renamed on the writer side thus reaches the
+report tests at once.
+
+`synth_runs` is a deterministic history (seeded): network health varies by day (a bad
+stretch mid-period), one mirror dies half way, classes come from the real class table.
+`simple_run` is one run whose every figure is given, for exact assertions.
 
 `python -m tests.logsynth DIR --runs 1000` writes one file per run into DIR.
 """
@@ -12,15 +18,34 @@ the class, else a plain retry).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
+import io
 import json
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ci_guard.failure import FailureClass, class_table
+import structlog
+
+from ci_guard import logs
+from ci_guard.config import Config, resolve
+from ci_guard.doctor.preflight import PreflightResult
+from ci_guard.doctor.result import CheckResult, DoctorReport
+from ci_guard.failure import Failure, FailureClass, class_table
+from ci_guard.mirrors.rank import RankedMirror
+from ci_guard.mirrors.result import MirrorApplyResult
+from ci_guard.records import RemedyResult, RunRecord
+from ci_guard.registry.probe import RegistryProbe
+from ci_guard.remedies import RemedyContext
+from ci_guard.run.deps import RunDeps
+from ci_guard.run.job import log_started
+from ci_guard.run.loop import Runner
+from ci_guard.supervise.cancel import CancelToken
+from ci_guard.supervise.supervisor import ProcessResult
 
 LADDER = ("retry", "retry", "restart-daemon", "repair-network", "repair-network")
 MIRRORS = (
@@ -28,6 +53,7 @@ MIRRORS = (
     "https://hub-cache.internal.example",
     "http://127.0.0.1:5000",
 )
+CANCEL_SIGNAL = 15
 START = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
 
 # Relative frequency of each class among failed attempts: network trouble dominates.
@@ -50,13 +76,229 @@ CLASS_WEIGHTS: dict[FailureClass, int] = {
 }
 
 
-@dataclass
-class _Clock:
-    now: datetime
+@dataclass(frozen=True)
+class Step:
+    """One scripted attempt: its class (None = success), how long it ran, how it ended."""
 
-    def stamp(self, advance_s: float = 0.0) -> str:
-        self.now += timedelta(seconds=advance_s)
-        return self.now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    failure_class: str | None
+    duration_s: float
+    exit_code: int | None = None
+    cancelled: bool = False
+
+
+@dataclass
+class Script:
+    """What one run meets: attempts, waits between them, remedy verdicts, mirror probes."""
+
+    steps: list[Step]
+    delays: list[float] = field(default_factory=list)
+    remedy_ok: list[bool] = field(default_factory=list)
+    ladder: tuple[str, ...] = LADDER
+    mirrors: list[dict[str, Any]] | None = None
+    preflight_s: float = 0.0
+    platform: str = "gitlab"
+    command: tuple[str, ...] = ("docker", "compose", "build")
+
+
+class _Clock:
+    """The run's monotonic clock and the wall clock its log lines carry, in step."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def stamp(self) -> str:
+        return (self.start + timedelta(seconds=self.now)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class _StampedLog:
+    """The run's bound logger, stamping each line with the synthetic wall clock.
+
+    logs.py adds a timestamp only when the line has none, so the rest of the real
+    pipeline (redaction, field order, JSON) runs unchanged.
+    """
+
+    def __init__(self, log: Any, clock: _Clock) -> None:
+        self._log = log
+        self._clock = clock
+
+    def __getattr__(self, level: str) -> Any:
+        method = getattr(self._log, level)
+
+        def emit(event: str, **fields: Any) -> Any:
+            return method(event, timestamp=self._clock.stamp(), **fields)
+
+        return emit
+
+
+class _Remedy:
+    def __init__(self, name: str, verdicts: Iterator[bool]) -> None:
+        self.name = name
+        self._verdicts = verdicts
+
+    def plan(self, ctx: RemedyContext) -> list[str]:
+        return [f"{self.name}: scripted"]
+
+    def apply(self, ctx: RemedyContext) -> RemedyResult:
+        ok = next(self._verdicts, True)
+        return RemedyResult(self.name, ok=ok, changed=ok, actions=(f"{self.name}: done",))
+
+
+def _failure(name: str) -> Failure:
+    cls = FailureClass(name)
+    evidence = (f"ERROR: {name} seen",)
+    return Failure(cls, class_table()[cls].retryable, f"{name}.scripted", evidence)
+
+
+def _result(step: Step) -> ProcessResult:
+    timed_out = step.failure_class == FailureClass.TIMEOUT.value
+    code = 0 if step.failure_class is None else 124 if timed_out else 1
+    if step.cancelled:
+        code = 128 + CANCEL_SIGNAL
+    return ProcessResult(
+        exit_code=step.exit_code if step.exit_code is not None else code,
+        signal=None,
+        timed_out=timed_out,
+        no_output_timed_out=False,
+        cancelled_by=CANCEL_SIGNAL if step.cancelled else None,
+        duration_s=step.duration_s,
+        tail=(),
+        log_path=None,
+        spawn_error=None,
+        killed_pids=(),
+    )
+
+
+def _probe(entry: dict[str, Any]) -> RegistryProbe:
+    latency = entry.get("latency_s")
+    return RegistryProbe(
+        str(entry["url"]), str(entry["verdict"]), str(entry.get("reason", "")), latency or 0.0
+    )
+
+
+def preflight_fields(mirrors: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """`preflight.finished` as run_preflight writes it, with these probe verdicts."""
+    ranked = tuple(RankedMirror(rank, m["url"], _probe(m)) for rank, m in enumerate(mirrors, 1))
+    usable = tuple(m.url for m in ranked if m.usable)
+    applied = MirrorApplyResult(
+        daemon_config=Path("/etc/docker/daemon.json"),
+        before=usable,
+        after=usable,
+        changed=False,
+        dry_run=False,
+        ok=True,
+        action="none",
+        ranked=ranked,
+    )
+    check = CheckResult("dns", ok=True, severity="error", detail="", duration_s=0.01)
+    return PreflightResult(DoctorReport((check,)), applied).as_log_fields()
+
+
+@functools.cache
+def _base_config() -> Config:
+    return resolve({}, env={}, cwd=Path("/")).config
+
+
+@functools.cache
+def _token() -> CancelToken:
+    """One never-cancelled token for every run (each token holds a pipe)."""
+    return CancelToken()
+
+
+def play(run_id: str, start: datetime, script: Script) -> list[str]:
+    """The JSON lines the real writers log for `script`, stamped from `start`."""
+    clock = _Clock(start)
+    config = dataclasses.replace(
+        _base_config(),
+        max_attempts=max(1, len(script.steps)),
+        ladder=script.ladder,
+        preflight=script.mirrors is not None,
+        free_disk=False,
+    )
+    steps = iter(script.steps)
+    current: list[Step] = []
+    delays = iter(script.delays)
+    verdicts = iter(script.remedy_ok)
+
+    def supervise(argv: list[str], **_kwargs: Any) -> ProcessResult:
+        current[:] = [next(steps)]
+        clock.sleep(current[0].duration_s)
+        return _result(current[0])
+
+    def classify(*_args: Any) -> Failure | None:
+        name = current[0].failure_class
+        return None if name is None else _failure(name)
+
+    def preflight(_config: Config) -> dict[str, Any]:
+        clock.sleep(script.preflight_s)
+        return preflight_fields(script.mirrors or ())
+
+    stream = io.StringIO()
+    saved = structlog.get_config()
+    logs.configure(log_format="json", stream=stream)
+    try:
+        log = _StampedLog(logs.get_logger(run_id=run_id), clock)
+        run = RunRecord(
+            run_id, script.command, clock.stamp(), config.max_attempts, ci_platform=script.platform
+        )
+        log_started(log, run, config)
+        deps = RunDeps(
+            supervise=supervise,
+            classify=classify,
+            load_remedy=lambda name: _Remedy(name, verdicts),
+            preflight=preflight,
+            snapshot=None,
+            wait_after=lambda _n: next(delays, 1.0),
+            sleep=clock.sleep,
+            clock=clock,
+            cancel=_token(),
+        )
+        Runner(script.command, config, run=run, log=log, deps=deps, env={}).execute()
+    finally:
+        structlog.configure(**saved)
+    return stream.getvalue().splitlines()
+
+
+def simple_run(
+    run_id: str,
+    day: str,
+    outcomes: list[str | None],
+    *,
+    cancelled: bool = False,
+    durations: list[float] | None = None,
+    delays: list[float] | None = None,
+    remedies: list[str] | None = None,
+    mirrors: list[dict[str, Any]] | None = None,
+    finished: bool = True,
+) -> str:
+    """A run on `day` (YYYY-MM-DD) whose attempts end with `outcomes` (a class, or None = ok).
+
+    `delays[i]` is the wait after failed attempt i+1 and `remedies[i]` the ladder stage of
+    attempt i+2 (the loop uses it when it fits the class); with `cancelled` the last
+    attempt is stopped by SIGTERM; without `finished` the log ends before run.finished.
+    """
+    durations = durations or [10.0] * len(outcomes)
+    steps = [Step(cls, d) for cls, d in zip(outcomes, durations, strict=True)]
+    if cancelled:
+        steps[-1] = dataclasses.replace(steps[-1], cancelled=True)
+    script = Script(
+        steps=steps,
+        delays=delays or [1.0] * len(outcomes),
+        ladder=("retry", *(remedies or ["retry"])),
+        mirrors=mirrors,
+        command=("docker", "build", "."),
+    )
+    start = datetime.fromisoformat(day).replace(hour=10, tzinfo=timezone.utc)
+    lines = play(run_id, start, script)
+    if not finished:
+        lines = [ln for ln in lines if json.loads(ln)["event"] != "run.finished"]
+    return "".join(ln + "\n" for ln in lines)
 
 
 def _fail_probability(day: int, days: int) -> float:
@@ -65,7 +307,7 @@ def _fail_probability(day: int, days: int) -> float:
     return 0.55 if bad <= day < bad + 2 else 0.18 + 0.04 * (day % 3)
 
 
-def _mirror_candidates(rng: random.Random, day: int, days: int) -> list[dict[str, Any]]:
+def _mirror_probes(rng: random.Random, day: int, days: int) -> list[dict[str, Any]]:
     out = []
     for index, url in enumerate(MIRRORS):
         dead = index == 1 and day >= days // 2
@@ -83,112 +325,38 @@ def _pick_class(rng: random.Random) -> FailureClass:
     return rng.choices(names, weights=[CLASS_WEIGHTS[n] for n in names])[0]
 
 
+def _script(rng: random.Random, day: int, days: int) -> Script:
+    p_fail = _fail_probability(day, days)
+    steps: list[Step] = []
+    table = class_table()
+    for _ in LADDER:
+        cls = _pick_class(rng) if rng.random() < p_fail else None
+        duration = round(rng.uniform(20, 90) if cls else rng.uniform(60, 420), 3)
+        exit_code = None if cls in (None, FailureClass.TIMEOUT) else rng.choice((1, 1, 17, 125))
+        steps.append(Step(cls.value if cls else None, duration, exit_code))
+        if cls is None or not table[cls].retryable:
+            break
+        p_fail *= 0.7  # remedies and time help: later attempts fail less
+    if rng.random() < 0.01:  # CI cancelled the job
+        steps[-1] = dataclasses.replace(steps[-1], cancelled=True)
+    return Script(
+        steps=steps,
+        delays=[round(min(60.0, 2.0 * 2**n) * rng.uniform(0.8, 1.2), 3) for n in range(5)],
+        remedy_ok=[rng.random() < 0.9 for _ in range(5)],
+        mirrors=_mirror_probes(rng, day, days),
+        preflight_s=rng.uniform(0.3, 2.5),
+        platform=rng.choice(("gitlab", "github", "jenkins")),
+        command=("docker", "compose", "build", "--pull"),
+    )
+
+
 def synth_run(
     rng: random.Random, run_id: str, start: datetime, *, day: int, days: int
 ) -> list[dict[str, Any]]:
-    """One run's events, in the order the logger writes them."""
-    clock = _Clock(start)
-    table = class_table()
-    base = {"level": "info", "run_id": run_id}
-
-    def event(name: str, advance: float = 0.0, **fields: Any) -> dict[str, Any]:
-        return {"timestamp": clock.stamp(advance), "event": name, **base, **fields}
-
-    events = [
-        event(
-            "run.started",
-            command=["docker", "compose", "build", "--pull"],
-            config_digest=f"{rng.getrandbits(48):012x}",
-            ci_platform=rng.choice(("gitlab", "github", "jenkins")),
-            max_attempts=len(LADDER),
-            ladder=list(LADDER),
-        )
-    ]
-    candidates = _mirror_candidates(rng, day, days)
-    applied = [c["url"] for c in candidates if c["verdict"] in ("healthy", "slow")]
-    events.append(
-        event(
-            "preflight.finished",
-            rng.uniform(0.3, 2.5),
-            checks=[
-                {"name": "dns", "ok": True, "severity": "error", "detail": "", "duration_s": 0.01}
-            ],
-            healthy=bool(applied),
-            mirrors={"candidates": candidates, "applied": applied, "changed": rng.random() < 0.1},
-        )
-    )
-    total = 0.0
-    p_fail = _fail_probability(day, days)
-    status, final_class, exit_code, attempt = "failed", None, 1, 0
-    for attempt in range(1, len(LADDER) + 1):
-        events.append(event("attempt.started", attempt=attempt, max_attempts=len(LADDER)))
-        failed = rng.random() < p_fail
-        cls = _pick_class(rng) if failed else None
-        duration = round(rng.uniform(20, 90) if failed else rng.uniform(60, 420), 3)
-        total += duration
-        timed_out = cls is FailureClass.TIMEOUT
-        exit_code = 0 if cls is None else (124 if timed_out else rng.choice((1, 1, 17, 125)))
-        info = table[cls] if cls else None
-        events.append(
-            event(
-                "attempt.finished",
-                duration,
-                attempt=attempt,
-                exit_code=exit_code,
-                signal=None,
-                timed_out=timed_out,
-                duration_s=duration,
-                failure_class=cls.value if cls else None,
-                retryable=info.retryable if info else None,
-                evidence=[f"ERROR: {cls.value} seen"] if cls else [],
-                rule=f"{cls.value}.synthetic" if cls else "",
-            )
-        )
-        if cls is None:
-            status, final_class = "succeeded", None
-            break
-        final_class = cls.value
-        status = "timed_out" if timed_out else "failed"
-        if not (info and info.retryable) or attempt == len(LADDER):
-            break
-        stage = LADDER[attempt]
-        remedy = stage if stage in info.remedies else "retry"
-        delay = round(min(60.0, 2.0 * 2 ** (attempt - 1)) * rng.uniform(0.8, 1.2), 3)
-        events.append(
-            event("retry.scheduled", attempt=attempt, delay_s=delay, remedy=remedy, stage=stage)
-        )
-        if remedy != "retry":
-            events.append(event("remedy.started", 0.01, remedy=remedy, attempt=attempt))
-            ok = rng.random() < 0.9
-            events.append(
-                event(
-                    "remedy.finished",
-                    rng.uniform(1, 8),
-                    remedy=remedy,
-                    actions=[f"{remedy}: done"],
-                    changed=ok,
-                    ok=ok,
-                )
-            )
-        clock.stamp(delay)
-        total += delay
-        p_fail *= 0.7  # remedies and time help: later attempts fail less
-    fate = rng.random()
-    if fate < 0.01:  # the runner died: no run.finished, the log ends mid-run
-        return events[: rng.randint(2, len(events))]
-    if fate < 0.02:  # CI cancelled the job
-        status, exit_code = "cancelled", 143
-    events.append(
-        event(
-            "run.finished",
-            1.0,
-            status=status,
-            attempts=attempt,
-            exit_code=exit_code,
-            duration_s=round(total + 3.0, 3),
-            failure_class=final_class,
-        )
-    )
+    """One run's events, as the real writers log them."""
+    events = [json.loads(ln) for ln in play(run_id, start, _script(rng, day, days))]
+    if rng.random() < 0.01:  # the runner died: no run.finished, the log ends mid-run
+        return events[: rng.randint(2, len(events) - 1)]
     return events
 
 
@@ -272,90 +440,10 @@ if __name__ == "__main__":
 
 
 def line(event: str, run_id: str, at: str, **fields: Any) -> str:
-    """One hand-written log line, for tests that need exact numbers."""
+    """One hand-made line, for the reader's tolerance of malformed input only."""
     record = {"timestamp": at, "level": "info", "event": event, "run_id": run_id, **fields}
     return json.dumps(record) + "\n"
 
 
-def simple_run(
-    run_id: str,
-    day: str,
-    outcomes: list[str | None],
-    *,
-    status: str | None = None,
-    durations: list[float] | None = None,
-    delays: list[float] | None = None,
-    remedies: list[str] | None = None,
-    mirrors: list[dict[str, Any]] | None = None,
-    finished: bool = True,
-) -> str:
-    """A run on `day` (YYYY-MM-DD) whose attempts end with `outcomes` (a class, or None = ok).
-
-    Between failed attempts a retry is scheduled with `delays[i]` and `remedies[i]`; a
-    remedy other than "retry" also logs remedy.started/finished (ok, changed).
-    """
-    durations = durations or [10.0] * len(outcomes)
-    delays = delays or [1.0] * len(outcomes)
-    remedies = remedies or ["retry"] * len(outcomes)
-    at = f"{day}T10:00:00.000000Z"
-    text = line("run.started", run_id, at, command=["docker", "build", "."], ci_platform="gitlab")
-    if mirrors is not None:
-        text += line(
-            "preflight.finished",
-            run_id,
-            at,
-            healthy=True,
-            checks=[],
-            mirrors={"candidates": mirrors, "applied": [], "changed": False},
-        )
-    for i, cls in enumerate(outcomes, start=1):
-        text += line("attempt.started", run_id, at, attempt=i, max_attempts=5)
-        text += line(
-            "attempt.finished",
-            run_id,
-            at,
-            attempt=i,
-            exit_code=0 if cls is None else 1,
-            signal=None,
-            timed_out=False,
-            duration_s=durations[i - 1],
-            failure_class=cls,
-            retryable=None if cls is None else not cls.startswith("perm"),
-            evidence=[],
-            rule="t",
-        )
-        if cls is not None and i < len(outcomes):
-            remedy = remedies[i - 1]
-            text += line(
-                "retry.scheduled",
-                run_id,
-                at,
-                attempt=i,
-                delay_s=delays[i - 1],
-                remedy=remedy,
-                stage=remedy,
-            )
-            if remedy != "retry":
-                text += line("remedy.started", run_id, at, remedy=remedy, attempt=i)
-                text += line(
-                    "remedy.finished",
-                    run_id,
-                    at,
-                    remedy=remedy,
-                    actions=["did"],
-                    changed=True,
-                    ok=True,
-                )
-    if finished:
-        final = outcomes[-1]
-        text += line(
-            "run.finished",
-            run_id,
-            at,
-            status=status or ("succeeded" if final is None else "failed"),
-            attempts=len(outcomes),
-            exit_code=0 if final is None else 1,
-            duration_s=sum(durations) + sum(delays[: len(outcomes) - 1]),
-            failure_class=final,
-        )
-    return text
+def lines_of(texts: Iterable[str]) -> list[str]:
+    return [ln for text in texts for ln in text.splitlines()]

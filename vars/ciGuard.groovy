@@ -25,7 +25,7 @@
  *                 TOKEN, PASS, KEY, SECRET, AUTH...); globs allowed
  *   failOnError   fail the stage when ci-guard exits non-zero (default true)
  *
- * Returns [exitCode: int, attempts: int, failureClass: String, logFile: String], read
+ * Returns [exitCode: int, attempts: int, failureClass: String, stopReason: String, logFile: String], read
  * from the dotenv file ci-guard writes; the JUnit report is published with junit.
  */
 Map call(Map params = [:]) {
@@ -60,6 +60,7 @@ Map call(Map params = [:]) {
         exitCode: code,
         attempts: (outputs.CI_GUARD_ATTEMPTS ?: '0') as int,
         failureClass: outputs.CI_GUARD_FAILURE_CLASS ?: '',
+        stopReason: outputs.CI_GUARD_STOP_REASON ?: '',
         logFile: outputs.CI_GUARD_LOG_FILE ?: '',
     ]
     if (code != 0 && params.failOnError != false) {

@@ -18,11 +18,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def run_outputs(run: RunRecord) -> dict[str, str]:
-    """The outputs a CI step exposes: attempts, exit-code, failure-class, log-file."""
+    """The outputs a CI step exposes: attempts, exit-code, failure-class, stop-reason, log-file."""
     return {
         "attempts": str(len(run.attempts)),
         "exit-code": str(run.exit_code),
         "failure-class": (run.failure_class or "") if run.status != STATUS_SUCCEEDED else "",
+        "stop-reason": run.stop_reason,
         "log-file": str(run.log_file) if run.log_file else "",
     }
 
@@ -59,20 +60,19 @@ def attempt_verdict(record: AttemptRecord) -> str:
 
 
 def final_message(run: RunRecord) -> str:
-    """Why the run failed, in one sentence (no evidence)."""
+    """Why the run failed, in one sentence (no evidence), from the stop reason it recorded."""
     count = len(run.attempts)
     plural = "s" if count != 1 else ""
     if run.status == STATUS_CANCELLED:
         return f"ci-guard: cancelled during attempt {count} (exit {run.exit_code})"
     failure = run.last_failure
-    if failure is None:
+    if failure is None or run.stop is None:
         return f"ci-guard: {run.status} after {count} attempt{plural} (exit {run.exit_code})"
-    verdict = "permanent failure" if not failure.retryable else "attempts exhausted"
     text = (
-        f"ci-guard: {verdict} after {count} attempt{plural}: "
-        f"{failure.failure_class.value} (exit {run.exit_code})"
+        f"ci-guard: {failure.failure_class.value} (exit {run.exit_code}) after "
+        f"{count} attempt{plural}; stopped: {run.stop.detail}"
     )
-    return f"{text}: {clean_line(failure.why)}" if failure.why else text
+    return f"{text}; {clean_line(failure.why)}" if failure.why else text
 
 
 def artifacts_dir(env: Mapping[str, str], given: Path | None) -> Path:

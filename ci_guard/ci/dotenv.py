@@ -21,6 +21,7 @@ KEYS = {
     "attempts": "CI_GUARD_ATTEMPTS",
     "exit-code": "CI_GUARD_EXIT_CODE",
     "failure-class": "CI_GUARD_FAILURE_CLASS",
+    "stop-reason": "CI_GUARD_STOP_REASON",
     "log-file": "CI_GUARD_LOG_FILE",
 }
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")

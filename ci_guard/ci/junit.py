@@ -132,6 +132,7 @@ def _properties(run: RunRecord) -> dict[str, str]:
         "max_attempts": str(run.max_attempts),
         "ci_platform": run.ci_platform,
         "failure_class": run.failure_class or "",
+        "stop_reason": run.stop_reason,
     }
 
 

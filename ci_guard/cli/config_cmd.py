@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from ci_guard.cli.options import resolve_from_params, settings_options
-from ci_guard.config import Resolved, option_specs
+from ci_guard.config import Resolved
+from ci_guard.options import option_specs
 from ci_guard.redact import Redactor
 from ci_guard.remedies import known_stages
 from ci_guard.run.policy import validate_ladder

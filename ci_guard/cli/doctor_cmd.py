@@ -36,7 +36,7 @@ _STATUS = {"error": "FAIL", "warning": "warn", "info": "skip"}
 def command(registries: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
     """Check network, registries, the daemon and its configuration (exit 0 when healthy)."""
     from ci_guard.doctor.preflight import DoctorSetup, run_doctor
-    from ci_guard.registry.url import HUB_REGISTRY
+    from ci_guard.mirror_url import HUB_REGISTRY
 
     flags: dict[str, Any] = {}
     if params["timeout"] is not None:

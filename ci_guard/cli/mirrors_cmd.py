@@ -15,7 +15,7 @@ from ci_guard import exitcodes
 from ci_guard.cli.options import config_file_option, probe_options
 from ci_guard.config import Config, resolve
 from ci_guard.errors import UsageError
-from ci_guard.registry.url import hub_warning, split_hub
+from ci_guard.mirror_url import hub_warning, split_hub
 
 
 def _settings(params: dict[str, Any]) -> tuple[Config, dict[str, str]]:
@@ -64,7 +64,7 @@ def command() -> None:
 @_with_common
 def probe_cmd(mirrors: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
     """Rank candidate mirrors by real answers (exit 1 when none is usable)."""
-    from ci_guard.mirrors.apply import rank_mirrors
+    from ci_guard.mirrors.rank import rank_mirrors
 
     config, _ = _settings(params)
     candidates = _candidates(mirrors, config)
@@ -122,8 +122,9 @@ def _table(ranked: list[Any]) -> str:
 )
 def apply_cmd(**params: Any) -> None:
     """Probe, then write the usable mirrors (best first) into daemon.json and reload dockerd."""
-    from ci_guard.docker.reload import restart_via_remedy
-    from ci_guard.mirrors.apply import RefreshRequest, daemon_handle, refresh_mirrors
+    from ci_guard.mirrors.apply import daemon_handle
+    from ci_guard.mirrors.refresh import RefreshRequest, refresh_mirrors
+    from ci_guard.remedies import restart_via_remedy
 
     config, sources = _settings(params)
     candidates = _candidates(params["mirrors"], config)
@@ -156,8 +157,8 @@ def _builder(config: Any, host: str, image: str) -> Callable[[], Any]:
 
     def make() -> Any:
         from ci_guard.docker.builder_use import BuilderUse
-        from ci_guard.docker.reload import restart_remedy
         from ci_guard.mirrors.builder import builder_probe_timeout, daemon_check
+        from ci_guard.remedies import restart_remedy
 
         return daemon_check(
             host,

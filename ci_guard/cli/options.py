@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ci_guard.config import Resolved, option_specs, resolve
+from ci_guard.config import Resolved, resolve
+from ci_guard.options import option_specs
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -13,7 +13,7 @@ from ci_guard import exitcodes
 from ci_guard.cli.options import given_flags, settings_options
 from ci_guard.config import Config, resolve
 from ci_guard.errors import CiGuardError, UsageError
-from ci_guard.images.dockerfile_refs import parse_image_ref
+from ci_guard.images.image_ref import parse_image_ref
 from ci_guard.images.prefetch import FAILED, PrefetchReport, PullOutcome, PullTarget
 
 _SETTINGS = ("prefetch-images", "backoff-initial", "backoff-max", "rate-limit-backoff")

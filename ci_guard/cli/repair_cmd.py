@@ -10,8 +10,8 @@ import click
 
 from ci_guard.cli.options import given_flags, settings_options
 from ci_guard.config import resolve
+from ci_guard.mirror_url import normalise_mirror
 from ci_guard.records import RemedyResult
-from ci_guard.registry.url import normalise_mirror
 from ci_guard.remedies.base import RemedyContext
 
 _SETTINGS = ("dry-run", "tune-sysctl", "daemon-config", "probe-timeout", "restart-command")

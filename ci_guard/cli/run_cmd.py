@@ -1,95 +1,20 @@
-"""`ci-guard run [OPTIONS] -- CMD ARGS...`: parse, wire the parts, print the summary."""
+"""`ci-guard run [OPTIONS] -- CMD ARGS...`: parse, run the job (run/job.py), print the summary."""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import os
 import sys
-import zlib
-from collections.abc import Callable
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 
-from ci_guard import crash, logs
+from ci_guard import logs
 from ci_guard.cli.options import CommandAfterOptions, resolve_from_params, settings_options
-from ci_guard.config import RULE_TABLES, Config, config_tables
 from ci_guard.errors import UsageError, describe
-from ci_guard.records import STATUS_FAILED, STATUS_SUCCEEDED, RunHooks, RunRecord
-from ci_guard.redact import Redactor
+from ci_guard.records import RunRecord
 from ci_guard.remedies import known_stages
-from ci_guard.run.artifacts import context_holding, default_artifacts_dir
-from ci_guard.run.loop import ClassifyFn, RunDeps, Runner
+from ci_guard.run.job import run_job, user_rules_classifier
 from ci_guard.run.policy import validate_ladder
 from ci_guard.run.summary import render_summary
-from ci_guard.supervise.cancel import install_signal_handlers, process_token
-
-
-def new_run_id() -> str:
-    stamp = logs.utc_timestamp()[:19].replace("-", "").replace(":", "")
-    return f"{stamp}Z-{os.urandom(3).hex()}"
-
-
-def _platform(config: Config) -> tuple[str, Config]:
-    """The CI platform, and the config with the artifacts folder settled for it."""
-    from ci_guard.ci import detect_platform
-
-    platform = detect_platform(env=os.environ, forced=config.ci)
-    if config.artifacts_dir is None:
-        folder = default_artifacts_dir(platform, os.environ, Path.cwd())
-        config = dataclasses.replace(config, artifacts_dir=folder)
-    return platform, config
-
-
-def _hooks(platform: str, config: Config, log: Any) -> RunHooks | None:
-    from ci_guard.ci import GuardedHooks, make_hooks
-
-    def on_error(hook: str, exc: Exception) -> None:
-        log.warning("ci.hook_failed", hook=hook, error=describe(exc))
-
-    hooks = make_hooks(
-        platform, env=os.environ, stdout=sys.stdout, artifacts_dir=config.artifacts_dir
-    )
-    return GuardedHooks(hooks, on_error)
-
-
-def _warn_build_context(command: tuple[str, ...], config: Config, log: Any) -> None:
-    """One line when a Docker build would send the artifacts folder as context."""
-    if config.artifacts_dir is None:
-        return
-    context = context_holding(config.artifacts_dir, command, Path.cwd())
-    if context is not None:
-        log.warning(
-            "artifacts.in_build_context",
-            artifacts_dir=str(config.artifacts_dir),
-            context=str(context),
-            detail="the artifacts folder is inside a Docker build context: add it to "
-            ".dockerignore or set --artifacts-dir outside the project",
-        )
-
-
-def printable_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
-    """Arguments as text every log, report and CI file can hold: bytes that are not
-    UTF-8 (kept by Python as lone surrogates) are shown as \\xNN escapes."""
-    return tuple(os.fsencode(arg).decode("utf-8", "backslashreplace") for arg in argv)
-
-
-def _preflight(command: tuple[str, ...]) -> Callable[[Config], dict[str, Any]]:
-    def run(config: Config) -> dict[str, Any]:
-        from ci_guard.doctor.preflight import run_preflight
-
-        fields: dict[str, Any] = run_preflight(config, command=command).as_log_fields()
-        return fields
-
-    return run
-
-
-def _write_outputs(run: RunRecord, config: Config, log: Any) -> None:
-    from ci_guard.run.outputs import write_outputs
-
-    write_outputs(run, config, log)
 
 
 # Not ignore_unknown_options: a mistyped option must fail, not become the command.
@@ -109,107 +34,10 @@ def command(command: tuple[str, ...], **params: Any) -> None:
     resolved = resolve_from_params(params)
     config = resolved.config
     validate_ladder(config.ladder, known_stages())
-    classify = user_rules_classifier(config, resolved.file)
-    sys.exit(execute(command, config, config_digest=config_digest(config), classify=classify))
-
-
-def user_rules_classifier(config: Config, config_file: Path | None) -> ClassifyFn | None:
-    """A classifier with the team's own rules (validated now: exit 2 before any build),
-    or None for the built-in rules, loaded only once an attempt fails."""
-    has_tables = config_file is not None and RULE_TABLES in config_tables(config_file)
-    if config.rules_file is None and not has_tables:
-        return None
-    from ci_guard.classify import classify
-    from ci_guard.classify.user_rules import effective_rules
-
-    return functools.partial(classify, rules=effective_rules(config, config_file))
-
-
-def config_digest(config: Config) -> str:
-    """Groups runs made with the same effective settings (a checksum, not a security hash)."""
-    return f"{zlib.crc32(repr(config).encode()):08x}"
-
-
-def execute(
-    command: tuple[str, ...],
-    config: Config,
-    *,
-    config_digest: str = "",
-    classify: ClassifyFn | None = None,
-) -> int:
-    """Run the whole job and return the process exit code."""
-    platform, config = _platform(config)
-    token = process_token()  # may already hold a signal from the start-up
-    restore = install_signal_handlers(token)
-    redactor = Redactor(secret_env=config.secret_env)
-    run_id = new_run_id()
-    log_file = None
-    try:
-        log_file = _open_log_file(config)
-        logs.configure(log_format=config.log_format, log_file=log_file, redactor=redactor)
-        log = logs.get_logger(run_id=run_id)
-        hooks = _hooks(platform, config, log)
-        run = RunRecord(
-            run_id=run_id,
-            command=printable_argv(tuple(redactor.argv(command))),
-            started_at=logs.utc_timestamp(),
-            max_attempts=config.max_attempts,
-            ci_platform=platform,
-            log_file=config.log_file,
-        )
-        log.info(
-            "run.started",
-            command=list(run.command),
-            config_digest=config_digest,
-            ci_platform=platform,
-            max_attempts=config.max_attempts,
-            ladder=list(config.ladder),
-            artifacts_dir=str(config.artifacts_dir),
-            raw_logs=config.raw_logs,
-        )
-        _warn_build_context(command, config, log)
-        deps = RunDeps(
-            cancel=token, preflight=_preflight(command), redact=redactor.text, redactor=redactor
-        )
-        if classify is not None:
-            deps = dataclasses.replace(deps, classify=classify)
-        _run_guarded(Runner(command, config, run=run, log=log, hooks=hooks, deps=deps), log)
-        _write_outputs(run, config, log)
-    except Exception as exc:
-        crash.record(exc)  # while the log file is still open; main reports it
-        raise
-    finally:
-        restore()
-        if log_file is not None:
-            logs.close_log_file(log_file)
+    classify = user_rules_classifier(config, resolved.file)  # bad rules: exit 2, no build
+    run = run_job(command, config, classify=classify)
     _print_summary(run)
-    return run.exit_code
-
-
-def _open_log_file(config: Config) -> IO[str] | None:
-    """The JSON log file; one that cannot be opened is a warning, never the build's end."""
-    if config.log_file is None:
-        return None
-    try:
-        return logs.open_log_file(config.log_file)
-    except UsageError as exc:
-        logs.warn(f"{exc.message}; the JSON log goes to stderr only")
-        return None
-
-
-def _run_guarded(runner: Runner, log: Any) -> None:
-    """A ci-guard bug after the build has run must not cost the build's exit code."""
-    run = runner.run
-    try:
-        runner.execute()
-    except Exception as exc:
-        if not run.attempts:
-            raise  # nothing ran: main's last resort reports it (exit 70)
-        last = run.attempts[-1]
-        run.exit_code = last.exit_code
-        run.status = STATUS_SUCCEEDED if last.exit_code == 0 else STATUS_FAILED
-        logs.warn(crash.report(exc, context=f"the build's exit code {last.exit_code} is kept"))
-        log.error("run.finished", status=run.status, exit_code=run.exit_code, error=describe(exc))
+    sys.exit(run.exit_code)
 
 
 def _print_summary(run: RunRecord) -> None:

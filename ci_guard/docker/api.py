@@ -105,3 +105,27 @@ def get_json(host: str, path: str, timeout: float = 5.0) -> Any:
         return json.loads(answer[1])
     except ValueError:
         return None
+
+
+class NoAnswer(OSError):
+    """The daemon did not answer a request (down, wrong socket, no rights, HTTP error)."""
+
+
+def info(host: str, timeout: float = 5.0) -> dict[str, Any]:
+    """The daemon's `/info`: the one reader of it (doctor, mirror verification, restarts).
+
+    Raw HTTP, not the SDK: it costs no import of requests and answers just as well.
+    """
+    answer = get(host, "/info", timeout)
+    if answer is None:
+        raise NoAnswer(f"no answer on {host}")
+    status, body = answer
+    if status != 200:
+        raise NoAnswer(f"/info answered HTTP {status}")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise NoAnswer("/info answered something that is not JSON") from None
+    if not isinstance(data, dict):
+        raise NoAnswer("/info answered something that is not an object")
+    return data

@@ -10,25 +10,18 @@ namespace, and in a state file) so a dockerd that crashed mid-run can be brought
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import shlex
-import signal
-import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ci_guard import process
-from ci_guard.atomic import atomic_write_text
 from ci_guard.config import Config
-from ci_guard.docker.api import endpoint, get_json, ping, resolve_host, unix_socket_path
-from ci_guard.docker.endpoint import DEFAULT_HOST, find_daemon_process
-from ci_guard.hostlock import user_runtime_dir
+from ci_guard.docker import api, daemon_state
+from ci_guard.docker.api import endpoint, resolve_host, unix_socket_path
+from ci_guard.docker.daemon_state import forget, load_snapshot, state_dir
+from ci_guard.docker.endpoint import DEFAULT_HOST, DaemonProcess, find_daemon_process
 
-SYSTEM_STATE_DIR = Path("/run/ci-guard")
 SYSTEMD_RUN_DIR = Path("/run/systemd/system")
 SYSV_SCRIPT = Path("/etc/init.d/docker")
 SYSV_PIDFILES = ("/var/run/docker.pid", "/run/docker.pid")
@@ -37,22 +30,6 @@ STOP_TIMEOUT_S = 30.0
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
-
-
-@dataclass(frozen=True)
-class DaemonProcess:
-    """What it takes to start this dockerd again as it was."""
-
-    pid: int
-    argv: tuple[str, ...]
-    env: dict[str, str] = field(repr=False)
-    cwd: str
-    uid: int
-    netns_inode: int | None
-    unit: str | None = None
-    """The systemd unit whose cgroup holds the process, when systemd runs the host."""
-    sysv: bool = False
-    """Started by /etc/init.d/docker (its pid is in /var/run/docker.pid)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +63,7 @@ def find_dockerd(host: str | None) -> DaemonProcess | None:
     if found is None:
         return None
     try:
-        return read_process(found.pid, list(found.cmdline))
+        return read_process(found.pid, list(found.argv))
     except OSError:
         return None
 
@@ -104,7 +81,7 @@ def read_process(pid: int, argv: list[str] | None = None) -> DaemonProcess:
         env=env,
         cwd=os.readlink(base / "cwd"),
         uid=base.stat().st_uid,
-        netns_inode=_inode(base / "ns" / "net"),
+        netns_inode=inode(base / "ns" / "net"),
         unit=_systemd_unit(base / "cgroup"),
         sysv=_started_by_sysv(pid),
     )
@@ -119,7 +96,7 @@ def _read_environ(path: Path) -> dict[str, str]:
     return env
 
 
-def _inode(path: Path | str) -> int | None:
+def inode(path: Path | str) -> int | None:
     try:
         return os.stat(path).st_ino
     except OSError:
@@ -152,23 +129,6 @@ def _started_by_sysv(pid: int) -> bool:
 
 # -- snapshots -----------------------------------------------------------------------------
 
-# host -> (snapshot, fd on its network namespace): the fd keeps an unnamed namespace alive
-# after the daemon in it died, so a relaunch lands in the very same one.
-_remembered: dict[str, tuple[DaemonProcess, int | None]] = {}
-
-
-def state_dir() -> Path:
-    if SYSTEM_STATE_DIR.is_dir() and os.access(SYSTEM_STATE_DIR, os.W_OK):
-        return SYSTEM_STATE_DIR
-    if os.geteuid() == 0 and os.access(SYSTEM_STATE_DIR.parent, os.W_OK):
-        return SYSTEM_STATE_DIR
-    return user_runtime_dir()
-
-
-def _state_file(host: str, folder: Path) -> Path:
-    digest = hashlib.sha256(host.encode()).hexdigest()[:12]
-    return folder / f"dockerd-{digest}.json"
-
 
 def snapshot(host: str | None = None, *, folder: Path | None = None) -> DaemonProcess | None:
     """Record how the dockerd serving `host` runs (call it while the daemon is healthy).
@@ -180,49 +140,12 @@ def snapshot(host: str | None = None, *, folder: Path | None = None) -> DaemonPr
         daemon = find_dockerd(endpoint)
         if daemon is None:
             return None
-        _remember(endpoint, daemon)
+        daemon_state.remember(endpoint, daemon)
         with contextlib.suppress(OSError):
-            _save(endpoint, daemon, folder or state_dir())
+            daemon_state.save(endpoint, daemon, folder or daemon_state.state_dir())
         return daemon
     except Exception:  # a best-effort record must never end a run
         return None
-
-
-def _remember(host: str, daemon: DaemonProcess) -> None:
-    old = _remembered.pop(host, None)
-    if old is not None and old[1] is not None:
-        os.close(old[1])
-    fd: int | None = None
-    with contextlib.suppress(OSError):
-        fd = os.open(f"/proc/{daemon.pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-    _remembered[host] = (daemon, fd)
-
-
-def _save(host: str, daemon: DaemonProcess, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    record = {"host": host, "taken_at": time.time(), "daemon": asdict(daemon)}
-    # The environment may hold proxy credentials: owner-only.
-    atomic_write_text(_state_file(host, folder), json.dumps(record), mode=0o600)
-
-
-def load_snapshot(host: str, folder: Path | None = None) -> DaemonProcess | None:
-    """The last recorded dockerd for `host`: this process's memory first, then the file."""
-    if host in _remembered:
-        return _remembered[host][0]
-    try:
-        data = json.loads(_state_file(host, folder or state_dir()).read_text())
-        raw: dict[str, Any] = data["daemon"]
-        raw["argv"] = tuple(raw["argv"])
-        return DaemonProcess(**raw)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def forget(host: str) -> None:
-    """Drop the in-memory snapshot (and its namespace handle) of `host`."""
-    old = _remembered.pop(resolve_host(host), None)
-    if old is not None and old[1] is not None:
-        os.close(old[1])
 
 
 # -- network namespaces --------------------------------------------------------------------
@@ -230,29 +153,29 @@ def forget(host: str) -> None:
 
 def netns_path_for(host: str, daemon: DaemonProcess) -> str | None:
     """A path that opens `daemon`'s network namespace, "" for our own, None if it is gone."""
-    if daemon.netns_inode is None or daemon.netns_inode == _inode("/proc/self/ns/net"):
+    if daemon.netns_inode is None or daemon.netns_inode == inode("/proc/self/ns/net"):
         return ""
-    remembered = _remembered.get(host)
+    remembered = daemon_state.remembered(host)
     if (
         remembered
         and remembered[1] is not None
-        and _inode(f"/proc/self/fd/{remembered[1]}") == (daemon.netns_inode)
+        and inode(f"/proc/self/fd/{remembered[1]}") == (daemon.netns_inode)
     ):
         return f"/proc/{os.getpid()}/fd/{remembered[1]}"
     live = f"/proc/{daemon.pid}/ns/net"
-    if _inode(live) == daemon.netns_inode:
+    if inode(live) == daemon.netns_inode:
         return live
     return _find_netns(daemon.netns_inode)
 
 
-def _find_netns(inode: int) -> str | None:
+def _find_netns(wanted: int) -> str | None:
     for folder in ("/run/netns", "/var/run/netns"):
         with contextlib.suppress(OSError):
             for entry in Path(folder).iterdir():
-                if _inode(entry) == inode:
+                if inode(entry) == wanted:
                     return str(entry)
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and _inode(entry / "ns" / "net") == inode:
+        if entry.name.isdigit() and inode(entry / "ns" / "net") == wanted:
             return str(entry / "ns" / "net")
     return None
 
@@ -341,180 +264,26 @@ def _plan_unknown(host: str) -> RestartPlan:
 # -- doing it ------------------------------------------------------------------------------
 
 
-@dataclass
-class Restarter:
-    """Carries out a RestartPlan; clock, sleep and timeouts injectable for tests."""
-
-    ping_timeout: float = PING_TIMEOUT_S
-    stop_timeout: float = STOP_TIMEOUT_S
-    folder: Path | None = None
-    sleep: Sleep = time.sleep
-    clock: Clock = time.monotonic
-    actions: list[str] = field(default_factory=list)
-
-    def run(self, plan: RestartPlan) -> RestartOutcome:
-        self.actions = []
-        if plan.problem:
-            return RestartOutcome(False, (), plan.problem)
-        if plan.method == "relaunch":
-            return self._relaunch(plan)
-        return self._command(plan)
-
-    def _command(self, plan: RestartPlan) -> RestartOutcome:
-        done = process.run_capture(plan.argv, timeout=max(self.ping_timeout, 120.0))
-        self.actions.append(f"ran {shlex.join(plan.argv)} (exit {done.returncode})")
-        if not done.ok:
-            why = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-            return RestartOutcome(False, tuple(self.actions), f"{plan.argv[0]} failed: {why[0]}")
-        return self._await(plan.host, pid=None)
-
-    def _relaunch(self, plan: RestartPlan) -> RestartOutcome:
-        daemon = plan.daemon
-        assert daemon is not None
-        host = plan.host
-        fd = self._hold_netns(daemon)
-        try:
-            netns = netns_path_for(host, daemon)
-            if netns is None:
-                return RestartOutcome(False, (), "dockerd's network namespace is gone")
-            if fd is not None and netns.startswith(f"/proc/{daemon.pid}/"):
-                netns = f"/proc/{os.getpid()}/fd/{fd}"
-            if not self._stop(daemon.pid):
-                return RestartOutcome(
-                    False, tuple(self.actions), f"dockerd {daemon.pid} did not stop"
-                )
-            self.actions.extend(clear_stale_pidfiles(daemon.argv))
-            return self._spawn(host, daemon, netns or None)
-        finally:
-            if fd is not None:
-                os.close(fd)
-
-    def _hold_netns(self, daemon: DaemonProcess) -> int | None:
-        # Opened before the kill: an unnamed namespace would vanish with its last process.
-        try:
-            fd = os.open(f"/proc/{daemon.pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            return None
-        if _inode(f"/proc/self/fd/{fd}") != daemon.netns_inode:
-            os.close(fd)  # the pid was reused by another process
-            return None
-        return fd
-
-    def _stop(self, pid: int) -> bool:
-        if not _is_running_dockerd(pid):
-            return True
-        os.kill(pid, signal.SIGTERM)
-        self.actions.append(f"sent TERM to dockerd {pid}")
-        if self._wait(lambda: not _is_running_dockerd(pid), self.stop_timeout):
-            return True
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        self.actions.append(f"sent KILL to dockerd {pid} after {self.stop_timeout:g}s")
-        return self._wait(lambda: not _is_running_dockerd(pid), 10.0)
-
-    def _spawn(self, host: str, daemon: DaemonProcess, netns: str | None) -> RestartOutcome:
-        folder = self.folder or state_dir()
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        log_path = _state_file(host, folder).with_suffix(".log")
-        try:
-            pid = process.spawn_detached(daemon.argv, daemon.env, daemon.cwd, str(log_path), netns)
-        except OSError as exc:
-            return RestartOutcome(False, tuple(self.actions), f"cannot start dockerd: {exc}")
-        where = " in its network namespace" if netns else ""
-        self.actions.append(f"relaunched dockerd as pid {pid}{where} (log {log_path})")
-        outcome = self._await(host, pid, log_path)
-        if outcome.ok:
-            with contextlib.suppress(OSError):
-                fresh = read_process(pid)
-                _remember(host, fresh)
-                _save(host, fresh, folder)
-        return outcome
-
-    def _await(self, host: str, pid: int | None, log_path: Path | None = None) -> RestartOutcome:
-        def ready() -> bool:
-            return ping(host, timeout=2.0) or (pid is not None and not _alive(pid))
-
-        self._wait(ready, self.ping_timeout)
-        if ping(host, timeout=2.0):
-            self.actions.append(f"daemon answers /_ping on {host}")
-            return RestartOutcome(True, tuple(self.actions), pid=pid)
-        tail = _tail(log_path) if log_path else ""
-        why = "exited" if pid is not None and not _alive(pid) else "gave no /_ping answer"
-        detail = f"daemon {why} within {self.ping_timeout:g}s" + (f": {tail}" if tail else "")
-        return RestartOutcome(False, tuple(self.actions), detail, pid)
-
-    def _wait(self, check: Callable[[], bool], timeout: float) -> bool:
-        deadline = self.clock() + timeout
-        while not check():
-            if self.clock() >= deadline:
-                return False
-            self.sleep(0.1)
-        return True
-
-
-def _flag_value(argv: tuple[str, ...], flag: str, default: str) -> str:
-    for index, arg in enumerate(argv):
-        if arg == flag and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith(flag + "="):
-            return arg.split("=", 1)[1]
-    return default
-
-
-def clear_stale_pidfiles(argv: tuple[str, ...]) -> list[str]:
-    """Remove pid files of a dead dockerd and of the containerd it managed.
-
-    dockerd refuses to start, or waits for a containerd that will never answer, when a
-    pid file names a process that is gone but not yet reaped (a zombie under an init that
-    does not reap, as in many containers): it takes "kill -0 succeeds" for "running".
-    """
-    exec_root = _flag_value(argv, "--exec-root", "/var/run/docker")
-    candidates = (
-        Path(_flag_value(argv, "--pidfile", "/var/run/docker.pid")),
-        Path(exec_root) / "containerd" / "containerd.pid",
-    )
-    removed = []
-    for pidfile in candidates:
-        try:
-            text = pidfile.read_text().strip()
-        except OSError:
-            continue
-        if text.isdigit() and not _alive(int(text)):
-            with contextlib.suppress(OSError):
-                pidfile.unlink()
-                removed.append(f"removed stale pid file {pidfile} (pid {text} is gone)")
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)  # reap our own relaunched child if it died
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _is_running_dockerd(pid: int) -> bool:
-    try:
-        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode()
-    except OSError:
-        return False
-    return os.path.basename(argv0) == "dockerd" and _alive(pid)
-
-
-def _tail(path: Path, lines: int = 3) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    return " | ".join(line.strip() for line in text.splitlines()[-lines:])
-
-
 def live_restore(host: str) -> tuple[bool | None, int]:
     """(live-restore on?, running containers) from the daemon's /info; (None, 0) if silent."""
-    info = get_json(host, "/info")
-    if not isinstance(info, dict):
+    try:
+        info = api.info(host)
+    except OSError:
         return None, 0
     return bool(info.get("LiveRestoreEnabled")), int(info.get("ContainersRunning") or 0)
+
+
+__all__ = [
+    "DaemonProcess",
+    "RestartOutcome",
+    "RestartPlan",
+    "find_dockerd",
+    "forget",
+    "live_restore",
+    "load_snapshot",
+    "netns_path_for",
+    "plan_restart",
+    "read_process",
+    "snapshot",
+    "state_dir",
+]

@@ -18,7 +18,7 @@ from ci_guard.atomic import NotARegularFile, atomic_write_text, remove_stale_tem
 from ci_guard.docker.backups import DEFAULT_KEEP, make_backup, prune_backups
 from ci_guard.docker.keys import KeyTable, key_table
 from ci_guard.errors import PermissionDenied, UsageError
-from ci_guard.registry.url import parse_mirror_url
+from ci_guard.mirror_url import parse_mirror_url
 
 MIRRORS_KEY = "registry-mirrors"
 ERROR = "error"

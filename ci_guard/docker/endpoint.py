@@ -46,13 +46,28 @@ class DaemonEndpoint:
 
 @dataclass(frozen=True)
 class DaemonProcess:
+    """A running dockerd: the one record of it. Finding it fills pid and argv (cheap);
+    control.read_process adds what it takes to start it again as it was (root's view
+    of /proc), which daemon_state keeps for a restart."""
+
     pid: int
-    cmdline: tuple[str, ...]
-    flags: tuple[str, ...] = field(default=())
-    """The flag names on the command line (e.g. "--registry-mirror", "-H")."""
+    argv: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    cwd: str = ""
+    uid: int | None = None
+    netns_inode: int | None = None
+    unit: str | None = None
+    """The systemd unit whose cgroup holds the process, when systemd runs the host."""
+    sysv: bool = False
+    """Started by /etc/init.d/docker (its pid is in /var/run/docker.pid)."""
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The flag names on the command line (e.g. "--registry-mirror", "-H")."""
+        return parse_flags(self.argv)
 
     def flag_values(self, *names: str) -> list[str]:
-        return flag_values(self.cmdline, names)
+        return flag_values(self.argv, names)
 
     @property
     def config_file(self) -> Path:
@@ -211,7 +226,7 @@ def running_dockerds() -> list[DaemonProcess]:
         info: dict[str, Any] = proc.info
         cmdline = info.get("cmdline") or []
         if info.get("name") == "dockerd" or (cmdline and Path(cmdline[0]).name == "dockerd"):
-            found.append(DaemonProcess(info["pid"], tuple(cmdline), parse_flags(cmdline)))
+            found.append(DaemonProcess(info["pid"], tuple(cmdline)))
     return found
 
 
@@ -244,4 +259,4 @@ def _from_pidfile(path: Path) -> DaemonProcess | None:
         cmdline = psutil.Process(pid).cmdline()
     except (OSError, ValueError, psutil.Error):
         return None
-    return DaemonProcess(pid, tuple(cmdline), parse_flags(cmdline))
+    return DaemonProcess(pid, tuple(cmdline))

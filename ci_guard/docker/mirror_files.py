@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ci_guard.atomic import atomic_write_text
 from ci_guard.errors import UsageError
-from ci_guard.registry.url import parse_mirror_url
+from ci_guard.mirror_url import parse_mirror_url
 
 MARKER = "# Written by ci-guard (mirrors apply); it replaces this file on the next apply."
 

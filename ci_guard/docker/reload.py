@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ci_guard.docker.keys import KeyTable, key_table
-from ci_guard.records import RemedyResult
 
 NOTHING = "none"
 SIGHUP = "sighup"
@@ -83,24 +82,3 @@ def wait_for_mirrors(
     if last_error:
         return Verified(False, tuple(seen), f"daemon did not answer docker info: {last_error}")
     return Verified(False, tuple(seen), f"docker info still shows {seen or 'no mirrors'}")
-
-
-def restart_via_remedy(config: Any, docker_host: str) -> Callable[[], bool]:
-    """A restart callable backed by the restart-daemon remedy (imported when called)."""
-    restart = restart_remedy(config, docker_host)
-    return lambda: restart().ok
-
-
-def restart_remedy(config: Any, docker_host: str) -> Callable[[], RemedyResult]:
-    """The restart-daemon remedy (plan, host lock, dry-run) as a callable with its result."""
-
-    def restart() -> RemedyResult:
-        from ci_guard.remedies import load_remedy  # only when restarting
-        from ci_guard.remedies.base import RemedyContext
-
-        remedy = load_remedy("restart-daemon")
-        if remedy is None:
-            return RemedyResult("restart-daemon", False, False, detail="not available")
-        return remedy.apply(RemedyContext(config=config, docker_host=docker_host))
-
-    return restart

@@ -28,17 +28,12 @@ from ci_guard.doctor import checks
 from ci_guard.doctor.result import CheckResult, DoctorReport
 from ci_guard.doctor.runner import Task, run_tasks
 from ci_guard.errors import CiGuardError, PermissionDenied
-from ci_guard.mirrors.apply import (
-    DaemonHandle,
-    MirrorApplyResult,
-    RefreshRequest,
-    daemon_handle,
-    effective_daemon_config,
-    refresh_mirrors,
-    skipped_result,
-)
+from ci_guard.mirror_url import HUB_REGISTRY, normalise_mirror
+from ci_guard.mirrors.apply import DaemonHandle, daemon_handle
 from ci_guard.mirrors.builder import BuilderCheck, builder_probe_timeout, daemon_check
-from ci_guard.registry.url import HUB_REGISTRY, normalise_mirror
+from ci_guard.mirrors.refresh import effective_daemon_config, refresh_mirrors, refresh_request
+from ci_guard.mirrors.result import MirrorApplyResult, skipped_result
+from ci_guard.records import RemedyResult
 
 DEFAULT_DATA_ROOT = Path("/var/lib/docker")
 PROBE_IMAGE = "library/busybox"
@@ -112,10 +107,26 @@ class PreflightResult:
         return fields
 
 
+Restarter = Callable[[Config, str], Callable[[], bool]]
+"""(config, daemon URL) -> a callable that restarts that daemon: the caller's choice, since
+the remedies sit above preflight."""
+BuilderRestarter = Callable[[Config, str], Callable[[], RemedyResult]]
+"""The same, returning the restart-daemon remedy's result (for the BuildKit restart)."""
+
+
+@dataclass(frozen=True)
+class Restarters:
+    """How preflight may restart the daemon: after a failed reload, and for BuildKit."""
+
+    daemon: Restarter | None = None
+    builder: BuilderRestarter | None = None
+
+
 def run_preflight(
     config: Config,
     *,
     apply_mirrors: bool = True,
+    restarters: Restarters = Restarters(),
     command: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
 ) -> PreflightResult:
@@ -138,7 +149,7 @@ def run_preflight(
     )
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight") as pool:
         report = pool.submit(run_doctor, setup)
-        target = _Target(tuple(command), dict(os.environ if env is None else env))
+        target = _Target(tuple(command), dict(os.environ if env is None else env), restarters)
         mirrors = pool.submit(_mirrors, config, setup, apply_mirrors, target)
         return PreflightResult(report=report.result(), mirrors=mirrors.result())
 
@@ -147,6 +158,7 @@ def run_preflight(
 class _Target:
     command: tuple[str, ...]
     env: dict[str, str]
+    restarters: Restarters
 
 
 def _mirrors(
@@ -158,20 +170,12 @@ def _mirrors(
     existing = _existing_mirrors(path)
     if not config.mirrors and not existing:
         return None
-    from ci_guard.docker.reload import restart_via_remedy  # only when needed
-
     assert setup.endpoint is not None
     host = setup.endpoint.url
-    handle = _handle(setup.endpoint, setup.process)
-    handle = replace(handle, restart=restart_via_remedy(config, host))
-    request = RefreshRequest(
-        candidates=tuple(config.mirrors),
-        daemon_config=path,
-        explicit_config=True,
-        dry_run=config.dry_run or not apply,
-        timeout=config.probe_timeout,
-        keep_backups=config.daemon_json_backups,
-    )
+    restarter = target.restarters.daemon
+    restart = restarter(config, host) if restarter is not None else None
+    handle = replace(_handle(setup.endpoint, setup.process), restart=restart)
+    request = refresh_request(config, dry_run=config.dry_run or not apply)
     try:
         return refresh_mirrors(request, daemon=handle, builder=builder_check(config, host, target))
     except PermissionDenied as exc:
@@ -183,8 +187,9 @@ def builder_check(config: Config, host: str, target: _Target) -> Callable[[], Bu
 
     def make() -> BuilderCheck:
         from ci_guard.docker.builder_use import uses_buildkit
-        from ci_guard.docker.reload import restart_remedy
 
+        restarter = target.restarters.builder
+        restart = restarter(config, host) if restarter is not None else _no_restart
         return daemon_check(
             host,
             use=uses_buildkit(target.command, target.env),
@@ -192,10 +197,14 @@ def builder_check(config: Config, host: str, target: _Target) -> Callable[[], Bu
             timeout=builder_probe_timeout(config),
             enabled=config.builder_restart,
             dry_run=config.dry_run,
-            restart=restart_remedy(config, host),
+            restart=restart,
         )
 
     return make
+
+
+def _no_restart() -> RemedyResult:
+    return RemedyResult("restart-daemon", False, False, detail="no restart offered by the caller")
 
 
 def _existing_mirrors(path: Path) -> list[str]:

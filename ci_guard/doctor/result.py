@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,11 @@ class CheckResult:
             "duration_s": round(self.duration_s, 4),
             "data": self.data,
         }
+
+
+def since(start: float) -> float:
+    """Seconds on the monotonic clock since `start`."""
+    return time.monotonic() - start
 
 
 def passed(

@@ -17,8 +17,9 @@ from typing import Any, Protocol
 
 import tenacity
 
+from ci_guard.backoff import exponential_jitter
 from ci_guard.failure import Failure, FailureClass
-from ci_guard.images.dockerfile_refs import parse_image_ref
+from ci_guard.images.image_ref import parse_image_ref
 
 PULLED = "pulled"
 PRESENT = "present"
@@ -117,9 +118,7 @@ class _Stop(_Retry):
 
 
 def _wait(policy: RetryPolicy) -> Callable[[tenacity.RetryCallState], float]:
-    exponential = tenacity.wait_exponential_jitter(
-        multiplier=policy.initial_s, max=policy.max_s, jitter=policy.initial_s
-    )
+    exponential = exponential_jitter(policy.initial_s, policy.max_s)
 
     def wait(state: tenacity.RetryCallState) -> float:
         delay = float(exponential(state))

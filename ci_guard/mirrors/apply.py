@@ -1,7 +1,7 @@
-"""Rank candidate mirrors by real answers, and put the healthy ones into daemon.json.
+"""Put the healthy mirrors into daemon.json: the one refresh path of preflight, `mirrors
+apply` and the repair-network remedy.
 
-Ranking probes every candidate at once, so it takes about as long as the slowest
-probe (bounded by the probe timeout), not their sum. Applying merges the ranked list
+Ranking is mirrors/rank.py. Applying merges the ranked list
 into daemon.json (backup, atomic replace), reloads dockerd with SIGHUP (registry-mirrors
 is reloadable), checks that `docker info` shows the new list, and rolls back otherwise.
 """
@@ -9,13 +9,13 @@ is reloadable), checks that `docker info` shows the new list, and rolls back oth
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ALL_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ci_guard.docker import api
 from ci_guard.docker import daemon_json as dj
 from ci_guard.docker import reload as rl
 from ci_guard.docker.backups import DEFAULT_KEEP
@@ -27,114 +27,8 @@ from ci_guard.docker.endpoint import (
 )
 from ci_guard.docker.mirror_files import write_buildkitd, write_containerd_hosts
 from ci_guard.errors import PermissionDenied, UsageError
-from ci_guard.mirrors.builder import (
-    BuilderCheck,
-    BuilderResult,
-    follow_builder,
-    reload_reaches_builder,
-)
-from ci_guard.registry.probe import DEAD, VERDICT_ORDER, RegistryProbe, probe_registry
-from ci_guard.registry.url import split_hub
-
-ProbeFn = Callable[..., RegistryProbe]
-GRACE_S = 1.0
-"""Extra time past the probe timeout before a probe that has not returned counts as dead."""
-
-
-@dataclass(frozen=True)
-class RankedMirror:
-    rank: int
-    url: str
-    probe: RegistryProbe
-
-    @property
-    def verdict(self) -> str:
-        return self.probe.verdict
-
-    @property
-    def usable(self) -> bool:
-        return self.probe.usable
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, **self.probe.as_dict()}
-
-
-def rank_mirrors(
-    candidates: Iterable[str],
-    *,
-    timeout: float,
-    image: str = "library/busybox",
-    probe: ProbeFn = probe_registry,
-) -> list[RankedMirror]:
-    """Probe all candidates in parallel; best first (healthy by latency, then slow, ...).
-
-    Bad URLs raise UsageError; Docker Hub's own names are never listed.
-    """
-    urls, _hub = split_hub(list(candidates))
-    if not urls:
-        return []
-    pool = ThreadPoolExecutor(max_workers=min(32, len(urls)), thread_name_prefix="probe")
-    futures = [pool.submit(probe, url, timeout=timeout, image=image) for url in urls]
-    wait(futures, timeout=timeout + GRACE_S, return_when=ALL_COMPLETED)
-    pool.shutdown(wait=False, cancel_futures=True)
-    results = [_result(url, future, timeout) for url, future in zip(urls, futures, strict=True)]
-    order = sorted(range(len(results)), key=lambda i: _sort_key(results[i], i))
-    return [RankedMirror(rank, results[i].url, results[i]) for rank, i in enumerate(order, 1)]
-
-
-def _result(url: str, future: Future[RegistryProbe], timeout: float) -> RegistryProbe:
-    if not future.done():
-        return RegistryProbe(url, DEAD, f"no answer within {timeout:g}s", timeout + GRACE_S)
-    error = future.exception()
-    if error is not None:
-        return RegistryProbe(url, DEAD, f"probe failed: {type(error).__name__}: {error}", 0.0)
-    return future.result()
-
-
-def _sort_key(result: RegistryProbe, index: int) -> tuple[int, float, int]:
-    latency = result.latency_s if result.usable else 0.0
-    return VERDICT_ORDER.index(result.verdict), latency, index
-
-
-def usable_urls(ranked: Sequence[RankedMirror]) -> list[str]:
-    return [m.url for m in ranked if m.usable]
-
-
-@dataclass(frozen=True)
-class MirrorApplyResult:
-    daemon_config: Path
-    before: tuple[str, ...]
-    after: tuple[str, ...]
-    changed: bool
-    dry_run: bool
-    ok: bool
-    action: str
-    """"none", "sighup", "restart", "written" (not reloaded), or "skipped"."""
-    diff: tuple[str, ...] = ()
-    backup: Path | None = None
-    verified: bool | None = None
-    rolled_back: bool = False
-    messages: tuple[str, ...] = ()
-    ranked: tuple[RankedMirror, ...] = field(default=())
-    builder: BuilderResult | None = None
-    """Whether the daemon's BuildKit took the change (after a SIGHUP reload only)."""
-
-    def as_log_fields(self) -> dict[str, Any]:
-        return {
-            "daemon_config": str(self.daemon_config),
-            "mirrors_before": list(self.before),
-            "mirrors_after": list(self.after),
-            "changed": self.changed,
-            "dry_run": self.dry_run,
-            "ok": self.ok,
-            "action": self.action,
-            "backup": str(self.backup) if self.backup else None,
-            "verified": self.verified,
-            "rolled_back": self.rolled_back,
-            "messages": list(self.messages),
-            "ranked": [m.as_dict() for m in self.ranked],
-            "builder": self.builder.as_log_fields() if self.builder else None,
-        }
+from ci_guard.mirror_url import split_hub
+from ci_guard.mirrors.result import MirrorApplyResult
 
 
 @dataclass
@@ -185,14 +79,7 @@ def daemon_handle(
     endpoint = endpoint or find_endpoint()
 
     def info() -> dict[str, Any]:
-        from ci_guard.docker.sdk import open_client  # SDK only when verifying
-
-        client = open_client(endpoint.url, timeout=5)
-        try:
-            data: dict[str, Any] = client.info()
-            return data
-        finally:
-            client.close()
+        return api.info(endpoint.url)
 
     return DaemonHandle(endpoint, find_daemon_process(endpoint), info, restart)
 
@@ -334,106 +221,3 @@ def _rollback(state: _Apply, daemon: DaemonHandle, action: str) -> None:
     if daemon.restart is not None:
         ok = daemon.restart()
         state.messages.append("restarted dockerd with the old file" if ok else "restart failed")
-
-
-def effective_daemon_config(path: Path, *, explicit: bool, process: DaemonProcess | None) -> Path:
-    """The daemon.json to change: the one given, else the one the running dockerd reads."""
-    if explicit or process is None:
-        return path
-    return process.config_file
-
-
-def candidate_list(given: Sequence[str], existing: Sequence[str]) -> list[str]:
-    """Given candidates first, then the mirrors daemon.json lists now (to re-rank or prune)."""
-    merged: list[str] = []
-    for url in (*given, *existing):
-        if url.rstrip("/") not in [m.rstrip("/") for m in merged]:
-            merged.append(url)
-    return merged
-
-
-def skipped_result(
-    path: Path, before: Sequence[str], *, dry_run: bool, why: str
-) -> MirrorApplyResult:
-    return MirrorApplyResult(
-        daemon_config=path,
-        before=tuple(before),
-        after=tuple(before),
-        changed=False,
-        dry_run=dry_run,
-        ok=False,
-        action="skipped",
-        messages=(why,),
-    )
-
-
-@dataclass(frozen=True)
-class RefreshRequest:
-    candidates: tuple[str, ...]
-    daemon_config: Path
-    explicit_config: bool
-    dry_run: bool
-    timeout: float
-    image: str = "library/busybox"
-    probe: bool = True
-    """False: apply the candidates as given, in order, without probing."""
-    buildkitd_toml: Path | None = None
-    containerd_hosts_dir: Path | None = None
-    keep_backups: int = DEFAULT_KEEP
-    """daemon.json backups kept beside it (the daemon-json-backups setting)."""
-
-
-def refresh_mirrors(
-    request: RefreshRequest,
-    *,
-    daemon: DaemonHandle | None = None,
-    probe: ProbeFn = probe_registry,
-    lock: AbstractContextManager[Any] | None = None,
-    builder: Callable[[], BuilderCheck] | None = None,
-) -> MirrorApplyResult:
-    """Rank the candidates (and the mirrors daemon.json has now) and apply the usable ones.
-
-    When no candidate answers, daemon.json stays as it is: pruning every mirror during a
-    network outage would lose mirrors that come back with the network. `builder`: how to
-    check, after a SIGHUP reload, that the daemon's BuildKit took the change.
-    """
-    daemon = daemon or daemon_handle()
-    path = effective_daemon_config(
-        request.daemon_config, explicit=request.explicit_config, process=daemon.process
-    )
-    existing = dj.current_mirrors(dj.read_daemon_json(path).data)
-    candidates = candidate_list(request.candidates, existing)
-    if not candidates:
-        return skipped_result(path, existing, dry_run=request.dry_run, why="no candidate mirrors")
-    ranked: tuple[RankedMirror, ...] = ()
-    chosen = split_hub(candidates)[0]
-    if request.probe:
-        ranked = tuple(
-            rank_mirrors(candidates, timeout=request.timeout, image=request.image, probe=probe)
-        )
-        chosen = usable_urls(ranked)
-    if not chosen:
-        why = "no candidate mirror answered; daemon.json left as it is"
-        return replace(
-            skipped_result(path, existing, dry_run=request.dry_run, why=why), ranked=ranked
-        )
-    result = apply_mirrors(
-        chosen,
-        daemon_config=path,
-        dry_run=request.dry_run,
-        daemon=daemon,
-        lock=lock,
-        buildkitd_toml=request.buildkitd_toml,
-        containerd_hosts_dir=request.containerd_hosts_dir,
-        keep_backups=request.keep_backups,
-    )
-    return follow_after(replace(result, ranked=ranked), builder)
-
-
-def follow_after(
-    result: MirrorApplyResult, builder: Callable[[], BuilderCheck] | None
-) -> MirrorApplyResult:
-    """The result with the builder check made, when a SIGHUP reload changed the mirrors."""
-    if builder is None or not reload_reaches_builder(result.action, result.changed, result.ok):
-        return result
-    return replace(result, builder=follow_builder(builder()))

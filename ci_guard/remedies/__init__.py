@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
+from ci_guard.config import Config
+from ci_guard.records import RemedyResult
 from ci_guard.remedies.base import Remedy, RemedyContext
 
 # name -> "module:Class". A name whose module is not shipped yet is a known stage that
@@ -37,4 +40,32 @@ def load_remedy(name: str) -> Remedy | None:
     return remedy
 
 
-__all__ = ["REMEDIES", "Remedy", "RemedyContext", "known_stages", "load_remedy"]
+def restart_via_remedy(config: Config, docker_host: str) -> Callable[[], bool]:
+    """A restart callable backed by the restart-daemon remedy (loaded when called), for
+    the mirror refresh of preflight and `mirrors apply` when SIGHUP is not enough."""
+    restart = restart_remedy(config, docker_host)
+    return lambda: restart().ok
+
+
+def restart_remedy(config: Config, docker_host: str) -> Callable[[], RemedyResult]:
+    """The restart-daemon remedy (plan, host lock, dry-run) as a callable with its result,
+    for the BuildKit restart when the builder keeps the old mirror list."""
+
+    def restart() -> RemedyResult:
+        remedy = load_remedy("restart-daemon")
+        if remedy is None:
+            return RemedyResult("restart-daemon", False, False, detail="not available")
+        return remedy.apply(RemedyContext(config=config, docker_host=docker_host))
+
+    return restart
+
+
+__all__ = [
+    "REMEDIES",
+    "Remedy",
+    "RemedyContext",
+    "known_stages",
+    "load_remedy",
+    "restart_remedy",
+    "restart_via_remedy",
+]

@@ -33,6 +33,7 @@ from ci_guard.mirrors.builder import (
     builder_probe_timeout,
     daemon_check,
 )
+from ci_guard.mirrors.result import SKIPPED
 from ci_guard.records import RemedyResult
 from ci_guard.remedies import sysctl_tuning
 from ci_guard.remedies.base import RemedyContext
@@ -120,45 +121,34 @@ class RepairNetwork:
     # -- steps -------------------------------------------------------------------------
 
     def _mirrors(self, ctx: RemedyContext, report: _Report, lock: HostLock) -> None:
-        from ci_guard.mirrors import apply as mirrors
+        # The same refresh as preflight and `mirrors apply`: the daemon.json the running
+        # dockerd reads (its --config-file), the same ranking, the same "keep them all when
+        # none answers" rule.
+        from ci_guard.mirrors.apply import daemon_handle
+        from ci_guard.mirrors.refresh import refresh_mirrors, refresh_request
 
         try:
-            candidates = _candidates(ctx)
-            if not candidates:
-                report.did("no mirror candidates: registry-mirrors left alone", changed=False)
-                return
-            ranked = mirrors.rank_mirrors(candidates, timeout=ctx.config.probe_timeout)
-            healthy = mirrors.usable_urls(ranked)
-            report.extra["mirrors_ranked"] = [{"url": m.url, "verdict": m.verdict} for m in ranked]
-            if not healthy:
-                # As in `mirrors apply`: in an outage every mirror looks dead, and pruning
-                # them all would lose those that come back with the network.
-                report.did(
-                    "no mirror candidate answered: registry-mirrors left as they are", changed=False
-                )
-                return
-            daemon = mirrors.daemon_handle(
-                self._restart_callable(ctx), endpoint=endpoint(ctx.docker_host)
+            daemon = daemon_handle(self._restart_callable(ctx), endpoint=endpoint(ctx.docker_host))
+            request = refresh_request(ctx.config, dry_run=ctx.dry_run)
+            result = refresh_mirrors(
+                request, daemon=daemon, lock=lock, builder=self._builder_check(ctx)
             )
-            result = mirrors.apply_mirrors(
-                healthy,
-                daemon_config=ctx.config.daemon_config,
-                dry_run=ctx.dry_run,
-                daemon=daemon,
-                lock=lock,
-                keep_backups=ctx.config.daemon_json_backups,
-            )
-            result = mirrors.follow_after(result, self._builder_check(ctx))
         except CiGuardError as exc:
             report.problems.append(f"mirrors: {exc.message}")
             return
+        report.extra["mirrors_ranked"] = [
+            {"url": m.url, "verdict": m.verdict} for m in result.ranked
+        ]
+        if result.action == SKIPPED:
+            report.did(f"{result.messages[-1]}: registry-mirrors left as they are", changed=False)
+            return
         report.extra["mirrors_before"] = list(result.before)
         report.extra["mirrors_after"] = list(result.after)
-        dead = [m.url for m in ranked if not m.usable]
+        dead = [m.url for m in result.ranked if not m.usable]
         if result.changed:
             report.did(
-                f"set registry-mirrors to {list(result.after)} (dead: {dead or 'none'}; "
-                f"{result.action})"
+                f"set registry-mirrors in {result.daemon_config} to {list(result.after)} "
+                f"(dead: {dead or 'none'}; {result.action})"
             )
         else:
             report.did(f"registry-mirrors already {list(result.after)}", changed=False)
@@ -267,19 +257,5 @@ class RepairNetwork:
             report.problems.append(f"restart: {result.skipped or result.detail}")
 
 
-def _candidates(ctx: RemedyContext) -> list[str]:
-    from ci_guard.docker import daemon_json
-
-    configured = list(ctx.config.mirrors)
-    current = daemon_json.current_mirrors(
-        daemon_json.read_daemon_json(ctx.config.daemon_config).data
-    )
-    return list(dict.fromkeys(url.rstrip("/") for url in [*configured, *current]))
-
-
 def _candidates_text(ctx: RemedyContext) -> str:
-    try:
-        count = len(_candidates(ctx))
-    except CiGuardError as exc:
-        return f"unreadable daemon.json: {exc.message}"
-    return f"{count} from the config and daemon.json"
+    return f"{len(ctx.config.mirrors)} configured, and those the daemon's daemon.json lists"

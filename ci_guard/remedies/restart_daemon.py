@@ -17,6 +17,7 @@ from pathlib import Path
 from ci_guard.docker import control as daemon_control
 from ci_guard.docker import restarted
 from ci_guard.docker.api import resolve_host
+from ci_guard.docker.restarter import Restarter
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
 from ci_guard.records import RemedyResult
@@ -31,13 +32,13 @@ class RestartDaemon:
         *,
         lock_path: Path | None = None,
         lock_timeout: float = 600.0,
-        restarter: daemon_control.Restarter | None = None,
+        restarter: Restarter | None = None,
         state_folder: Path | None = None,
     ) -> None:
         self._folder = state_folder
         self._lock_path = lock_path
         self._lock_timeout = lock_timeout
-        self._restarter = restarter or daemon_control.Restarter(folder=state_folder)
+        self._restarter = restarter or Restarter(folder=state_folder)
 
     def plan(self, ctx: RemedyContext) -> list[str]:
         plan = daemon_control.plan_restart(ctx.config, ctx.docker_host, folder=self._folder)

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from ci_guard.report.figures import Report
 from ci_guard.report.load import load_runs
-from ci_guard.report.stats import Report, build_report
+from ci_guard.report.stats import build_report
 
 
 def make_report(

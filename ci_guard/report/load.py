@@ -9,17 +9,17 @@ a usage error.
 from __future__ import annotations
 
 import functools
-import glob
-import gzip
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ci_guard.errors import UsageError
+from ci_guard.mirrors.result import RANKED_FIELD
 from ci_guard.redact import Redactor
 from ci_guard.registry.probe import HEALTHY, SLOW
+from ci_guard.report.inputs import expand_inputs, read_lines
 from ci_guard.report.runs import (
     LoadResult,
     LoggedAttempt,
@@ -28,19 +28,13 @@ from ci_guard.report.runs import (
     MirrorProbe,
 )
 
-LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log")
-"""What a directory argument contributes (also gzipped); a named file is read whatever its name."""
-
 HEALTHY_VERDICTS = frozenset({HEALTHY, SLOW})
 """Mirror probe verdicts that mean "this mirror serves" (a slow one still does); misbehaving
-and dead ones do not. A candidate's own boolean `healthy` field, when present, wins."""
+and dead ones do not."""
 
 SKIP_NOT_JSON = "not_json"
 SKIP_NOT_EVENT = "not_an_event"
 SKIP_BAD_FIELDS = "bad_fields"
-SKIP_UNREADABLE = "unreadable_tail"
-
-_GLOB_CHARS = frozenset("*?[")
 
 
 @functools.cache
@@ -53,62 +47,6 @@ class _BadFieldError(ValueError):
 
 
 # --- inputs -----------------------------------------------------------------------------
-
-
-def expand_inputs(specs: Sequence[str]) -> list[Path]:
-    """Files named by LOG arguments: files, directories (searched recursively) and globs."""
-    found: dict[Path, None] = {}
-    for spec in specs:
-        for path in _expand_one(spec):
-            found.setdefault(path.resolve(), None)
-    return list(found)
-
-
-def _expand_one(spec: str) -> list[Path]:
-    if any(ch in _GLOB_CHARS for ch in spec) and not Path(spec).exists():
-        matches = sorted(glob.glob(spec, recursive=True))
-        if not matches:
-            raise UsageError(f"no file matches {spec}")
-        files = [f for m in matches for f in _from_path(Path(m), spec, named=False)]
-        if not files:
-            raise UsageError(f"no run logs ({_suffix_list()}) match {spec}")
-        return files
-    path = Path(spec)
-    if not path.exists():
-        raise UsageError(f"cannot read {spec}: no such file or directory")
-    files = _from_path(path, spec, named=True)
-    if not files:
-        raise UsageError(f"no run logs ({_suffix_list()}) in {spec}")
-    return files
-
-
-def _from_path(path: Path, spec: str, *, named: bool) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and _is_log_name(p.name))
-    if path.is_file():
-        return [path] if named or _is_log_name(path.name) else []
-    raise UsageError(f"cannot read {spec}: not a regular file or directory")
-
-
-def _is_log_name(name: str) -> bool:
-    base = name[:-3] if name.endswith(".gz") else name
-    return base.endswith(LOG_SUFFIXES)
-
-
-def _suffix_list() -> str:
-    return ", ".join(f"*{s}" for s in LOG_SUFFIXES)
-
-
-def _read_lines(path: Path, skipped: dict[str, int]) -> Iterator[str]:
-    opener: Callable[..., Any] = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-            yield from handle
-    except (EOFError, gzip.BadGzipFile, UnicodeError):
-        # A truncated or corrupt archive: keep what was read, count the loss once.
-        skipped[SKIP_UNREADABLE] = skipped.get(SKIP_UNREADABLE, 0) + 1
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 # --- lines ------------------------------------------------------------------------------
@@ -227,8 +165,8 @@ class _Assembler:
 
     def _preflight_finished(self, rec: dict[str, Any], stamp: datetime, source: str) -> None:
         mirrors = rec.get("mirrors")
-        candidates = mirrors.get("candidates") if isinstance(mirrors, dict) else None
-        probes = [_probe(c, stamp) for c in candidates or () if isinstance(c, dict)]
+        ranked = mirrors.get(RANKED_FIELD) if isinstance(mirrors, dict) else None
+        probes = [_probe(c, stamp) for c in ranked or () if isinstance(c, dict)]
         self._run(rec, stamp, source).mirror_probes.extend(p for p in probes if p is not None)
 
     def _attempt_started(self, rec: dict[str, Any], stamp: datetime, source: str) -> None:
@@ -287,6 +225,7 @@ class _Assembler:
         run.status, run.attempts_reported, run.exit_code = status, attempts, exit_code
         run.duration_s = duration
         run.failure_class = failure_class
+        run.stop_reason = _opt_str(rec.get("stop_reason")) or ""
 
 
 def _probe(candidate: dict[str, Any], stamp: datetime) -> MirrorProbe | None:
@@ -294,9 +233,7 @@ def _probe(candidate: dict[str, Any], stamp: datetime) -> MirrorProbe | None:
     if not isinstance(url, str) or not url:
         return None
     verdict = str(candidate.get("verdict") or "unknown")
-    healthy = candidate.get("healthy")
-    if not isinstance(healthy, bool):
-        healthy = verdict.lower() in HEALTHY_VERDICTS
+    healthy = verdict.lower() in HEALTHY_VERDICTS
     latency = candidate.get("latency_s")
     if isinstance(latency, bool) or not isinstance(latency, (int, float)):
         latency = None
@@ -329,7 +266,7 @@ def load_lines(lines: Iterable[str], source: str = "-") -> LoadResult:
 
 
 def _load_file(path: Path, assembler: _Assembler, result: LoadResult) -> None:
-    _fold(_read_lines(path, result.skipped), str(path), assembler, result)
+    _fold(read_lines(path, result.skipped), str(path), assembler, result)
 
 
 def _fold(lines: Iterable[str], source: str, assembler: _Assembler, result: LoadResult) -> None:

@@ -9,12 +9,22 @@ from __future__ import annotations
 from html import escape
 from string import Template
 
-from ci_guard.report import fmt, svg
+from ci_guard.report import fmt
+from ci_guard.report.figures import Report
+from ci_guard.report.html_charts import (
+    BLUE,
+    GREEN,
+    GREY,
+    RED,
+    attempts_chart,
+    classes_chart,
+    empty_placeholder,
+    mirror_chart,
+    success_chart,
+    time_chart,
+)
 from ci_guard.report.render_text import SKIP_WORDS
-from ci_guard.report.stats import Report
 
-GREEN, BLUE, RED, AMBER, GREY = "#2f9e44", "#1c7ed6", "#e03131", "#f59f00", "#adb5bd"
-TIME_UNITS = (("h", 3600.0), ("m", 60.0), ("s", 1.0))
 STATUS_COLORS = {
     "succeeded": GREEN,
     "failed": RED,
@@ -81,30 +91,30 @@ def render_html(report: Report) -> str:
         _card(
             "Success rate per day",
             "Share of finished runs that succeeded on the first attempt and in the end.",
-            _success_chart(report),
+            success_chart(report),
         ),
         '<div class="row">',
         _card(
             "Attempts per run",
             "Finished runs by the number of attempts they needed.",
-            _attempts_chart(report),
+            attempts_chart(report),
         ),
         _card(
             "Failure classes",
             "Failed attempts by class; red ones are not retryable.",
-            _classes_chart(report),
+            classes_chart(report),
         ),
         "</div>",
         _card(
             "Time lost to retries",
             "Per day: failed attempts plus waits between attempts.",
-            _time_chart(report),
+            time_chart(report),
         ),
         _card(
             "Mirror health",
             "Preflight probes per mirror and day: share answering as a "
             "registry mirror, median latency.",
-            _mirror_chart(report),
+            mirror_chart(report),
         ),
         '<div class="row">',
         _card(
@@ -128,10 +138,6 @@ def _card(title: str, hint: str, content: str) -> str:
         f'<section class="card"><h2>{escape(title)}</h2><p class="hint">{escape(hint)}</p>'
         f"{content}</section>"
     )
-
-
-def _empty(what: str = "no data") -> str:
-    return f'<div class="empty">{escape(what)}</div>'
 
 
 def _header(report: Report) -> str:
@@ -180,89 +186,6 @@ def _kpis(report: Report) -> str:
     return f'<section class="kpis">{"".join(cards)}</section>'
 
 
-def _days(report: Report) -> list[str]:
-    return [d.day for d in report.days]
-
-
-def _success_chart(report: Report) -> str:
-    days = report.days
-    if not any(d.rated_runs for d in days):
-        return _empty("no finished runs")
-    return svg.line_chart(
-        _days(report),
-        [
-            svg.Series("after retries", [d.success_rate for d in days], GREEN),
-            svg.Series("first try", [d.first_try_rate for d in days], BLUE),
-        ],
-        counts=[d.runs for d in days],
-        label="success rate per day",
-    )
-
-
-def _attempts_chart(report: Report) -> str:
-    hist = report.attempts_histogram
-    if not hist:
-        return _empty("no finished runs")
-    return svg.bar_chart(
-        [str(n) for n in hist],
-        list(hist.values()),
-        color=BLUE,
-        fmt=lambda v: f"{v:g}",
-        label="attempts histogram",
-        x_title="attempts",
-    )
-
-
-def _classes_chart(report: Report) -> str:
-    if not report.classes:
-        return _empty("no failed attempt")
-    rows = [
-        (
-            c.name,
-            float(c.attempts),
-            RED if c.retryable is False else AMBER,
-            f"{c.attempts} · {fmt.percent(c.share)}",
-        )
-        for c in report.classes[:12]
-    ]
-    return svg.hbar_chart(rows, label="failure classes")
-
-
-def _time_chart(report: Report) -> str:
-    days = report.days
-    peak = max((d.failed_attempts_s + d.waits_s for d in days), default=0.0)
-    if peak <= 0:
-        return _empty("no time lost: no run needed a retry")
-    # Chart in one readable unit so the axis shows 1h, 2h... rather than 3600s, 7200s.
-    unit, size = next((u, s) for u, s in TIME_UNITS if peak >= 2 * s or s == 1)
-    return svg.stacked_bars(
-        _days(report),
-        [
-            svg.Series("failed attempts", [d.failed_attempts_s / size for d in days], "#fa5252"),
-            svg.Series("waits", [d.waits_s / size for d in days], "#fcc419"),
-        ],
-        fmt=lambda v: f"{v:.3g}{unit}",
-        label="time lost per day",
-    )
-
-
-def _mirror_chart(report: Report) -> str:
-    if not report.mirrors:
-        return _empty("no mirror probes in these logs")
-    days = sorted({d.day for m in report.mirrors for d in m.days})
-    rows = []
-    for mirror in report.mirrors[:20]:
-        by_day = {d.day: d.healthy_share for d in mirror.days}
-        note = f"{fmt.percent(mirror.healthy_share, 0)} · {fmt.latency(mirror.median_latency_s)}"
-        rows.append((mirror.url, [by_day.get(day) for day in days], note))
-    scale = "".join(
-        f'<span class="sw" style="background:{svg.share_color(s)}"></span>'
-        for s in (0.0, 0.25, 0.5, 0.75, 1.0)
-    )
-    legend = f'<div class="scale">0% healthy {scale} 100% &middot; grey: no probe</div>'
-    return svg.heat_grid(rows, days, label="mirror health per day") + legend
-
-
 def _pill(status: str) -> str:
     color = STATUS_COLORS.get(status, GREY)
     return f'<span class="pill" style="background:{color}">{escape(status)}</span>'
@@ -283,7 +206,7 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int]) -> str:
 
 def _remedy_table(report: Report) -> str:
     if not report.remedies:
-        return _empty("no retries")
+        return empty_placeholder("no retries")
     rows = [
         [
             f"<code>{escape(r.name)}</code>",
@@ -301,7 +224,7 @@ def _remedy_table(report: Report) -> str:
 
 def _slowest_table(report: Report) -> str:
     if not report.slowest:
-        return _empty("no runs")
+        return empty_placeholder("no runs")
     rows = [
         [
             f"<code>{escape(s.run_id)}</code>",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ci_guard.report import fmt
-from ci_guard.report.stats import Report
+from ci_guard.report.figures import Report
 
 SKIP_WORDS = {
     "not_json": "not JSON (other tools, garbage, truncated lines)",
@@ -42,6 +42,9 @@ def _summary(report: Report, ascii_only: bool) -> str:
     statuses = "  ".join(f"{name} {count}" for name, count in report.by_status.items())
     rates, lost = report.rates, report.time_lost
     lines = [head, f"  {statuses}", *(f"  note: {n}" for n in report.notes)]
+    if report.by_stop_reason:
+        stops = "  ".join(f"{name} {count}" for name, count in report.by_stop_reason.items())
+        lines.append(f"  stopped: {stops}")
     if rates.rated_runs:
         lines.append(
             f"Success rate  first try {fmt.percent(rates.first_try)}, after retries "

@@ -24,7 +24,10 @@ class LoggedAttempt:
 
     @property
     def failed(self) -> bool:
-        return self.finished and (self.failure_class is not None or self.exit_code not in (0, None))
+        """The build failed: the run loop classifies every failed attempt. An attempt that
+        a stop signal ended (exit 128+N, no class) is not a build failure, nor time lost
+        to retries."""
+        return self.finished and self.failure_class is not None
 
 
 @dataclass
@@ -58,6 +61,8 @@ class LoggedRun:
     duration_s: float | None = None
     attempts_reported: int | None = None
     failure_class: str | None = None
+    stop_reason: str = ""
+    """run.finished's stop_reason; empty for an unfinished run or an older ci-guard's log."""
     ci_platform: str = ""
     command: tuple[str, ...] = ()
     attempts: dict[int, LoggedAttempt] = field(default_factory=dict)

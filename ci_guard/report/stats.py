@@ -9,142 +9,25 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
+from ci_guard.report.figures import (
+    ClassStat,
+    DayStat,
+    InputStat,
+    MirrorDay,
+    MirrorStat,
+    Rates,
+    RemedyStat,
+    Report,
+    SlowRun,
+    TimeLost,
+)
 from ci_guard.report.runs import STATUS_INCOMPLETE, LoadResult, LoggedRun, MirrorProbe
 
-REPORT_VERSION = 1
 MAX_FILLED_DAYS = 400
 """Days without runs between the first and last day are shown as empty up to this span."""
 STATUS_ORDER = ("succeeded", "failed", "timed_out", "cancelled", STATUS_INCOMPLETE)
-
-
-@dataclass(frozen=True)
-class Rates:
-    rated_runs: int
-    """Finished runs that were not cancelled: the denominator of both rates."""
-    first_try: float | None
-    after_retries: float | None
-    rescued_runs: int
-    """Runs that failed at first and succeeded on a later attempt."""
-
-
-@dataclass(frozen=True)
-class TimeLost:
-    total_s: float
-    failed_attempts_s: float
-    waits_s: float
-    runs_with_retries: int
-
-
-@dataclass(frozen=True)
-class ClassStat:
-    name: str
-    attempts: int
-    """Failed attempts of this class."""
-    share: float
-    """Of all failed attempts."""
-    retryable: bool | None
-    """As logged by the classifier (majority), None when never logged."""
-    final_runs: int
-    """Finished runs that ended failed with this class."""
-
-
-@dataclass(frozen=True)
-class RemedyStat:
-    name: str
-    used: int
-    runs: int
-    """Finished runs that used it at least once."""
-    succeeded_after: int
-    """Of those runs, how many succeeded after it."""
-    success_share: float | None
-    reported: int
-    """Uses with a remedy.finished line (a plain retry has none)."""
-    ok: int
-    changed: int
-
-
-@dataclass(frozen=True)
-class MirrorDay:
-    day: str
-    probes: int
-    healthy: int
-    healthy_share: float
-    median_latency_s: float | None
-
-
-@dataclass(frozen=True)
-class MirrorStat:
-    url: str
-    probes: int
-    healthy: int
-    healthy_share: float
-    median_latency_s: float | None
-    last_verdict: str
-    days: tuple[MirrorDay, ...]
-
-
-@dataclass(frozen=True)
-class DayStat:
-    day: str
-    runs: int
-    rated_runs: int
-    succeeded: int
-    first_try: int
-    success_rate: float | None
-    first_try_rate: float | None
-    failed_attempts_s: float
-    waits_s: float
-
-
-@dataclass(frozen=True)
-class SlowRun:
-    run_id: str
-    started_at: str | None
-    duration_s: float
-    attempts: int
-    status: str
-    failure_class: str | None
-
-
-@dataclass(frozen=True)
-class InputStat:
-    files: int
-    lines: int
-    skipped: dict[str, int]
-    other_events: int
-
-    @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped.values())
-
-
-@dataclass(frozen=True)
-class Report:
-    generated_at: str
-    since: str | None
-    input: InputStat
-    runs: int
-    by_status: dict[str, int]
-    rates: Rates
-    attempts_histogram: dict[int, int]
-    time_lost: TimeLost
-    classes: tuple[ClassStat, ...]
-    remedies: tuple[RemedyStat, ...]
-    mirrors: tuple[MirrorStat, ...]
-    days: tuple[DayStat, ...]
-    slowest: tuple[SlowRun, ...]
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["report_version"] = REPORT_VERSION
-        data["input"]["skipped_total"] = self.input.skipped_total
-        data["attempts_histogram"] = {str(k): v for k, v in self.attempts_histogram.items()}
-        return data
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -190,10 +73,16 @@ def rates(runs: Sequence[LoggedRun]) -> Rates:
     )
 
 
+HISTOGRAM_FILL_LIMIT = 100
+"""Counts up to this (--max-attempts' own limit) get a row even when no run made them."""
+
+
 def attempts_histogram(runs: Sequence[LoggedRun]) -> dict[int, int]:
     counts = Counter(r.attempt_count for r in runs if r.finished and r.attempt_count > 0)
     if not counts:
         return {}
+    if max(counts) > HISTOGRAM_FILL_LIMIT:  # a damaged log line: no run makes that many
+        return dict(sorted(counts.items()))
     return {n: counts.get(n, 0) for n in range(1, max(counts) + 1)}
 
 
@@ -394,6 +283,7 @@ def build_report(
         input=InputStat(len(loaded.files), loaded.lines, dict(loaded.skipped), loaded.other_events),
         runs=len(runs),
         by_status=by_status(runs),
+        by_stop_reason=dict(Counter(r.stop_reason for r in runs if r.stop_reason).most_common()),
         rates=rates(runs),
         attempts_histogram=attempts_histogram(runs),
         time_lost=time_lost(runs),

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ci_guard.failure import Failure, FailureClass, class_table
+from ci_guard.records import AttemptRecord
+from ci_guard.run.registry_phase import PhaseTracker
+from ci_guard.supervise.cancel import CancelToken
 from ci_guard.supervise.supervisor import ProcessResult
 
 if TYPE_CHECKING:  # the classifier loads only when an attempt failed
@@ -114,3 +118,52 @@ def inherited_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     if extra:
         env.update(extra)
     return env
+
+
+def finished_fields(record: AttemptRecord) -> dict[str, Any]:
+    """The fields of the `attempt.finished` event."""
+    failure = record.failure
+    return {
+        "attempt": record.attempt,
+        "exit_code": record.exit_code,
+        "signal": record.signal,
+        "timed_out": record.timed_out,
+        "stalled": record.stalled,
+        "duration_s": record.duration_s,
+        "failure_class": failure.failure_class.value if failure else None,
+        "retryable": failure.retryable if failure else None,
+        "evidence": list(failure.evidence) if failure else [],
+        "rule": failure.rule if failure else None,
+        "daemon_evidence": failure.daemon_log if failure else None,
+        "log_path": record.log_path,
+        **({"log_error": record.log_error} if record.log_error is not None else {}),
+    }
+
+
+def run_spec(
+    supervise: Callable[..., ProcessResult],
+    spec: AttemptSpec,
+    cancel: CancelToken,
+    stall_timeout: float | None,
+) -> ProcessResult:
+    """Run the attempt under its deadlines (and the registry-stall watch when set)."""
+    extra: dict[str, Any] = {}
+    if stall_timeout is not None:
+        extra["progress"] = PhaseTracker(stall_timeout)
+    return supervise(
+        list(spec.argv),
+        env=spec.env(),
+        timeout=spec.timeout,
+        no_output_timeout=spec.no_output_timeout,
+        kill_grace=spec.kill_grace,
+        log_path=spec.log_path,
+        cancel=cancel,
+        **extra,
+    )
+
+
+def redacted(failure: Failure | None, redact: Callable[[str], str]) -> Failure | None:
+    """The failure with its evidence masked, before it reaches any report."""
+    if failure is None:
+        return None
+    return dataclasses.replace(failure, evidence=tuple(redact(line) for line in failure.evidence))

@@ -7,16 +7,13 @@ asked for so a plain `ci-guard run` never loads it. docs/metrics.md lists the na
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ci_guard.atomic import atomic_write_text
 from ci_guard.errors import CiGuardError
@@ -130,8 +127,19 @@ def run_metric_families(run: RunRecord) -> list[MetricFamily]:
             "run_info",
             "gauge",
             "Always 1; labels describe the run.",
-            ("run_id", "status", "failure_class", "ci_platform"),
-            [((run.run_id, run.status, run.failure_class or "", run.ci_platform), 1.0)],
+            ("run_id", "status", "failure_class", "stop_reason", "ci_platform"),
+            [
+                (
+                    (
+                        run.run_id,
+                        run.status,
+                        run.failure_class or "",
+                        run.stop_reason,
+                        run.ci_platform,
+                    ),
+                    1.0,
+                )
+            ],
         ),
         _failures(run),
         *_retries(run),
@@ -147,7 +155,7 @@ def run_metric_families(run: RunRecord) -> list[MetricFamily]:
 # --- rendering with prometheus-client ---------------------------------------------------
 
 
-def _client() -> Any:
+def load_client() -> Any:
     try:
         import prometheus_client
     except ImportError:
@@ -157,8 +165,8 @@ def _client() -> Any:
     return prometheus_client
 
 
-def _registry(run: RunRecord) -> CollectorRegistry:
-    _client()
+def collector_registry(run: RunRecord) -> CollectorRegistry:
+    load_client()
     from prometheus_client.core import (
         CounterMetricFamily,
         GaugeMetricFamily,
@@ -188,7 +196,7 @@ def run_metrics_text(run: RunRecord) -> str:
     """The run's metrics in the Prometheus text exposition format (0.0.4)."""
     from prometheus_client.exposition import generate_latest
 
-    registry = _registry(run)
+    registry = collector_registry(run)
     return generate_latest(registry).decode("utf-8")
 
 
@@ -203,90 +211,3 @@ def write_metrics_file(run: RunRecord, path: Path) -> None:
         atomic_write_text(path, run_metrics_text(run), mode=0o644)
     except OSError as exc:
         raise CiGuardError(f"cannot write metrics file {path}: {exc.strerror or exc}") from None
-
-
-def default_grouping(
-    env: Mapping[str, str] | None = None, hostname: str | None = None
-) -> dict[str, str]:
-    """Pushgateway grouping key from the CI environment: instance (runner) and pipeline (job)."""
-    env = os.environ if env is None else env
-    instance = next((env[v] for v in INSTANCE_VARS if env.get(v)), None)
-    pipeline = "local"
-    for project_var, job_var in PIPELINE_VARS:
-        if env.get(project_var):
-            job = env.get(job_var, "") if job_var else ""
-            pipeline = f"{env[project_var]}/{job}" if job else env[project_var]
-            break
-    return {"instance": instance or hostname or socket.gethostname(), "pipeline": pipeline}
-
-
-def push_metrics(
-    run: RunRecord,
-    url: str,
-    *,
-    job: str = DEFAULT_JOB,
-    grouping: dict[str, str] | None = None,
-    timeout: float = 10,
-) -> None:
-    """Push the run's metrics to a Pushgateway (replacing the group's previous run).
-
-    Raises CiGuardError with one line when the gateway cannot be reached or refuses.
-    """
-    if not job:
-        raise CiGuardError("metrics push: the job name is empty")
-    client = _client()
-    registry = _registry(run)
-    key = default_grouping() if grouping is None else grouping
-    gateway, handler = _gateway_and_handler(client, url)
-    try:
-        client.push_to_gateway(
-            gateway, job=job, registry=registry, grouping_key=key, timeout=timeout, handler=handler
-        )
-    except (OSError, ValueError) as exc:
-        raise CiGuardError(f"cannot push metrics to {gateway}: {_reason(exc)}") from None
-
-
-def _gateway_and_handler(client: Any, url: str) -> tuple[str, Any]:
-    """Credentials in the URL (https://user:token@gw) become basic auth, and leave the URL:
-    they must reach neither the request line nor an error message."""
-    parts = urlsplit(url)
-    if parts.username is None:
-        return url, client.exposition.default_handler
-    user, password = unquote(parts.username), unquote(parts.password or "")
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    bare = urlunsplit(parts._replace(netloc=netloc))
-
-    def handler(
-        url: str, method: str, timeout: float | None, headers: list[Any], data: bytes
-    ) -> Any:
-        return client.exposition.basic_auth_handler(
-            url, method, timeout, headers, data, user, password
-        )
-
-    return bare, handler
-
-
-def _reason(exc: BaseException) -> str:
-    """One line: `HTTP 400 Bad Request: <the gateway's first line>`, or the socket error."""
-    code = getattr(exc, "code", None)
-    reason = getattr(exc, "reason", None)
-    text = str(reason if reason is not None else exc) or type(exc).__name__
-    if isinstance(code, int):
-        text = f"HTTP {code} {text}"
-        body = _error_body(exc)
-        if body:
-            text += f": {body}"
-    return " ".join(text.split())
-
-
-def _error_body(exc: BaseException) -> str:
-    read = getattr(exc, "read", None)
-    try:
-        raw = read() if callable(read) else b""
-    except OSError:
-        return ""
-    lines = raw.decode("utf-8", "replace").strip().splitlines() if isinstance(raw, bytes) else []
-    return lines[0][:200] if lines else ""

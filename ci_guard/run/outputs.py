@@ -28,7 +28,7 @@ def _metrics_file(run: RunRecord, path: Path) -> None:
 
 
 def _push(run: RunRecord, url: str) -> None:
-    from ci_guard.run.metrics import push_metrics
+    from ci_guard.run.metrics_push import push_metrics
 
     push_metrics(run, url)
 

@@ -17,6 +17,13 @@ from dataclasses import dataclass
 from ci_guard.config import Config
 from ci_guard.errors import UsageError
 from ci_guard.failure import Failure, FailureClass, class_table
+from ci_guard.records import (
+    STOP_ATTEMPTS_EXHAUSTED,
+    STOP_NOT_RETRYABLE,
+    STOP_TIMEOUT_NOT_RETRIED,
+    STOP_TOTAL_DEADLINE,
+    StopReason,
+)
 
 PLAIN_RETRY = "retry"
 FREE_DISK = "free-disk"
@@ -31,6 +38,15 @@ class Decision:
     delay_s: float = 0.0
     stage: str = ""
     remedy: str = ""
+    code: str = ""
+    """When `stop`: the records.STOP_* code, kept in the run record as its StopReason."""
+
+    def stop_reason(self) -> StopReason:
+        return StopReason(self.code, self.reason)
+
+
+def _stop(code: str, reason: str) -> Decision:
+    return Decision(stop=True, reason=reason, code=code)
 
 
 def validate_ladder(ladder: Sequence[str], known: Sequence[str]) -> tuple[str, ...]:
@@ -61,17 +77,19 @@ def pick_remedy(attempt: int, failure: Failure, config: Config) -> str:
     return PLAIN_RETRY
 
 
-def is_retryable(failure: Failure, config: Config) -> tuple[bool, str]:
+def retry_verdict(failure: Failure, config: Config) -> tuple[str, str]:
+    """('', why) when a retry may help, else (the STOP_* code, why not)."""
     cls = failure.failure_class
     if cls is FailureClass.TIMEOUT and not config.retry_on_timeout:
-        return False, "the attempt hit its deadline and --no-retry-on-timeout is set"
+        reason = "the attempt hit its deadline and --no-retry-on-timeout is set"
+        return STOP_TIMEOUT_NOT_RETRIED, reason
     if cls is FailureClass.DISK_FULL and config.free_disk:
-        return True, "disk_full is retried because the free-disk remedy is enabled"
+        return "", "disk_full is retried because the free-disk remedy is enabled"
     if cls is FailureClass.UNKNOWN and failure.retryable and not config.retry_unknown:
-        return False, "no rule recognised the failure and --no-retry-unknown is set"
+        return STOP_NOT_RETRYABLE, "no rule recognised the failure and --no-retry-unknown is set"
     if not failure.retryable:
-        return False, f"{cls.value} is not retryable: a retry cannot fix it"
-    return True, f"{cls.value} is retryable"
+        return STOP_NOT_RETRYABLE, f"{cls.value} is not retryable: a retry cannot fix it"
+    return "", f"{cls.value} is retryable"
 
 
 def decide(
@@ -87,17 +105,18 @@ def decide(
     `backoff_s` is the exponential, jittered wait for this retry (computed by the
     caller's wait strategy); rate_limited waits at least --rate-limit-backoff.
     """
-    retryable, why = is_retryable(failure, config)
-    if not retryable:
-        return Decision(stop=True, reason=why)
+    code, why = retry_verdict(failure, config)
+    if code:
+        return _stop(code, why)
     if attempt >= config.max_attempts:
-        return Decision(stop=True, reason=f"attempts exhausted ({attempt}/{config.max_attempts})")
+        reason = f"attempts exhausted ({attempt}/{config.max_attempts})"
+        return _stop(STOP_ATTEMPTS_EXHAUSTED, reason)
     delay = backoff_s
     if failure.failure_class is FailureClass.RATE_LIMITED:
         delay = max(delay, config.rate_limit_backoff)
     if time_left_s is not None:
         if time_left_s - MIN_ATTEMPT_WINDOW_S <= 0:
-            return Decision(stop=True, reason="the total deadline has passed")
+            return _stop(STOP_TOTAL_DEADLINE, "the total deadline (--total-timeout) has passed")
         delay = min(delay, max(0.0, time_left_s - MIN_ATTEMPT_WINDOW_S))
     next_attempt = attempt + 1
     stage = stage_for(next_attempt, config.ladder)

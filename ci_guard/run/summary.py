@@ -44,10 +44,11 @@ def render_summary(run: RunRecord) -> str:
     remedies = [r.remedy for r in run.retries if r.remedy != "retry"]
     if remedies:
         lines.append(f"  remedies: {', '.join(remedies)}")
+    if run.stop is not None and run.status != STATUS_SUCCEEDED:
+        lines.append(f"  stopped: {run.stop.detail}")
     last = run.last_failure
     if last is not None and run.status != STATUS_SUCCEEDED:
-        verdict = "retryable" if last.retryable else "not retryable"
-        lines.append(f"  last failure: {last.failure_class.value} ({verdict}, rule {last.rule})")
+        lines.append(f"  last failure: {last.failure_class.value} (rule {last.rule})")
         lines.extend(f"    > {line}" for line in last.evidence[:3])
     lines.extend(unrecognised_lines(run.attempts))
     if run.log_file is not None:

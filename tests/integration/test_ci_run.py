@@ -52,6 +52,7 @@ def test_github_run_brackets_child_commands_and_writes_outputs(tmp_path: Path) -
         "attempts": "2",
         "exit-code": "0",
         "failure-class": "",
+        "stop-reason": "succeeded",
         "log-file": "run.jsonl",
     }
     summary = (tmp_path / "summary.md").read_text("utf-8")

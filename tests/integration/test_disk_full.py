@@ -80,8 +80,11 @@ def finished(events: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 def test_everything_on_a_full_disk_still_runs_the_build(tiny: TinyFs, tmp_path: Path) -> None:
     fill(tiny.path)
+    # --raw-logs: the attempt log goes straight to the full artifacts folder (masked
+    # logs spool in the temp folder first, which this test bed does not fill).
     code, events, other = run_build(
         tmp_path,
+        "--raw-logs",
         "--artifacts-dir", str(tiny.path / "art"),
         "--log-file", str(tiny.path / "run.jsonl"),
         "--junit", str(tiny.path / "junit.xml"),
@@ -100,8 +103,8 @@ def test_everything_on_a_full_disk_still_runs_the_build(tiny: TinyFs, tmp_path: 
 def test_attempt_log_cut_short_is_still_classified(tiny: TinyFs, tmp_path: Path) -> None:
     fill(tiny.path, leave=256 * 1024)  # room for the first few thousand lines only
     log = tmp_path / "run.jsonl"
-    code, events, other = run_build(
-        tmp_path, "--artifacts-dir", str(tiny.path / "art"), "--log-file", str(log)
+    code, events, other = run_build(  # --raw-logs: written straight to the full disk
+        tmp_path, "--raw-logs", "--artifacts-dir", str(tiny.path / "art"), "--log-file", str(log)
     )
     assert code == 1
     attempt = finished(events, "attempt.finished")

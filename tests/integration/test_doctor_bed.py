@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from ci_guard.config import resolve
-from ci_guard.doctor.preflight import run_preflight
+from ci_guard.doctor.preflight import Restarters, run_preflight
+from ci_guard.remedies import restart_via_remedy
 from tests.testbed.bed import TestBed
 from tests.testbed.faultproxy import Fault
 from tests.unit.test_registry_servers import blackhole
@@ -77,7 +78,7 @@ def test_preflight_prunes_a_dead_mirror_and_reports(
         config = resolve(
             {"daemon-config": str(bed.dockerd.config_path), "probe-timeout": 1}, env={}
         ).config
-        result = run_preflight(config)
+        result = run_preflight(config, restarters=Restarters(daemon=restart_via_remedy))
     fields = result.as_log_fields()
     assert fields["mirrors"]["mirrors_after"] == [bed.mirror.url]
     assert fields["mirrors"]["verified"] is True

@@ -13,7 +13,8 @@ import pytest
 
 from ci_guard.docker.endpoint import DaemonEndpoint
 from ci_guard.errors import UsageError
-from ci_guard.mirrors.apply import RefreshRequest, daemon_handle, refresh_mirrors
+from ci_guard.mirrors.apply import daemon_handle
+from ci_guard.mirrors.refresh import RefreshRequest, refresh_mirrors
 from ci_guard.registry.probe import DEAD, HEALTHY
 from tests.testbed.bed import TestBed
 from tests.testbed.faultproxy import Fault

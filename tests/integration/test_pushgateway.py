@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ci_guard.errors import CiGuardError
-from ci_guard.run.metrics import push_metrics
+from ci_guard.run.metrics_push import push_metrics
 from tests.testbed.procs import free_port, stop_process
 from tests.unit.test_metrics import make_run
 

@@ -17,6 +17,7 @@ import pytest
 
 from ci_guard.config import Config, resolve
 from ci_guard.docker import control as daemon_control
+from ci_guard.docker import restarter
 from ci_guard.docker.api import get_json, ping
 from ci_guard.remedies.base import RemedyContext
 from ci_guard.remedies.free_disk import FreeDisk
@@ -211,6 +212,31 @@ def test_repair_network_replaces_a_dead_mirror_with_a_healthy_candidate(
     assert bed.pull("busybox:latest").returncode == 0  # and the pull now succeeds
 
 
+def test_repair_network_changes_the_daemon_json_dockerd_was_started_with(
+    bed: TestBed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --daemon-config given: the refresh follows dockerd's own --config-file, as
+    preflight and `mirrors apply` do, and never writes the default path."""
+    default = Path("/etc/docker/daemon.json")
+    default_before = default.read_bytes() if default.exists() else None
+    assert bed.dockerd.config_path != default
+    dead = f"http://127.0.0.1:{free_port()}"
+    bed.set_mirrors([dead])
+    monkeypatch.setenv("DOCKER_HOST", bed.docker_host)
+    config = _config(mirrors=(bed.mirror.url,), probe_timeout=3.0)
+    assert config.daemon_config == default
+    ctx = RemedyContext(config=config, docker_host=bed.docker_host)
+
+    result = RepairNetwork(lock_path=tmp_path / "lock").apply(ctx)
+
+    assert result.ok, result
+    assert result.extra["mirrors_after"] == [bed.mirror.url]
+    assert bed.dockerd.config["registry-mirrors"] == [bed.mirror.url]
+    info = get_json(bed.docker_host, "/info")
+    assert [m.rstrip("/") for m in info["RegistryConfig"]["Mirrors"]] == [bed.mirror.url]
+    assert (default.read_bytes() if default.exists() else None) == default_before
+
+
 def test_repair_network_restarts_a_daemon_that_does_not_answer(own_root: Path) -> None:
     daemon = Dockerd(own_root / "dockerd").start()
     daemon_control.snapshot(daemon.docker_host, folder=own_root / "state")
@@ -234,9 +260,9 @@ def test_stale_pid_files_of_a_killed_dockerd_are_cleared(own_root: Path) -> None
     # containerd follows its killed dockerd a moment later: its file is stale only then
     if containerd_pid.exists():
         stale = int(containerd_pid.read_text().strip())
-        wait_until(lambda: not daemon_control._alive(stale), 15, "containerd to exit")
+        wait_until(lambda: not restarter._alive(stale), 15, "containerd to exit")
 
-    removed = daemon_control.clear_stale_pidfiles(tuple(daemon.argv()))
+    removed = restarter.clear_stale_pidfiles(tuple(daemon.argv()))
 
     assert any(str(daemon.pidfile) in sentence for sentence in removed)
     assert not daemon.pidfile.exists()

@@ -347,3 +347,35 @@ def test_only_dead_mirrors_then_repair_network_applies_a_healthy_candidate(
     assert repair["mirrors_before"] == [refused, reset]
     assert repair["mirrors_after"] == [bed.mirror.url]
     assert bed.dockerd.config["registry-mirrors"] == [bed.mirror.url]
+
+
+def test_report_reads_the_mirror_health_a_real_preflight_logged(
+    bed: TestBed, tmp_path: Path
+) -> None:
+    """The writer/reader contract of `preflight.finished`'s mirrors: a real run, a real report."""
+    import json
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    bed.set_mirrors([bed.mirror.url])
+    log = tmp_path / "run.jsonl"
+    run = [
+        *ci_guard_argv(), "run", "--mirrors", f"{bed.mirror.url},{dead}", "--probe-timeout", "3",
+        "--artifacts-dir", str(tmp_path / "artifacts"), "--log-file", str(log), "--", "true",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(run, env=bed.env(), capture_output=True, text=True, check=False)
+    finally:
+        forget_daemon_state(bed.docker_host)
+    assert done.returncode == 0, done.stderr
+    (preflight,) = events_named(read_events(log), "preflight.finished")
+    assert preflight["mirrors"]["mirrors_after"] == [bed.mirror.url]  # the dead one left
+    report = subprocess.run(
+        [*ci_guard_argv(), "report", "--json", str(log)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    mirrors = {m["url"]: m for m in json.loads(report.stdout)["mirrors"]}
+    assert set(mirrors) == {bed.mirror.url, dead}
+    assert mirrors[bed.mirror.url]["healthy_share"] == 1.0
+    assert mirrors[dead]["healthy_share"] == 0.0
+    assert json.loads(report.stdout)["by_stop_reason"] == {"succeeded": 1}

@@ -31,7 +31,7 @@ INPUTS = {
     "secret-env",
     "raw-logs",
 }
-OUTPUTS = {"attempts", "exit-code", "failure-class", "log-file", "artifacts-dir"}
+OUTPUTS = {"attempts", "exit-code", "failure-class", "stop-reason", "log-file", "artifacts-dir"}
 
 LOCAL_WORKFLOW = """\
 name: uses-the-local-action

@@ -126,6 +126,7 @@ def test_flaky_command_passes_on_the_second_attempt_inside_one_job(tmp_path: Pat
         "CI_GUARD_ATTEMPTS": "2",
         "CI_GUARD_EXIT_CODE": "0",
         "CI_GUARD_FAILURE_CLASS": "",
+        "CI_GUARD_STOP_REASON": "succeeded",
         "CI_GUARD_LOG_FILE": ".ci-guard/ci-guard.jsonl",
     }
     # The later job got the dotenv report as variables.

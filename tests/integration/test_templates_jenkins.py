@@ -172,6 +172,7 @@ def test_step_runs_ci_guard_and_returns_its_outputs(tmp_path: Path) -> None:
         "exitCode": 0,
         "attempts": 2,
         "failureClass": "",
+        "stopReason": "succeeded",
         "logFile": str(out_dir / "ci-guard.jsonl"),
     }
     assert (tmp_path / "ws" / "quoted.txt").read_text("utf-8") == "it's quoted\n"
@@ -200,6 +201,7 @@ def test_step_failure_raises_or_returns_exit_75(tmp_path: Path) -> None:
     out, _ = _run_step(tmp_path, {**params, "failOnError": False, "junit": False})
     assert out["result"]["exitCode"] == 75
     assert out["result"]["failureClass"] == "dns_failure"
+    assert out["result"]["stopReason"] == "attempts_exhausted"
     assert [c["step"] for c in out["calls"]] == ["sh"]
 
 

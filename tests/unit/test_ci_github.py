@@ -215,20 +215,21 @@ def test_final_failure_is_an_error_with_evidence(tmp_path: Path) -> None:
     assert len(errors) == 1
     assert errors[0].properties["title"] == "ci-guard: image_not_found"
     first, second = errors[0].data.split("\n")[:2]
-    assert first.startswith("ci-guard: permanent failure after 1 attempt: image_not_found")
+    assert first.startswith("ci-guard: image_not_found (exit 1) after 1 attempt; stopped: ")
     assert second == "manifest for busybox:nope not found: manifest unknown"
     outputs = parse_github_output((tmp_path / "out").read_text("utf-8"))
     assert outputs["failure-class"] == "image_not_found"
     assert outputs["exit-code"] == "1"
 
 
-def test_outputs_file_holds_the_four_outputs(tmp_path: Path) -> None:
+def test_outputs_file_holds_the_five_outputs(tmp_path: Path) -> None:
     _, _, env = _drive_failing_then_passing(tmp_path)
     outputs = parse_github_output(Path(env["GITHUB_OUTPUT"]).read_text("utf-8"))
     assert outputs == {
         "attempts": "2",
         "exit-code": "0",
         "failure-class": "",
+        "stop-reason": "succeeded",
         "log-file": ".ci-guard/run.jsonl",
     }
 

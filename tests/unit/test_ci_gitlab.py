@@ -57,11 +57,11 @@ def test_each_attempt_is_a_collapsed_section(tmp_path: Path) -> None:
 def test_retry_and_final_failure_are_reported(tmp_path: Path) -> None:
     log, _ = _drive(tmp_path, "x\n")
     assert "attempt 1/3 failed with registry_timeout; retrying in 7.5s (remedy: retry)" in log
-    assert "permanent failure after 2 attempts: image_not_found" in log
+    assert "image_not_found (exit 1) after 2 attempts; stopped: image_not_found is not" in log
     assert "manifest for busybox:nope not found" in log
 
 
-def test_dotenv_report_has_the_four_keys(tmp_path: Path) -> None:
+def test_dotenv_report_has_the_five_keys(tmp_path: Path) -> None:
     _, dotenv = _drive(tmp_path, "x\n")
     lines = dotenv.read_text("utf-8").splitlines()
     assert all(DOTENV_LINE.fullmatch(line) for line in lines)
@@ -69,6 +69,7 @@ def test_dotenv_report_has_the_four_keys(tmp_path: Path) -> None:
         "CI_GUARD_ATTEMPTS": "2",
         "CI_GUARD_EXIT_CODE": "1",
         "CI_GUARD_FAILURE_CLASS": "image_not_found",
+        "CI_GUARD_STOP_REASON": "not_retryable",
         "CI_GUARD_LOG_FILE": "logs/run.jsonl",
     }
 
@@ -76,7 +77,7 @@ def test_dotenv_report_has_the_four_keys(tmp_path: Path) -> None:
 def test_dotenv_values_stay_on_one_line() -> None:
     run = finish(new_run(attempts=[attempt(1, None)], log_file=Path("a\nB=evil\r")))
     text = render_dotenv(run)
-    assert text.count("\n") == 4
+    assert text.count("\n") == 5
     assert "CI_GUARD_LOG_FILE=a B=evil\n" in text
     assert "CI_GUARD_FAILURE_CLASS=\n" in text
 

@@ -199,4 +199,5 @@ def test_run_classifies_attempts_with_the_user_rules(tmp_path: Path) -> None:
     )
     assert ran.returncode == 3
     assert "after 1 attempt," in ran.stderr
-    assert "image_not_found (not retryable, rule frob)" in ran.stderr
+    assert "image_not_found is not retryable" in ran.stderr
+    assert "last failure: image_not_found (rule frob)" in ran.stderr

@@ -10,11 +10,11 @@ from ci_guard.config import (
     MAX_CONFIG_BYTES,
     config_fields,
     find_config_file,
-    option_specs,
     read_config_file,
     resolve,
 )
 from ci_guard.errors import UsageError
+from ci_guard.options import option_specs
 
 
 def test_every_option_is_a_config_field() -> None:

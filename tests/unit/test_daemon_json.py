@@ -109,7 +109,7 @@ def test_parse_flags_and_values() -> None:
     )
     assert parse_flags(argv) == ("-D", "-H", "--registry-mirror", "--host")
     assert flag_values(argv, ("-H", "--host")) == ["unix:///a.sock", "tcp://0:2375"]
-    proc = DaemonProcess(1, TESTBED_ARGV, parse_flags(TESTBED_ARGV))
+    proc = DaemonProcess(1, TESTBED_ARGV)
     assert proc.config_file == Path("/c/daemon.json")
     assert proc.hosts == ["unix:///s.sock"]
     assert DaemonProcess(1, ("dockerd",)).hosts == ["unix:///var/run/docker.sock"]

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess, parse_flags
+from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess
 from ci_guard.docker.mirror_files import MARKER
 from ci_guard.errors import UsageError
-from ci_guard.mirrors.apply import DaemonHandle, MirrorApplyResult, apply_mirrors
+from ci_guard.mirrors.apply import DaemonHandle, apply_mirrors
+from ci_guard.mirrors.result import MirrorApplyResult
 
 
 class FakeDaemon:
@@ -49,7 +50,7 @@ class FakeDaemon:
         return {"RegistryConfig": {"Mirrors": [f"{m}/" for m in self.mirrors]}}
 
     def handle(self, *, with_process: bool = True, can_restart: bool = False) -> DaemonHandle:
-        process = DaemonProcess(4242, self.argv, parse_flags(self.argv)) if with_process else None
+        process = DaemonProcess(4242, self.argv) if with_process else None
         return DaemonHandle(
             endpoint=DaemonEndpoint("unix:///fake.sock", "DOCKER_HOST"),
             process=process,

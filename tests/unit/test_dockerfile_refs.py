@@ -10,10 +10,10 @@ from ci_guard.errors import UsageError
 from ci_guard.images.compose_refs import read_compose
 from ci_guard.images.dockerfile_refs import (
     parse_dockerfile,
-    parse_image_ref,
     read_dockerfile,
     substitute,
 )
+from ci_guard.images.image_ref import parse_image_ref
 
 
 def _images(text: str, **args: str) -> list[tuple[str, str | None]]:

@@ -9,12 +9,11 @@ import threading
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess, parse_flags
-from ci_guard.doctor import checks
+from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess
+from ci_guard.doctor import checks, daemon_checks
 from ci_guard.doctor.result import ERROR, INFO, WARNING, CheckResult, DoctorReport
 from ci_guard.doctor.runner import Task, run_tasks
 from tests.unit.test_registry_servers import closed_port_url, needs_registry, push_image, registry
@@ -92,7 +91,7 @@ def test_daemon_json_check(tmp_path: Path) -> None:
     assert warn.severity == WARNING
     assert "doubles timeouts" in warn.detail
     argv = ("dockerd", "-D")
-    conflict = checks.check_daemon_json(path, DaemonProcess(1, argv, parse_flags(argv)))
+    conflict = checks.check_daemon_json(path, DaemonProcess(1, argv))
     assert conflict.is_failure
     assert "debug: also given as -D" in conflict.detail
     path.write_text("{oops")
@@ -105,26 +104,18 @@ def test_disk_check_reports_free_space(tmp_path: Path) -> None:
     assert str(tmp_path) in result.detail
 
 
-class _FakeClient:
-    def ping(self) -> bool:
-        return True
-
-    def info(self) -> dict[str, Any]:
-        return {
-            "ServerVersion": "20.10.24",
-            "Driver": "overlay2",
-            "LiveRestoreEnabled": True,
-            "RegistryConfig": {"Mirrors": ["http://m:5000/"]},
-            "DockerRootDir": "/var/lib/docker",
-        }
-
-    def close(self) -> None:
-        pass
+DAEMON_INFO = {
+    "ServerVersion": "20.10.24",
+    "Driver": "overlay2",
+    "LiveRestoreEnabled": True,
+    "RegistryConfig": {"Mirrors": ["http://m:5000/"]},
+    "DockerRootDir": "/var/lib/docker",
+}
 
 
 def test_daemon_check_reads_facts_from_info() -> None:
     endpoint = DaemonEndpoint("unix:///x.sock", "DOCKER_HOST")
-    result = checks.check_daemon(endpoint, 1, client=_FakeClient)
+    result = checks.check_daemon(endpoint, 1, read_info=lambda host, timeout: DAEMON_INFO)
     assert result.ok
     assert result.data["mirrors"] == ["http://m:5000"]
     assert "live-restore on" in result.detail
@@ -181,10 +172,10 @@ def test_buildx_drivers_that_ignore_daemon_mirrors(
     monkeypatch: pytest.MonkeyPatch, driver: str
 ) -> None:
     monkeypatch.setattr(
-        checks, "_buildx_builders", lambda host: [("default", "docker"), ("ci", driver)]
+        daemon_checks, "_buildx_builders", lambda host: [("default", "docker"), ("ci", driver)]
     )
     result = checks.check_buildx("unix:///x.sock")
     assert result.severity == WARNING
     assert f"ci ({driver})" in result.detail
-    monkeypatch.setattr(checks, "_buildx_builders", lambda host: [("default", "docker")])
+    monkeypatch.setattr(daemon_checks, "_buildx_builders", lambda host: [("default", "docker")])
     assert checks.check_buildx("unix:///x.sock").ok

@@ -12,13 +12,12 @@ from ci_guard.docker.endpoint import (
     DaemonProcess,
     find_daemon_process,
     find_endpoint,
-    parse_flags,
 )
 
 
 def _proc(pid: int, *args: str) -> DaemonProcess:
     argv = ("dockerd", *args)
-    return DaemonProcess(pid, argv, parse_flags(argv))
+    return DaemonProcess(pid, argv)
 
 
 DEFAULT = DaemonEndpoint(DEFAULT_HOST, "default")

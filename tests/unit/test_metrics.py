@@ -17,14 +17,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ci_guard.errors import CiGuardError
 from ci_guard.failure import Failure, FailureClass
-from ci_guard.records import AttemptRecord, RemedyResult, RetryRecord, RunRecord
-from ci_guard.run.metrics import (
-    default_grouping,
-    push_metrics,
-    run_metric_families,
-    run_metrics_text,
-    write_metrics_file,
+from ci_guard.records import (
+    STOP_SUCCEEDED,
+    AttemptRecord,
+    RemedyResult,
+    RetryRecord,
+    RunRecord,
+    StopReason,
 )
+from ci_guard.run.metrics import run_metric_families, run_metrics_text, write_metrics_file
+from ci_guard.run.metrics_push import default_grouping, push_metrics
 from tests.testbed.procs import free_port
 
 
@@ -62,6 +64,7 @@ def make_run(**overrides: object) -> RunRecord:
         ],
         preflight={"healthy": True, "checks": []},
         status="succeeded",
+        stop=StopReason(STOP_SUCCEEDED, "attempt 4 succeeded"),
         exit_code=0,
         duration_s=170.5,
         ci_platform="gitlab",
@@ -101,6 +104,7 @@ def test_text_parses_back_with_every_value() -> None:
         ("failure_class", ""),
         ("run_id", "run-42"),
         ("status", "succeeded"),
+        ("stop_reason", "succeeded"),
     )
     assert samples[("ci_guard_run_info", info)] == 1
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ci_guard.errors import UsageError
-from ci_guard.mirrors.apply import rank_mirrors, usable_urls
+from ci_guard.mirrors.rank import rank_mirrors, usable_urls
 from ci_guard.registry.probe import DEAD, HEALTHY, MISBEHAVING, SLOW, RegistryProbe
 
 VERDICTS = {

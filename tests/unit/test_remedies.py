@@ -16,6 +16,7 @@ import pytest
 
 from ci_guard.config import Config, resolve
 from ci_guard.docker import control as daemon_control
+from ci_guard.docker import daemon_state
 from ci_guard.remedies import load_remedy, sysctl_tuning
 from ci_guard.remedies.base import RemedyContext
 from ci_guard.remedies.free_disk import FreeDisk, human_bytes
@@ -126,7 +127,7 @@ def test_without_root_a_recorded_root_daemon_is_skipped(
         pid=999_999_999, argv=("/usr/bin/dockerd", "-H", host), env={}, cwd="/",
         uid=0, netns_inode=None,
     )  # fmt: skip
-    daemon_control._save(host, recorded, tmp_path / "state")
+    daemon_state.save(host, recorded, tmp_path / "state")
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     remedy = RestartDaemon(lock_path=tmp_path / "lock", state_folder=tmp_path / "state")
 
@@ -143,7 +144,7 @@ def test_state_file_round_trip(tmp_path: Path) -> None:
         pid=42, argv=("dockerd", "--debug"), env={"HTTP_PROXY": "x"}, cwd="/srv", uid=0,
         netns_inode=1234, unit=None,
     )  # fmt: skip
-    daemon_control._save("unix:///x.sock", recorded, tmp_path)
+    daemon_state.save("unix:///x.sock", recorded, tmp_path)
     assert daemon_control.load_snapshot("unix:///x.sock", tmp_path) == recorded
     assert daemon_control.load_snapshot("unix:///other.sock", tmp_path) is None
 
@@ -283,7 +284,7 @@ def test_repair_network_plan_and_dry_run_change_nothing(tmp_path: Path) -> None:
     ctx = RemedyContext(config=config, docker_host=f"unix://{tmp_path / 'none.sock'}")
 
     plan = remedy.plan(ctx)
-    assert plan[0].startswith("re-probe the mirror candidates (1 from")
+    assert plan[0].startswith("re-probe the mirror candidates (0 configured, and those the")
     assert "flush the resolver cache: resolvectl flush-caches" in plan
     assert "set net.core.rmem_max from 1000 to 26214400" in plan
 
@@ -312,7 +313,7 @@ def test_repair_network_without_tune_sysctl_leaves_sysctl_alone(tmp_path: Path) 
     assert not any("sysctl" in step or "rmem" in step for step in remedy.plan(ctx))
     result = remedy.apply(ctx)
     assert not any("rmem" in action for action in result.actions)
-    assert "no mirror candidates: registry-mirrors left alone" in result.actions
+    assert "no candidate mirrors: registry-mirrors left as they are" in result.actions
 
 
 # -- ci-guard repair ---------------------------------------------------------------------------
@@ -353,3 +354,13 @@ def test_repair_command_bad_mirror_is_exit_2(capsys: pytest.CaptureFixture[str])
     assert code == 2
     assert err.startswith("ci-guard: error: bad mirror URL 'ftp://nope'")
     assert err.count("\n") == 1
+
+
+def test_dry_run_of_free_disk_lists_its_steps_and_changes_nothing(tmp_path: Path) -> None:
+    """docs/remedies.md: dry-run lists the steps as actions, detail 'dry run: nothing changed'."""
+    from ci_guard.remedies.free_disk import FreeDisk
+
+    ctx = RemedyContext(config=_config(free_disk=True), dry_run=True)
+    result = FreeDisk(lock_path=tmp_path / "lock").apply(ctx)
+    assert (result.ok, result.changed, result.detail) == (True, False, "dry run: nothing changed")
+    assert result.actions

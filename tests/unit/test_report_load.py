@@ -119,18 +119,19 @@ def test_remedy_finished_joins_its_retry() -> None:
     assert (retry.remedy, retry.remedy_ok, retry.remedy_changed) == ("restart-daemon", True, True)
 
 
-def test_mirror_candidates_become_probes() -> None:
+def test_ranked_mirrors_of_preflight_become_probes() -> None:
     mirrors: list[dict[str, Any]] = [
         {"url": "http://a", "verdict": "healthy", "latency_s": 0.1, "reason": ""},
-        {"url": "http://b", "verdict": "dead", "latency_s": None, "reason": "no answer"},
-        {"url": "http://c", "verdict": "weird", "healthy": True, "latency_s": 0.3},
-        {"verdict": "healthy"},
+        {"url": "http://b", "verdict": "dead", "latency_s": 3.0, "reason": "no answer"},
+        {"url": "http://c", "verdict": "slow", "latency_s": 2.5, "reason": ""},
+        {"url": "http://d", "verdict": "misbehaving", "latency_s": 0.2, "reason": "404"},
     ]
     (run,) = load_lines(simple_run("r1", "2026-11-01", [None], mirrors=mirrors).splitlines()).runs
-    assert [(p.url, p.healthy, p.latency_s) for p in run.mirror_probes] == [
-        ("http://a", True, 0.1),
-        ("http://b", False, None),
-        ("http://c", True, 0.3),
+    assert [(p.url, p.healthy, p.verdict, p.latency_s) for p in run.mirror_probes] == [
+        ("http://a", True, "healthy", 0.1),
+        ("http://b", False, "dead", 3.0),
+        ("http://c", True, "slow", 2.5),
+        ("http://d", False, "misbehaving", 0.2),
     ]
 
 

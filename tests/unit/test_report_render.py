@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
-from ci_guard.report import fmt, svg
+from ci_guard.report import fmt, svg, svg_grids
+from ci_guard.report.figures import Report
 from ci_guard.report.load import load_lines
 from ci_guard.report.render_html import render_html
 from ci_guard.report.render_text import render_text
-from ci_guard.report.stats import Report, build_report
+from ci_guard.report.stats import build_report
 from tests.logsynth import simple_run, synth_runs, to_lines
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -75,9 +77,9 @@ def test_html_escapes_what_comes_from_logs() -> None:
     hostile = simple_run(
         "<img onerror=x>",
         "2026-11-01",
-        ["<b>cls</b>", None],
+        ["dns_failure", None],
         mirrors=[{"url": "http://x/<script>", "verdict": "ok"}],
-    )
+    ).replace('"dns_failure"', '"<b>cls</b>"')  # a class name from some other writer
     page = render_html(_report(hostile.splitlines()))
     assert "<img onerror" not in page
     assert "<b>cls" not in page
@@ -105,7 +107,7 @@ def test_format_helpers() -> None:
     assert svg.nice_ceiling(0.42) == 0.5
     assert svg.nice_ceiling(2.0) == 2.0
     assert svg.nice_ceiling(0) == 1.0
-    assert svg.share_color(None) != svg.share_color(0.0) != svg.share_color(1.0)
+    assert svg_grids.share_color(None) != svg_grids.share_color(0.0) != svg_grids.share_color(1.0)
 
 
 def test_axis_tops_split_into_round_steps() -> None:
@@ -115,3 +117,14 @@ def test_axis_tops_split_into_round_steps() -> None:
     assert svg.nice_axis(0) == 4
     assert svg.nice_axis(1) == 1
     assert svg.nice_axis(1, whole=True) == 4
+
+
+def test_text_says_why_runs_stopped() -> None:
+    text = render_text(_report(simple_run("r1", "2026-11-01", ["image_not_found"]).splitlines()))
+    assert "  stopped: not_retryable 1" in text
+
+
+def test_docs_json_example_has_every_top_level_key(synthetic: Report) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "report.md").read_text("utf-8")
+    block = doc.split("One object, stable keys", 1)[1].split("```", 2)[1]
+    assert set(re.findall(r'^  "(\w+)":', block, re.MULTILINE)) == set(synthetic.to_dict())

@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from ci_guard.report.figures import Report
 from ci_guard.report.load import load_lines
-from ci_guard.report.stats import Report, build_report
+from ci_guard.report.stats import build_report
 from tests.logsynth import simple_run, synth_runs, to_lines
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -37,13 +38,13 @@ HISTORY = "".join(
         simple_run(
             "r3",
             "2026-11-02",
-            ["dns_failure", "dns_failure", "perm_x"],
+            ["dns_failure", "dns_failure", "image_not_found"],
             durations=[20, 20, 5],
             delays=[10, 20],
             remedies=["repair-network", "retry"],
             mirrors=[_mirror("http://a", "dead", None)],
         ),
-        simple_run("r4", "2026-11-03", [None], status="cancelled"),
+        simple_run("r4", "2026-11-03", [None], cancelled=True),
         simple_run("r5", "2026-11-03", ["connection_failure"], finished=False),
     ]
 )
@@ -87,8 +88,8 @@ def test_failure_classes(report: Report) -> None:
     assert by_name["dns_failure"].attempts == 2
     assert by_name["dns_failure"].share == pytest.approx(0.4)
     assert by_name["dns_failure"].retryable is True
-    assert by_name["perm_x"].retryable is False
-    assert by_name["perm_x"].final_runs == 1
+    assert by_name["image_not_found"].retryable is False
+    assert by_name["image_not_found"].final_runs == 1
     assert by_name["registry_timeout"].final_runs == 0
     assert sum(c.attempts for c in report.classes) == 5
 
@@ -124,7 +125,7 @@ def test_days_and_slowest(report: Report) -> None:
     assert report.days[2].success_rate is None
     assert [(s.run_id, s.duration_s, s.attempts, s.failure_class) for s in report.slowest] == [
         ("r1", 135.0, 2, None),
-        ("r3", 75.0, 3, "perm_x"),
+        ("r3", 75.0, 3, "image_not_found"),
     ]
 
 
@@ -167,3 +168,16 @@ def test_synthetic_history_is_consistent() -> None:
     assert [s.duration_s for s in report.slowest] == sorted(
         (s.duration_s for s in report.slowest), reverse=True
     )
+
+
+def test_stop_reasons_come_from_run_finished(report: Report) -> None:
+    assert report.by_stop_reason == {"succeeded": 2, "not_retryable": 1, "cancelled": 1}
+
+
+def test_an_absurd_attempt_count_does_not_fill_the_histogram() -> None:
+    text = simple_run("a", "2026-11-01", [None]).replace(
+        '"attempts": 1,', '"attempts": 10000000000,'
+    )
+    assert '"attempts": 10000000000' in text
+    histogram = build_report(load_lines(text.splitlines()), now=NOW).attempts_histogram
+    assert histogram == {10000000000: 1}

@@ -17,7 +17,8 @@ from ci_guard.config import Config, resolve
 from ci_guard.failure import Failure, FailureClass, class_table
 from ci_guard.records import RemedyResult, RunRecord
 from ci_guard.remedies import RemedyContext
-from ci_guard.run.loop import RunDeps, Runner
+from ci_guard.run.deps import RunDeps
+from ci_guard.run.loop import Runner
 from ci_guard.supervise.cancel import CancelToken
 from ci_guard.supervise.supervisor import ProcessResult
 
@@ -234,3 +235,75 @@ def test_daemon_is_recorded_when_the_ladder_may_restart_it(config: Config) -> No
         plain, Script([(result(0), None)]), snapshot=snapshot, env={"DOCKER_HOST": "unix:///x.sock"}
     )
     assert seen == []
+
+
+def stop_of(run: RunRecord, events: list[dict[str, Any]]) -> tuple[str, str]:
+    """The stop reason as the record keeps it; the run.finished event must say the same."""
+    assert run.stop is not None
+    finished = events[-1]
+    assert finished["event"] == "run.finished"
+    assert (finished["stop_reason"], finished["stop_detail"]) == (run.stop.code, run.stop.detail)
+    return run.stop.code, run.stop.detail
+
+
+def test_stop_reason_success_and_exhausted(config: Config) -> None:
+    run, events = execute(config, Script([(result(0), None)]))
+    assert stop_of(run, events) == ("succeeded", "attempt 1 succeeded")
+    steps = [(result(1), failure(FailureClass.REGISTRY_TIMEOUT))] * 5
+    run, events = execute(config, Script(steps))
+    assert stop_of(run, events) == ("attempts_exhausted", "attempts exhausted (5/5)")
+
+
+def test_stop_reason_not_retried_timeout_is_not_exhaustion(config: Config) -> None:
+    no_retry = dataclasses.replace(config, retry_on_timeout=False)
+    steps = [(result(124, timed_out=True), failure(FailureClass.TIMEOUT))] * 5
+    run, events = execute(dataclasses.replace(no_retry, tempfail_exit_code=75), Script(steps))
+    code, detail = stop_of(run, events)
+    assert code == "timeout_not_retried"
+    assert "--no-retry-on-timeout" in detail
+    assert len(run.attempts) == 1
+    assert run.exit_code == 124  # not the tempfail code: nothing transient was given up on
+
+
+def test_stop_reason_total_deadline(config: Config) -> None:
+    now = [0.0]
+    steps = [(result(1), failure(FailureClass.REGISTRY_TIMEOUT))] * 5
+    script = Script(steps)
+    plain_supervise = script.supervise
+
+    def slow_supervise(argv: list[str], **kwargs: Any) -> ProcessResult:
+        now[0] += 60.0  # each attempt takes a minute of the 90 s budget
+        return plain_supervise(argv, **kwargs)
+
+    script.supervise = slow_supervise  # type: ignore[method-assign]
+    cfg = dataclasses.replace(config, total_timeout=90.0, tempfail_exit_code=75)
+    run, events = execute(cfg, script, clock=lambda: now[0])
+    assert stop_of(run, events)[0] == "total_deadline"
+    assert len(run.attempts) == 2
+    assert run.exit_code == 75  # still a transient failure: an outer retry may take over
+
+
+def test_stop_reason_disk_full_with_free_disk_is_exhaustion(config: Config) -> None:
+    cfg = dataclasses.replace(config, free_disk=True)
+    steps = [(result(1), failure(FailureClass.DISK_FULL))] * 5
+    run, events = execute(cfg, Script(steps), {"free-disk": FakeRemedy("free-disk")})
+    assert stop_of(run, events)[0] == "attempts_exhausted"
+    run, events = execute(config, Script(steps))
+    assert stop_of(run, events)[0] == "not_retryable"
+
+
+def test_stop_reason_cancelled(config: Config) -> None:
+    run, events = execute(config, Script([(result(143, cancelled_by=15), None)]))
+    assert stop_of(run, events) == ("cancelled", "ci-guard was stopped by signal 15")
+
+
+def test_summary_reads_the_stop_reason(config: Config) -> None:
+    from ci_guard.run.summary import render_summary
+
+    no_retry = dataclasses.replace(config, retry_on_timeout=False)
+    steps = [(result(124, timed_out=True), failure(FailureClass.TIMEOUT))]
+    run, _ = execute(no_retry, Script(steps))
+    text = render_summary(run)
+    assert "stopped: the attempt hit its deadline and --no-retry-on-timeout is set" in text
+    assert "exhausted" not in text
+    assert "retryable" not in text

@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 from ci_guard.failure import FailureClass
 from ci_guard.run.attempt import classify_result
-from ci_guard.run.loop import _default_classify
+from ci_guard.run.deps import _default_classify
 from ci_guard.run.registry_phase import PhaseTracker
 from ci_guard.supervise.supervisor import supervise
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ci_guard.errors import UsageError
-from ci_guard.registry.url import hub_warning, normalise_mirror, parse_mirror_url, split_hub
+from ci_guard.mirror_url import hub_warning, normalise_mirror, parse_mirror_url, split_hub
 
 
 @pytest.mark.parametrize(

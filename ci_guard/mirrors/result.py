@@ -1,0 +1,73 @@
+"""What a mirror refresh did, as a value, and the fields it logs.
+
+`as_log_fields` is the `mirrors` field of `preflight.finished` and the JSON of
+`ci-guard mirrors apply`; `ci-guard report` reads it back (report/load.py reads
+`RANKED_FIELD`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ci_guard.mirrors.builder import BuilderResult
+from ci_guard.mirrors.rank import RankedMirror
+
+SKIPPED = "skipped"
+"""The action of a refresh that changed nothing on purpose (no candidates, none answered)."""
+RANKED_FIELD = "ranked"
+"""The list of probed candidates, best first: rank, url, verdict, reason, latency_s, ..."""
+
+
+@dataclass(frozen=True)
+class MirrorApplyResult:
+    daemon_config: Path
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    changed: bool
+    dry_run: bool
+    ok: bool
+    action: str
+    """"none", "sighup", "restart", "written" (not reloaded), or "skipped"."""
+    diff: tuple[str, ...] = ()
+    backup: Path | None = None
+    verified: bool | None = None
+    rolled_back: bool = False
+    messages: tuple[str, ...] = ()
+    ranked: tuple[RankedMirror, ...] = field(default=())
+    builder: BuilderResult | None = None
+    """Whether the daemon's BuildKit took the change (after a SIGHUP reload only)."""
+
+    def as_log_fields(self) -> dict[str, Any]:
+        return {
+            "daemon_config": str(self.daemon_config),
+            "mirrors_before": list(self.before),
+            "mirrors_after": list(self.after),
+            "changed": self.changed,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "action": self.action,
+            "backup": str(self.backup) if self.backup else None,
+            "verified": self.verified,
+            "rolled_back": self.rolled_back,
+            "messages": list(self.messages),
+            RANKED_FIELD: [m.as_dict() for m in self.ranked],
+            "builder": self.builder.as_log_fields() if self.builder else None,
+        }
+
+
+def skipped_result(
+    path: Path, before: Sequence[str], *, dry_run: bool, why: str
+) -> MirrorApplyResult:
+    return MirrorApplyResult(
+        daemon_config=path,
+        before=tuple(before),
+        after=tuple(before),
+        changed=False,
+        dry_run=dry_run,
+        ok=False,
+        action=SKIPPED,
+        messages=(why,),
+    )

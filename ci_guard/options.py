@@ -1,0 +1,165 @@
+"""The settings as data: data/options.toml read into OptionSpecs, and values parsed.
+
+A value from a flag, the environment or a file becomes the option's type here, or a
+one-line UsageError naming where it came from. config.py resolves the sources.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ci_guard.data import read_text as read_data_file
+from ci_guard.errors import UsageError
+from ci_guard.tomlcompat import tomllib
+
+ENV_PREFIX = "CI_GUARD_"
+_UNSET_WORDS = frozenset({"", "none", "off", "null"})
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    type: str
+    default: Any
+    help: str
+    optional: bool = False
+    choices: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper().replace("-", "_")
+
+    @property
+    def attr(self) -> str:
+        return self.name.replace("-", "_")
+
+
+@functools.cache
+def option_specs() -> dict[str, OptionSpec]:
+    text = read_data_file("options.toml")
+    specs = {}
+    for name, row in tomllib.loads(text).items():
+        specs[name] = OptionSpec(
+            name=name,
+            type=row["type"],
+            default=row.get("default"),
+            help=row["help"],
+            optional=bool(row.get("optional", False)),
+            choices=tuple(row.get("choices", ())),
+            min=row.get("min"),
+            max=row.get("max"),
+        )
+    return specs
+
+
+def parse_value(spec: OptionSpec, raw: Any, origin: str) -> Any:
+    """Turn a flag, environment or file value into the option's type; UsageError if bad."""
+    try:
+        value = _coerce(spec, raw)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{origin}: {spec.name}: {exc}") from None
+    _check_bounds(spec, value, origin)
+    return value
+
+
+def _coerce(spec: OptionSpec, raw: Any) -> Any:
+    if spec.type == "choice" and isinstance(raw, str) and raw.strip().lower() in spec.choices:
+        return raw.strip().lower()  # `--ci none` is a choice, not an unset value
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in _UNSET_WORDS):
+        if spec.optional:
+            return None
+        if spec.type == "list" and raw is not None:
+            return ()
+        if spec.type != "bool":
+            raise ValueError("a value is required")
+    converter = _CONVERTERS[spec.type]
+    return converter(spec, raw)
+
+
+def _to_bool(_spec: OptionSpec, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _to_int(_spec: OptionSpec, raw: Any) -> int:
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+        raise ValueError(f"expected a whole number, got {raw!r}")
+    try:
+        return int(str(raw).strip()) if not isinstance(raw, int | float) else int(raw)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {raw!r}") from None
+
+
+def _to_float(_spec: OptionSpec, raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected a number of seconds, got {raw!r}")
+    try:
+        value = float(str(raw).strip().removesuffix("s")) if isinstance(raw, str) else float(raw)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {raw!r}")
+    return value
+
+
+def _to_str(_spec: OptionSpec, raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"expected text, got {raw!r}")
+    return raw
+
+
+def _to_path(_spec: OptionSpec, raw: Any) -> Path:
+    if not isinstance(raw, str | Path):
+        raise ValueError(f"expected a path, got {raw!r}")
+    return Path(raw).expanduser()
+
+
+def _to_list(_spec: OptionSpec, raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        items = [part.strip() for part in raw.split(",")]
+    elif isinstance(raw, list | tuple):
+        items = [str(part).strip() for part in raw]
+    else:
+        raise ValueError(f"expected a comma-separated list, got {raw!r}")
+    return tuple(item for item in items if item)
+
+
+def _to_choice(spec: OptionSpec, raw: Any) -> str:
+    word = str(raw).strip().lower()
+    if word not in spec.choices:
+        raise ValueError(f"expected one of {', '.join(spec.choices)}, got {raw!r}")
+    return word
+
+
+_CONVERTERS = {
+    "bool": _to_bool,
+    "int": _to_int,
+    "float": _to_float,
+    "str": _to_str,
+    "path": _to_path,
+    "list": _to_list,
+    "choice": _to_choice,
+}
+
+
+def _check_bounds(spec: OptionSpec, value: Any, origin: str) -> None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return
+    if spec.min is not None and value < spec.min:
+        raise UsageError(f"{origin}: {spec.name}: must be at least {spec.min:g}, got {value:g}")
+    if spec.max is not None and value > spec.max:
+        raise UsageError(f"{origin}: {spec.name}: must be at most {spec.max:g}, got {value:g}")

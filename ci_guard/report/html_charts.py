@@ -1,0 +1,98 @@
+"""The charts of the HTML report, one function each, from the report's figures."""
+
+from __future__ import annotations
+
+from html import escape
+
+from ci_guard.report import fmt, svg, svg_grids
+from ci_guard.report.figures import Report
+
+GREEN, BLUE, RED, AMBER, GREY = "#2f9e44", "#1c7ed6", "#e03131", "#f59f00", "#adb5bd"
+TIME_UNITS = (("h", 3600.0), ("m", 60.0), ("s", 1.0))
+
+
+def empty_placeholder(what: str = "no data") -> str:
+    return f'<div class="empty">{escape(what)}</div>'
+
+
+def _days(report: Report) -> list[str]:
+    return [d.day for d in report.days]
+
+
+def success_chart(report: Report) -> str:
+    days = report.days
+    if not any(d.rated_runs for d in days):
+        return empty_placeholder("no finished runs")
+    return svg.line_chart(
+        _days(report),
+        [
+            svg.Series("after retries", [d.success_rate for d in days], GREEN),
+            svg.Series("first try", [d.first_try_rate for d in days], BLUE),
+        ],
+        counts=[d.runs for d in days],
+        label="success rate per day",
+    )
+
+
+def attempts_chart(report: Report) -> str:
+    hist = report.attempts_histogram
+    if not hist:
+        return empty_placeholder("no finished runs")
+    return svg.bar_chart(
+        [str(n) for n in hist],
+        list(hist.values()),
+        color=BLUE,
+        fmt=lambda v: f"{v:g}",
+        label="attempts histogram",
+        x_title="attempts",
+    )
+
+
+def classes_chart(report: Report) -> str:
+    if not report.classes:
+        return empty_placeholder("no failed attempt")
+    rows = [
+        (
+            c.name,
+            float(c.attempts),
+            RED if c.retryable is False else AMBER,
+            f"{c.attempts} · {fmt.percent(c.share)}",
+        )
+        for c in report.classes[:12]
+    ]
+    return svg.hbar_chart(rows, label="failure classes")
+
+
+def time_chart(report: Report) -> str:
+    days = report.days
+    peak = max((d.failed_attempts_s + d.waits_s for d in days), default=0.0)
+    if peak <= 0:
+        return empty_placeholder("no time lost: no run needed a retry")
+    # Chart in one readable unit so the axis shows 1h, 2h... rather than 3600s, 7200s.
+    unit, size = next((u, s) for u, s in TIME_UNITS if peak >= 2 * s or s == 1)
+    return svg_grids.stacked_bars(
+        _days(report),
+        [
+            svg.Series("failed attempts", [d.failed_attempts_s / size for d in days], "#fa5252"),
+            svg.Series("waits", [d.waits_s / size for d in days], "#fcc419"),
+        ],
+        fmt=lambda v: f"{v:.3g}{unit}",
+        label="time lost per day",
+    )
+
+
+def mirror_chart(report: Report) -> str:
+    if not report.mirrors:
+        return empty_placeholder("no mirror probes in these logs")
+    days = sorted({d.day for m in report.mirrors for d in m.days})
+    rows = []
+    for mirror in report.mirrors[:20]:
+        by_day = {d.day: d.healthy_share for d in mirror.days}
+        note = f"{fmt.percent(mirror.healthy_share, 0)} · {fmt.latency(mirror.median_latency_s)}"
+        rows.append((mirror.url, [by_day.get(day) for day in days], note))
+    scale = "".join(
+        f'<span class="sw" style="background:{svg_grids.share_color(s)}"></span>'
+        for s in (0.0, 0.25, 0.5, 0.75, 1.0)
+    )
+    legend = f'<div class="scale">0% healthy {scale} 100% &middot; grey: no probe</div>'
+    return svg_grids.heat_grid(rows, days, label="mirror health per day") + legend

@@ -125,6 +125,14 @@ def release_early_signals() -> None:
         os.kill(os.getpid(), token.signum)
 
 
+_ABANDONED: list[threading.Thread] = []
+
+
+def work_abandoned() -> bool:
+    """Whether a cancelled worker is still running (see `call_cancellable`)."""
+    return any(worker.is_alive() for worker in _ABANDONED)
+
+
 def call_cancellable(func: Callable[[], T], token: CancelToken) -> T:
     """func() in a worker thread; its result, or Cancelled as soon as the token is set.
 
@@ -145,9 +153,11 @@ def call_cancellable(func: Callable[[], T], token: CancelToken) -> T:
         finally:
             done.set()
 
-    threading.Thread(target=work, name="ci-guard-cancellable", daemon=True).start()
+    worker = threading.Thread(target=work, name="ci-guard-cancellable", daemon=True)
+    worker.start()
     while not done.wait(_POLL_S):
         if token.signum is not None:
+            _ABANDONED.append(worker)
             raise Cancelled(token.signum)
     if errors:
         raise errors[0]

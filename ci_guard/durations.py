@@ -68,15 +68,13 @@ def format_duration(seconds: float) -> str:
     if seconds < 0 or not math.isfinite(seconds):
         return f"{seconds:g}"
     millis = round(seconds * 1000)
-    if abs(millis - seconds * 1000) > 1e-6 or millis == 0:
-        return f"{seconds:g}s"
-    if millis % 1000:
-        return f"{seconds:g}s" if seconds >= 1 else f"{millis}ms"
-    rest = millis // 1000
+    if millis == 0 or abs(millis - seconds * 1000) > 1e-6:
+        return f"{seconds:g}s" if millis else f"{seconds:.3g}s"
+    if 1000 < millis < 60000 and millis % 1000:
+        return f"{millis / 1000:g}s"  # 2.5s rather than 2s500ms
     parts = []
-    for unit in ("w", "d", "h", "m", "s"):
-        size = int(_UNITS[unit])
-        count, rest = divmod(rest, size)
+    for unit, size in _UNITS.items():
+        count, millis = divmod(millis, round(size * 1000))
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)

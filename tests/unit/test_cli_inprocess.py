@@ -175,7 +175,9 @@ def test_doctor_reports_a_closed_registry_and_no_daemon(runner: CliRunner, tmp_p
 
 def test_mirrors_probe_ranks_a_refused_mirror_dead(runner: CliRunner) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
-    result = invoke(runner, "mirrors", "probe", "--mirror", closed, "--probe-timeout", "1", "--json")
+    result = invoke(
+        runner, "mirrors", "probe", "--mirror", closed, "--probe-timeout", "1", "--json"
+    )
     assert result.exit_code == 1
     (ranked,) = json.loads(result.stdout)["mirrors"]
     assert (ranked["url"], ranked["verdict"], ranked["rank"]) == (closed, "dead", 1)

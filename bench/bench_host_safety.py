@@ -47,7 +47,7 @@ def _apply_argv(link: Path, mirrors: list[str]) -> list[str]:
     argv = [sys.executable, "-m", "ci_guard", "mirrors", "apply", "--no-probe"]
     for url in mirrors:
         argv += ["--mirror", url]
-    return [*argv, "--daemon-config", str(link), "--timeout", "2"]
+    return [*argv, "--daemon-config", str(link), "--probe-timeout", "2"]
 
 
 def _whole(link: Path, target: Path) -> bool:

@@ -34,7 +34,7 @@ V2 = {"Docker-Distribution-API-Version": "registry/2.0"}
 
 def _probe(candidates: list[str]) -> tuple[float, dict[str, Any]]:
     args = [sys.executable, "-m", "ci_guard", "mirrors", "probe", "--json"]
-    args += ["--timeout", str(PROBE_TIMEOUT)]
+    args += ["--probe-timeout", str(PROBE_TIMEOUT)]
     for url in candidates:
         args += ["--mirror", url]
     started = time.perf_counter()

@@ -49,7 +49,7 @@ def pull_all(bed: TestBed) -> list[float]:
 def mirrors_apply(bed: TestBed) -> tuple[float, dict[str, Any]]:
     argv = [
         *ci_guard_argv(), "mirrors", "apply", "--json",
-        "--daemon-config", str(bed.dockerd.config_path), "--timeout", str(PROBE_TIMEOUT_S),
+        "--daemon-config", str(bed.dockerd.config_path), "--probe-timeout", str(PROBE_TIMEOUT_S),
     ]  # fmt: skip
     started = time.perf_counter()
     done = subprocess.run(

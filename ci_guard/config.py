@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from ci_guard.errors import UsageError
 from ci_guard.mirror_url import parse_mirror_url
-from ci_guard.options import option_specs, parse_value
+from ci_guard.options import env_origin, file_origin, flag_origin, option_specs, parse_value
 from ci_guard.tomlcompat import tomllib
 
 CONFIG_FILE_NAMES = ("ci-guard.toml", ".ci-guard.toml")
@@ -181,16 +181,18 @@ def resolve(
     sources: dict[str, str] = {}
     for name, spec in option_specs().items():
         if name in flags:
-            values[spec.attr] = parse_value(spec, flags[name], f"option --{name}")
+            values[spec.attr] = parse_value(spec, flags[name], flag_origin(name, flags[name]))
             sources[name] = "flag"
         elif spec.env_var in env:
-            values[spec.attr] = parse_value(spec, env[spec.env_var], spec.env_var)
+            raw = env[spec.env_var]
+            values[spec.attr] = parse_value(spec, raw, env_origin(spec.env_var, raw))
             sources[name] = "env"
         elif name in file_values:
-            values[spec.attr] = parse_value(spec, file_values[name], f"config file {path}")
+            raw = file_values[name]
+            values[spec.attr] = parse_value(spec, raw, file_origin(path, name, raw))
             sources[name] = f"file:{path}"
         else:
-            values[spec.attr] = parse_value(spec, spec.default, "default")
+            values[spec.attr] = parse_value(spec, spec.default, f"default of {name}")
             sources[name] = "default"
     config = Config(**values)
     _check_consistency(config)

@@ -24,6 +24,7 @@ from tests.hostile import (
 
 _BAD_VALUES = {
     "float": ("abc", "-1", "nan", "inf", "1e400", "0x10", "[1]"),
+    "duration": ("abc", "-1", "nan", "inf", "1e400", "0x10", "[1]", "40x", "30m1h", "1h-5m"),
     "int": ("abc", "1.5", "0", "-5", "99999999999999999999999"),
     "bool": ("maybe", "2"),
     "choice": ("bogus", "js on"),

@@ -6,8 +6,9 @@
  *
  * Named parameters (only command is required):
  *   command       build command line, run with `sh -c`
- *   totalTimeout  deadline of the whole run in seconds, waits and remedies included
- *   timeout       deadline of one attempt, in seconds
+ *   totalTimeout  deadline of the whole run, waits and remedies included: seconds or a
+ *                 duration string ('80m', '1h20m')
+ *   timeout       deadline of one attempt: seconds or a duration string ('25m')
  *   maxAttempts   attempts at most, the first included
  *   ladder        remedy stage per attempt: a list or a comma-separated string
  *   mirrors       candidate registry mirrors: a list or a comma-separated string

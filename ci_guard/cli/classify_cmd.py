@@ -115,8 +115,13 @@ def command(
     Prints the failure class, whether a retry can help, the rule that matched and
     the evidence lines; with --explain, every rule that matched (tier, class, source,
     lines) and why the winner won. Your own rules (the config file's [[rule]] tables,
-    --rules-file) come before the built-in ones. Exit 0 when classified; exit 2 when
-    the log is unreadable or a rule is bad.
+    --rules-file) come before the built-in ones.
+
+    \b
+    Examples: ci-guard classify build.log
+              docker build . 2>&1 | ci-guard classify --explain -
+    Exit:     0 classified, 2 an unreadable log or a bad rule (ci-guard help exit-codes)
+    More:     ci-guard help failure-classes
     """
     from ci_guard.classify.explain import explain as run_explain
 

@@ -59,6 +59,11 @@ def command(as_json: bool, **params: Any) -> None:
     """Print the effective value of every setting and where it came from.
 
     Order: flags > CI_GUARD_* environment > config file > defaults.
+
+    \b
+    Examples: ci-guard config
+              CI_GUARD_TIMEOUT=40m ci-guard config --json
+    More:     ci-guard help configuration
     """
     resolved = resolve_from_params(params)
     validate_ladder(resolved.config.ladder, known_stages())  # as `run` would refuse it

@@ -10,19 +10,19 @@ from typing import Any
 import click
 
 from ci_guard import exitcodes
-from ci_guard.cli.options import config_file_option, probe_options
+from ci_guard.cli.options import Command, config_file_option, given_flags, probe_options
 from ci_guard.config import resolve
 
 _STATUS = {"error": "FAIL", "warning": "warn", "info": "skip"}
 
 
-@click.command("doctor")
+@click.command("doctor", cls=Command)
 @click.option(
     "--registry",
     "registries",
     multiple=True,
     metavar="URL",
-    help="Registry to check (repeatable; default: Docker Hub).",
+    help="Registry to check (repeatable)  [default: Docker Hub]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @probe_options("registry")
@@ -30,17 +30,23 @@ _STATUS = {"error": "FAIL", "warning": "warn", "info": "skip"}
     "--daemon-config",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="daemon.json to check (default: the running dockerd's).",
+    help="daemon.json to check  [default: the running dockerd's --config-file, "
+    "else /etc/docker/daemon.json; env CI_GUARD_DAEMON_CONFIG]",
 )
 @config_file_option
 def command(registries: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
-    """Check network, registries, the daemon and its configuration (exit 0 when healthy)."""
+    """Check network, registries, the daemon and its configuration.
+
+    \b
+    Examples: ci-guard doctor
+              ci-guard doctor --registry https://ghcr.io --probe-timeout 10s --json
+    Exit:     0 healthy, 1 unhealthy, 2 bad usage (ci-guard help exit-codes)
+    More:     ci-guard help doctor
+    """
     from ci_guard.doctor.preflight import DoctorSetup, run_doctor
     from ci_guard.mirror_url import HUB_REGISTRY
 
-    flags: dict[str, Any] = {}
-    if params["timeout"] is not None:
-        flags["probe-timeout"] = params["timeout"]
+    flags = given_flags(params)
     if params["daemon_config"] is not None:
         flags["daemon-config"] = str(params["daemon_config"])
     resolved = resolve(flags, config_path=params["config_file"])

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "repair": ("ci_guard.cli.repair_cmd", "Run the network repair stage now."),
     "prefetch": ("ci_guard.cli.prefetch_cmd", "Pre-pull images concurrently, with retries."),
     "report": ("ci_guard.cli.report_cmd", "Summarise many run logs: success rate, classes, time."),
+    "help": ("ci_guard.cli.help_cmd", "Print a page of the user documentation."),
 }
 
 
@@ -60,8 +61,9 @@ def cli() -> None:
     """Make container builds in CI survive the network.
 
     \b
-    Quick use:  ci-guard run -- docker compose build
-    Docs:       docs/commands.md, docs/configuration.md, docs/exit-codes.md
+    Example:  ci-guard run -- docker compose build
+    Docs:     ci-guard help (the list of pages), ci-guard help commands,
+              ci-guard help configuration, ci-guard help exit-codes
     """
 
 

@@ -12,22 +12,22 @@ from typing import Any
 import click
 
 from ci_guard import exitcodes
-from ci_guard.cli.options import config_file_option, probe_options
+from ci_guard.cli.options import (
+    Command,
+    config_file_option,
+    given_flags,
+    probe_options,
+    setting_option,
+)
 from ci_guard.config import Config, resolve
 from ci_guard.errors import UsageError
 from ci_guard.mirror_url import hub_warning, split_hub
 
 
 def _settings(params: dict[str, Any]) -> tuple[Config, dict[str, str]]:
-    flags: dict[str, Any] = {}
-    if params.get("timeout") is not None:
-        flags["probe-timeout"] = params["timeout"]
+    flags = given_flags(params)
     if params.get("daemon_config") is not None:
         flags["daemon-config"] = str(params["daemon_config"])
-    if params.get("dry_run"):
-        flags["dry-run"] = True
-    if params.get("daemon_json_backups") is not None:
-        flags["daemon-json-backups"] = params["daemon_json_backups"]
     resolved = resolve(flags, config_path=params.get("config_file"))
     return resolved.config, resolved.sources
 
@@ -41,8 +41,9 @@ def _candidates(given: tuple[str, ...], config: Config) -> list[str]:
 
 
 _common = [
-    click.option("--mirror", "mirrors", multiple=True, metavar="URL",
-                 help="Candidate mirror https://host[:port] (repeatable; default: config)."),
+    click.option("--mirror", "mirror_urls", multiple=True, metavar="URL",
+                 help="Candidate mirror https://host[:port] (repeatable)  "
+                      "[default: the mirrors setting]"),
     probe_options("mirror"),
     click.option("--json", "as_json", is_flag=True, help="Print JSON."),
     config_file_option,
@@ -57,17 +58,27 @@ def _with_common(func: Any) -> Any:
 
 @click.group("mirrors")
 def command() -> None:
-    """Probe registry mirrors and apply the healthy ones to daemon.json."""
+    """Probe registry mirrors and apply the healthy ones to daemon.json.
+
+    \b
+    Example:  ci-guard mirrors probe --mirror https://mirror.gcr.io
+    More:     ci-guard help mirrors
+    """
 
 
-@command.command("probe")
+@command.command("probe", cls=Command)
 @_with_common
-def probe_cmd(mirrors: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
-    """Rank candidate mirrors by real answers (exit 1 when none is usable)."""
+def probe_cmd(mirror_urls: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
+    """Rank candidate mirrors by real answers.
+
+    \b
+    Example:  ci-guard mirrors probe --mirror https://mirror.gcr.io --probe-timeout 3s
+    Exit:     0 a mirror is usable, 1 none is, 2 bad usage (ci-guard help exit-codes)
+    """
     from ci_guard.mirrors.rank import rank_mirrors
 
     config, _ = _settings(params)
-    candidates = _candidates(mirrors, config)
+    candidates = _candidates(mirror_urls, config)
     if not candidates:
         raise UsageError("no candidate mirrors: pass --mirror URL or set `mirrors` in the config")
     ranked = rank_mirrors(candidates, timeout=config.probe_timeout, image=image)
@@ -91,22 +102,17 @@ def _table(ranked: list[Any]) -> str:
     )
 
 
-@command.command("apply")
+@command.command("apply", cls=Command)
 @_with_common
 @click.option(
     "--daemon-config",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="daemon.json to change (default: the running dockerd's, else /etc/docker/daemon.json).",
+    help="daemon.json to change  [default: the running dockerd's --config-file, "
+    "else /etc/docker/daemon.json; env CI_GUARD_DAEMON_CONFIG]",
 )
-@click.option("--dry-run", is_flag=True, help="Show the change, write nothing.")
-@click.option(
-    "--daemon-json-backups",
-    type=int,
-    default=None,
-    metavar="N",
-    help="Backups of daemon.json to keep beside it (default: the setting, 5).",
-)
+@setting_option("dry-run")
+@setting_option("daemon-json-backups")
 @click.option("--no-probe", is_flag=True, help="Apply the mirrors as given, in order, unprobed.")
 @click.option(
     "--buildkitd-toml",
@@ -121,13 +127,19 @@ def _table(ranked: list[Any]) -> str:
     help="Also write DIR/docker.io/hosts.toml (containerd image store).",
 )
 def apply_cmd(**params: Any) -> None:
-    """Probe, then write the usable mirrors (best first) into daemon.json and reload dockerd."""
+    """Probe, then write the usable mirrors (best first) into daemon.json and reload dockerd.
+
+    \b
+    Example:  ci-guard mirrors apply --mirror https://mirror.gcr.io --dry-run
+    Exit:     0 applied, 1 no usable mirror or the reload failed, 2 bad usage
+              (ci-guard help exit-codes)
+    """
     from ci_guard.mirrors.apply import daemon_handle
     from ci_guard.mirrors.refresh import RefreshRequest, refresh_mirrors
     from ci_guard.remedies import restart_via_remedy
 
     config, sources = _settings(params)
-    candidates = _candidates(params["mirrors"], config)
+    candidates = _candidates(params["mirror_urls"], config)
     daemon = daemon_handle()
     daemon = replace(daemon, restart=restart_via_remedy(config, daemon.endpoint.url))
     request = RefreshRequest(

@@ -9,26 +9,90 @@ from typing import Any, TypeVar
 import click
 
 from ci_guard.config import Resolved, resolve
-from ci_guard.options import option_specs
+from ci_guard.options import default_text, option_specs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _METAVARS = {
-    "float": "SECONDS",
+    "float": "N",
+    "duration": "DURATION",
     "int": "N",
     "path": "PATH",
     "list": "A,B,...",
     "str": "TEXT",
 }
+_ITEM_METAVARS = {"mirror": "URL"}
+ITEMS = "__items"
+"""Suffix of the parameter holding a list setting's one-item flags (mirrors__items)."""
+_ALIASES = "ci_guard.deprecated_aliases"
 
 
-def _option_for(name: str) -> Callable[[F], F]:
+def setting_option(name: str) -> Callable[[F], F]:
+    """The flag of one setting of data/options.toml, with its default and env var shown."""
     spec = option_specs()[name]
-    help_text = f"{spec.help} [env {spec.env_var}]"
+    # The click default stays None (a flag not given must not beat env or file), so the
+    # default is shown by hand, as click's show_default would.
+    default = default_text(spec)
+    shown = f"default: {default}; " if default is not None else ""
+    help_text = f"{spec.help}  [{shown}env {spec.env_var}]"
     if spec.type == "bool":
         return click.option(f"--{name}/--no-{name}", spec.attr, default=None, help=help_text)
     metavar = "|".join(spec.choices) if spec.type == "choice" else _METAVARS[spec.type]
-    return click.option(f"--{name}", spec.attr, default=None, metavar=metavar, help=help_text)
+    main = click.option(f"--{name}", spec.attr, default=None, metavar=metavar, help=help_text)
+    if not spec.item_flag:
+        return main
+    items = click.option(
+        f"--{spec.item_flag}",
+        spec.attr + ITEMS,
+        multiple=True,
+        metavar=_ITEM_METAVARS.get(spec.item_flag, "ITEM"),
+        help=f"One entry of --{name} (repeatable; with --{name}, both count).",
+    )
+
+    def decorate(func: F) -> F:
+        return main(items(func))
+
+    return decorate
+
+
+def deprecated_alias(old: str, new: str, dest: str, **kwargs: Any) -> Callable[[F], F]:
+    """A hidden `old` flag that still works for one release and warns once when used.
+
+    Its value lands in `dest` unless `new` was given too (the command's class must be
+    Command, whose parse_args does that).
+    """
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        if value is None:
+            return value
+        click.echo(
+            f"ci-guard: warning: {old} is deprecated here and goes in a later release; use {new}",
+            err=True,
+        )
+        ctx.meta.setdefault(_ALIASES, {})[dest] = value
+        return value
+
+    return click.option(
+        old,
+        "deprecated_" + dest,
+        default=None,
+        hidden=True,
+        expose_value=False,
+        callback=remember,
+        **kwargs,
+    )
+
+
+class Command(click.Command):
+    """A click command whose deprecated aliases fill their new parameter unless it was given."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        given = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+        for dest, value in ctx.meta.get(_ALIASES, {}).items():
+            if ctx.get_parameter_source(dest) not in given:  # the new name wins
+                ctx.params[dest] = value
+        return rest
 
 
 def config_file_option(func: F) -> F:
@@ -38,12 +102,17 @@ def config_file_option(func: F) -> F:
         "config_file",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="Config file (default: the nearest ci-guard.toml or [tool.ci-guard]).",
+        help="Config file  [default: the nearest ci-guard.toml, .ci-guard.toml or "
+        "pyproject.toml with [tool.ci-guard], up to the repository root]",
     )(func)
 
 
 def probe_options(what: str) -> Callable[[F], F]:
-    """--timeout and --image of the commands that probe registries (doctor, mirrors)."""
+    """--probe-timeout and --image of the commands that probe registries (doctor, mirrors).
+
+    `--timeout` was the probe deadline's name here while `run` used it for the attempt
+    deadline; it stays one release as a hidden alias.
+    """
 
     def decorate(func: F) -> F:
         func = click.option(
@@ -52,13 +121,8 @@ def probe_options(what: str) -> Callable[[F], F]:
             show_default=True,
             help=f"Image (repository path) whose manifest each {what} must serve.",
         )(func)
-        return click.option(
-            "--timeout",
-            type=float,
-            default=None,
-            metavar="SECONDS",
-            help="Timeout of each probe (default: probe-timeout setting).",
-        )(func)
+        func = deprecated_alias("--timeout", "--probe-timeout", "probe_timeout")(func)
+        return setting_option("probe-timeout")(func)
 
     return decorate
 
@@ -69,7 +133,7 @@ def settings_options(names: Iterable[str] | None = None) -> Callable[[F], F]:
 
     def decorate(func: F) -> F:
         for name in reversed(chosen):
-            func = _option_for(name)(func)
+            func = setting_option(name)(func)
         return config_file_option(func)
 
     return decorate
@@ -77,10 +141,14 @@ def settings_options(names: Iterable[str] | None = None) -> Callable[[F], F]:
 
 def given_flags(params: dict[str, Any]) -> dict[str, Any]:
     """The settings actually given on the command line, keyed by option name."""
-    flags = {}
+    flags: dict[str, Any] = {}
     for name, spec in option_specs().items():
         value = params.get(spec.attr)
-        if value is not None:
+        items = list(params.get(spec.attr + ITEMS) or ())
+        if items:  # --mirrors A,B --mirror C: all three, in that order
+            listed = [part.strip() for part in str(value or "").split(",") if part.strip()]
+            flags[name] = [*listed, *items]
+        elif value is not None:
             flags[name] = value
     return flags
 
@@ -101,7 +169,7 @@ def _switch_names() -> frozenset[str]:
     return frozenset(names)
 
 
-class CommandAfterOptions(click.Command):
+class CommandAfterOptions(Command):
     """A command whose trailing words are another program's argument vector.
 
     Options before the program are parsed strictly (an unknown one is a usage error

@@ -10,12 +10,13 @@ from typing import Any
 import click
 
 from ci_guard import exitcodes
-from ci_guard.cli.options import given_flags, settings_options
+from ci_guard.cli.options import Command, deprecated_alias, given_flags, settings_options
 from ci_guard.config import Config, resolve
 from ci_guard.errors import CiGuardError, UsageError
 from ci_guard.images.image_ref import parse_image_ref
 from ci_guard.images.prefetch import FAILED, PrefetchReport, PullOutcome, PullTarget
 
+DEFAULT_ATTEMPTS = 3
 _SETTINGS = ("prefetch-images", "backoff-initial", "backoff-max", "rate-limit-backoff")
 
 
@@ -87,7 +88,7 @@ def render(report: PrefetchReport) -> str:
     return "\n".join(lines)
 
 
-@click.command(name="prefetch")
+@click.command(name="prefetch", cls=Command)
 @click.argument("images", nargs=-1)
 @click.option(
     "--from-dockerfile",
@@ -125,12 +126,14 @@ def render(report: PrefetchReport) -> str:
     "--parallel", type=click.IntRange(1, 32), default=4, show_default=True, help="Pulls at once."
 )
 @click.option(
-    "--attempts",
+    "--max-attempts",
     type=click.IntRange(1, 20),
-    default=3,
+    default=DEFAULT_ATTEMPTS,
     show_default=True,
-    help="Attempts per image; only retryable failure classes are retried.",
+    metavar="N",
+    help="Attempts per image, the first included; only retryable failure classes are retried.",
 )
+@deprecated_alias("--attempts", "--max-attempts", "max_attempts", type=click.IntRange(1, 20))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @settings_options(_SETTINGS)
 def command(
@@ -141,14 +144,18 @@ def command(
     build_args: tuple[str, ...],
     profiles: tuple[str, ...],
     parallel: int,
-    attempts: int,
+    max_attempts: int,
     as_json: bool,
     **params: Any,
 ) -> None:
     """Pull IMAGEs (default: the prefetch-images setting) before a build needs them.
 
-    Exit 0 when every image was pulled or already present, 1 when one failed, 2 for bad
-    input (unreadable Dockerfile or compose file, bad image reference).
+    \b
+    Examples: ci-guard prefetch --from-compose compose.yaml
+              ci-guard prefetch alpine:3.20 node:20 --max-attempts 5 --json
+    Exit:     0 every image pulled or present, 1 one failed, 2 bad input (an
+              unreadable Dockerfile or compose file, a bad image reference)
+    More:     ci-guard help prefetch, ci-guard help exit-codes
     """  # fmt: skip
     from ci_guard.images.prefetch import RetryPolicy
 
@@ -156,7 +163,7 @@ def command(
     targets, warnings = collect_targets(
         images, dockerfiles, composes, _parse_build_args(build_args), config, profiles=profiles
     )
-    policy = RetryPolicy(attempts, config.backoff_initial, config.backoff_max,
+    policy = RetryPolicy(max_attempts, config.backoff_initial, config.backoff_max,
                          config.rate_limit_backoff)  # fmt: skip
     report = _run(targets, policy, parallel, show_progress=not as_json and sys.stderr.isatty())
     report.warnings = warnings

@@ -44,7 +44,11 @@ def command(mirror_urls: tuple[str, ...], as_json: bool, **params: Any) -> None:
     tune sysctls (--tune-sysctl), and restart the daemon if it does not answer.
 
     Takes the host-wide lock. With --dry-run nothing changes: the plan is printed.
-    Exit 0 when every step worked, 1 otherwise, 2 for bad input.
+
+    \b
+    Example:  ci-guard repair --dry-run --mirror https://mirror.gcr.io
+    Exit:     0 every step worked, 1 otherwise, 2 bad input (ci-guard help exit-codes)
+    More:     ci-guard help remedies
     """  # fmt: skip
     from ci_guard.remedies.repair_network import RepairNetwork
 

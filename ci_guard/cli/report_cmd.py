@@ -27,7 +27,10 @@ from ci_guard.report.render_text import render_text
     help="Also write a self-contained HTML page with charts to PATH.",
 )
 @click.option(
-    "--since", metavar="DATE", help="Only runs started at or after DATE (2026-11-01, 7d, 36h)."
+    "--since",
+    metavar="DATE|AGE",
+    help="Only runs started at or after DATE (2026-11-01, 2026-11-01T12:00Z) or in the last "
+    "AGE, a duration (36h, 7d, 1h30m, 2w)  [default: every run]",
 )
 @click.option(
     "--slowest",
@@ -43,7 +46,13 @@ def command(
     """Summarise ci-guard JSON-lines logs (files, directories or globs).
 
     Lines of other tools, garbage and truncated lines are skipped and counted.
-    Exit 2 when a LOG cannot be read or a directory holds no logs.
+
+    \b
+    Examples: ci-guard report logs/ --since 7d
+              ci-guard report 'logs/*.jsonl' --json --html report.html
+    Exit:     0 done, 2 a LOG cannot be read or a directory holds no logs
+              (ci-guard help exit-codes)
+    More:     ci-guard help report
     """
     now = datetime.now(timezone.utc)
     since_at = parse_since(since, now=now) if since else None

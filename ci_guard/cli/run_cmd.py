@@ -24,10 +24,15 @@ from ci_guard.run.summary import render_summary
 def command(command: tuple[str, ...], **params: Any) -> None:
     """Run COMMAND with a preflight, deadlines, failure classification and a retry ladder.
 
+    Durations take 90, 90s, 40m, 1h30m, 1.5h or 500ms (a bare number is seconds).
+
     \b
-    Example:  ci-guard run --timeout 1800 -- docker compose build
+    Examples: ci-guard run -- docker compose build
+              ci-guard run --timeout 40m --max-attempts 3 -- docker build -t app .
+              ci-guard run --mirror https://mirror.gcr.io -- docker compose build
     Exit:     0 success, the command's own code, 124 deadline, 126/127 not runnable,
-              2 bad usage, 128+N stopped by signal N (docs/exit-codes.md)
+              2 bad usage, 128+N stopped by signal N (ci-guard help exit-codes)
+    More:     ci-guard help commands, ci-guard help configuration
     """
     if not command:
         raise UsageError("run: no command given (usage: ci-guard run [OPTIONS] -- CMD ARGS...)")

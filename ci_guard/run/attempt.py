@@ -96,7 +96,7 @@ def registry_phase_failure(result: ProcessResult) -> Failure:
         retryable=class_table()[FailureClass.REGISTRY_TIMEOUT].retryable,
         rule=rule,
         evidence=result.phase_evidence,
-        why=f"{why} (--registry-stall-timeout, docs/failure-classes.md)",
+        why=f"{why} (--registry-stall-timeout, ci-guard help failure-classes)",
     )
 
 

@@ -8,7 +8,7 @@ from ci_guard.durations import human_duration as format_duration
 from ci_guard.failure import FailureClass
 from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, RunRecord
 
-FAILURE_CLASSES_DOC = "docs/failure-classes.md"
+FAILURE_CLASSES_DOC = "ci-guard help failure-classes"
 
 
 def unrecognised_lines(attempts: list[AttemptRecord]) -> list[str]:

@@ -31,7 +31,7 @@ def _checks(done: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]
 
 
 def test_doctor_is_healthy_against_local_registries(bed: TestBed) -> None:
-    done = _doctor(bed, "--json", "--timeout", "3", "--registry", bed.upstream.url,
+    done = _doctor(bed, "--json", "--probe-timeout", "3", "--registry", bed.upstream.url,
                    "--registry", bed.mirror.url)  # fmt: skip
     checks = _checks(done)
     assert done.returncode == 0, done.stdout
@@ -47,7 +47,7 @@ def test_doctor_is_healthy_against_local_registries(bed: TestBed) -> None:
 
 
 def test_doctor_reports_docker_hub_unresolvable_cleanly(bed: TestBed) -> None:
-    done = _doctor(bed, "--timeout", "2")
+    done = _doctor(bed, "--probe-timeout", "2")
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
     first = done.stdout.splitlines()[0]
@@ -61,7 +61,7 @@ def test_doctor_flags_a_blackholed_registry_and_a_429(bed: TestBed, fault_proxy:
     host, port = bed.mirror.address.split(":")
     limited = fault_proxy((host, int(port)), Fault(mode="http429"))
     with blackhole() as hole:
-        done = _doctor(bed, "--json", "--timeout", "1", "--registry", hole,
+        done = _doctor(bed, "--json", "--probe-timeout", "1", "--registry", hole,
                        "--registry", limited.url)  # fmt: skip
     checks = _checks(done)
     assert done.returncode == 1

@@ -88,7 +88,7 @@ def test_cli_apply_dry_run_prints_the_diff_and_changes_nothing(
     before = restore_config.read_text()
     with blackhole() as hole:
         done = _cli(bed, "mirrors", "apply", "--mirror", hole, "--mirror", bed.mirror.url,
-                    "--mirror", "https://registry-1.docker.io", "--timeout", "1", "--dry-run",
+                    "--mirror", "https://registry-1.docker.io", "--probe-timeout", "1", "--dry-run",
                     "--daemon-config", str(restore_config))  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert f"  {bed.mirror.url}" in done.stdout
@@ -161,7 +161,7 @@ def test_probe_ranks_six_candidates_with_two_blackholed(bed: TestBed, fault_prox
         holes[1].url,
         slowish.url,
     ]
-    args = ["mirrors", "probe", "--json", "--timeout", "2"]
+    args = ["mirrors", "probe", "--json", "--probe-timeout", "2"]
     for url in candidates:
         args += ["--mirror", url]
     done = _cli(bed, *args)

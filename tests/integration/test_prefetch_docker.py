@@ -76,7 +76,7 @@ def test_prefetch_command_reads_a_dockerfile_and_reports_json(
 
 def test_prefetch_command_exit_codes(bed: TestBed, docker_env: dict[str, str]) -> None:
     missing = f"{bed.mirror.address}/library/absent:2"
-    failed = _ci_guard(docker_env, "prefetch", "busybox", missing, "--attempts", "3")
+    failed = _ci_guard(docker_env, "prefetch", "busybox", missing, "--max-attempts", "3")
     assert failed.returncode == 1
     assert "image_not_found" in failed.stdout
     assert "after 1 attempt(s)" in failed.stdout

@@ -22,7 +22,7 @@ def test_unknown_gets_plain_retries_only_and_a_summary_pointing_at_explain(
     assert "not recognised: no rule matched attempt 4's output" in done.stderr
     explain = f"ci-guard classify --explain {tmp_path / 'art'}"
     assert explain in done.stderr
-    assert "docs/failure-classes.md" in done.stderr
+    assert "ci-guard help failure-classes" in done.stderr
 
 
 def test_retry_unknown_off_stops_after_the_first_attempt(tmp_path: Path) -> None:

@@ -151,7 +151,7 @@ def test_config_bad_value_is_one_line_and_exit_2(
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert err == (
-        "ci-guard: error: CI_GUARD_TIMEOUT: timeout: expected a number of seconds, got 'soon'\n"
+        "ci-guard: error: CI_GUARD_TIMEOUT=soon: not a duration (examples: 90, 90s, 40m, 1h30m)\n"
     )
 
 
@@ -160,7 +160,7 @@ def test_config_bad_value_is_one_line_and_exit_2(
 
 def test_doctor_reports_a_closed_registry_and_no_daemon(runner: CliRunner, tmp_path: Path) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
-    args = ["doctor", "--registry", closed, "--timeout", "1", "--daemon-config",
+    args = ["doctor", "--registry", closed, "--probe-timeout", "1s", "--daemon-config",
             str(tmp_path / "daemon.json")]  # fmt: skip
     result = invoke(runner, *args)
     assert result.exit_code == 1
@@ -175,7 +175,9 @@ def test_doctor_reports_a_closed_registry_and_no_daemon(runner: CliRunner, tmp_p
 
 def test_mirrors_probe_ranks_a_refused_mirror_dead(runner: CliRunner) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
-    result = invoke(runner, "mirrors", "probe", "--mirror", closed, "--timeout", "1", "--json")
+    result = invoke(
+        runner, "mirrors", "probe", "--mirror", closed, "--probe-timeout", "1", "--json"
+    )
     assert result.exit_code == 1
     (ranked,) = json.loads(result.stdout)["mirrors"]
     assert (ranked["url"], ranked["verdict"], ranked["rank"]) == (closed, "dead", 1)

@@ -52,9 +52,13 @@ def test_pyproject_section_is_found_upwards(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("flags", "env", "message"),
     [
-        ({"timeout": "soon"}, {}, "option --timeout: timeout: expected a number of seconds"),
-        ({"max-attempts": "0"}, {}, "must be at least 1"),
-        ({}, {"CI_GUARD_RETRY_ON_TIMEOUT": "maybe"}, "CI_GUARD_RETRY_ON_TIMEOUT: retry-on-timeout"),
+        ({"timeout": "soon"}, {}, "--timeout soon: not a duration (examples: 90, 90s, 40m"),
+        ({"max-attempts": "0"}, {}, "--max-attempts 0: must be at least 1"),
+        (
+            {},
+            {"CI_GUARD_RETRY_ON_TIMEOUT": "maybe"},
+            "CI_GUARD_RETRY_ON_TIMEOUT=maybe: expected true",
+        ),
         ({"log-format": "xml"}, {}, "expected one of auto, json, console"),
         ({"backoff-initial": "10", "backoff-max": "1"}, {}, "backoff-max (1) is below"),
     ],

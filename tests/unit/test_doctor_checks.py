@@ -155,7 +155,7 @@ def test_doctor_cli_exit_codes(tmp_path: Path) -> None:
         "HOME": str(tmp_path),
     }
     daemon_json = str(tmp_path / "daemon.json")
-    run = [sys.executable, "-m", "ci_guard", "doctor", "--timeout", "1", "--json",
+    run = [sys.executable, "-m", "ci_guard", "doctor", "--probe-timeout", "1", "--json",
            "--daemon-config", daemon_json, "--registry", closed_port_url()]  # fmt: skip
     done = subprocess.run(run, capture_output=True, text=True, env=env, timeout=60, check=False)
     assert done.returncode == 1

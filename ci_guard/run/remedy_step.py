@@ -10,7 +10,7 @@ from ci_guard.config import Config
 from ci_guard.failure import FailureClass
 from ci_guard.records import AttemptRecord, RemedyResult, RetryRecord
 from ci_guard.remedies import Remedy, RemedyContext
-from ci_guard.run import policy
+from ci_guard.run import changes, policy
 from ci_guard.supervise.cancel import Cancelled, CancelToken, call_cancellable
 
 
@@ -89,12 +89,18 @@ def _ended_at(record: AttemptRecord) -> float | None:
 
 
 def retry_record(
-    decision: policy.Decision, last: AttemptRecord, result: RemedyResult | None
+    decision: policy.Decision,
+    last: AttemptRecord,
+    result: RemedyResult | None,
+    redact: Callable[[str], str],
+    remedy_s: float,
 ) -> RetryRecord:
+    """The retry as the run keeps it: the remedy's reasons masked, its real duration."""
     return RetryRecord(
         attempt=last.attempt,
         delay_s=decision.delay_s,
         stage=decision.stage,
         remedy=decision.remedy,
-        remedy_result=result,
+        remedy_result=changes.masked(result, redact) if result is not None else None,
+        remedy_s=remedy_s if decision.remedy != policy.PLAIN_RETRY else 0.0,
     )

@@ -197,7 +197,7 @@ def preflight_fields(mirrors: Sequence[dict[str, Any]]) -> dict[str, Any]:
         dry_run=False,
         ok=True,
         action="sighup" if changed else "none",
-        backup=Path("/etc/docker/daemon.json.ci-guard-20261101T080000Z.bak") if changed else None,
+        backup=Path("/etc/docker/daemon.json.20261101T080000Z.ci-guard.bak") if changed else None,
         verified=True if changed else None,
         ranked=ranked,
     )

@@ -34,7 +34,7 @@ from ci_guard.supervise.cancel import CancelToken
 from ci_guard.supervise.supervisor import ProcessResult
 
 DAEMON_JSON = Path("/etc/docker/daemon.json")
-BACKUP = Path("/etc/docker/daemon.json.ci-guard-20261203T100000Z.bak")
+BACKUP = Path("/etc/docker/daemon.json.20261203T100000Z.ci-guard.bak")
 DEAD = tuple(f"http://10.0.0.{n}:5000" for n in range(1, 7))
 HEALTHY = "http://127.0.0.1:5000"
 

@@ -95,16 +95,16 @@ def _time_lost(run: RunRecord) -> list[str]:
 
 
 def _remedy_state(retries: list[RetryRecord]) -> str:
+    """`NAME`, `NAME x3`, with `(failed)`, `(1 failed)`, `(no result)`: cancelled or missing."""
     results = [r.remedy_result for r in retries]
-    failed = sum(1 for result in results if result is not None and not result.ok)
-    name = retries[0].remedy + (f" x{len(retries)}" if len(retries) > 1 else "")
-    if None in results:
-        return (
-            f"{name} (not run)" if len(retries) == 1 else f"{name} ({results.count(None)} not run)"
-        )
-    if failed:
-        return f"{name} (failed)" if failed == len(retries) else f"{name} ({failed} failed)"
-    return name
+    counts = {
+        "failed": sum(1 for result in results if result is not None and not result.ok),
+        "no result": results.count(None),
+    }
+    whole = len(retries)
+    notes = [word if n == whole else f"{n} {word}" for word, n in counts.items() if n]
+    name = retries[0].remedy + (f" x{whole}" if whole > 1 else "")
+    return f"{name} ({', '.join(notes)})" if notes else name
 
 
 def _remedies(run: RunRecord) -> list[str]:

@@ -4,6 +4,7 @@ remedies; run/loop.py's Runner), and the renderer's own rules on a few hand-made
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ci_guard.records import (
     HostChange,
     OutputFailure,
     RemedyResult,
+    RetryRecord,
     RunRecord,
     StopReason,
 )
@@ -238,6 +240,38 @@ def test_a_cancel_during_the_wait_counts_the_time_waited_not_the_plan(config: Co
     assert "  time lost to retries: 1.8s (waits 1.8s)" in render_summary(run).splitlines()
 
 
+def test_a_remedy_a_cancel_cut_short_counts_the_time_it_ran(config: Config) -> None:
+    token = CancelToken()
+    release = threading.Event()
+
+    class Stuck(Remedy):
+        def apply(self, ctx: RemedyContext) -> RemedyResult:
+            self.clock.now += 4.0
+            token.cancel(15)
+            release.wait(10)  # a remedy that hangs on the daemon: the run does not wait
+            return self.result
+
+    stuck = Stuck(Clock(), 0, RemedyResult("restart-daemon", True, True))
+
+    def with_clock(clock: Clock) -> Callable[[float], None]:
+        stuck.clock = clock
+        return clock.sleep
+
+    steps = [(2.0, failure(FailureClass.DAEMON_UNREACHABLE))] * 2
+    ladder = dataclasses.replace(config, ladder=("restart-daemon",))
+    try:
+        run, finished = play(ladder, steps, remedies=[stuck], sleep=with_clock, cancel=token)
+    finally:
+        release.set()
+
+    assert run.status == "cancelled"
+    (retry,) = run.retries
+    assert (retry.remedy_result, retry.remedy_s, retry.waited_s) == (None, 4.0, 0.0)
+    assert lost(finished) == (0.0, 0.0, 4.0)
+    assert "  time lost to retries: 4.0s (remedies 4.0s)" in render_summary(run).splitlines()
+    assert "  remedies: restart-daemon (no result)" in render_summary(run).splitlines()
+
+
 # -- host changes ---------------------------------------------------------------------------------
 
 
@@ -434,3 +468,23 @@ def test_outputs_not_written_are_one_line_without_repeating_the_target() -> None
         "/ro/m.prom: Read-only; pushgateway http://127.0.0.1:9: Connection refused; "
         "gitlab CI files (run_finished): /x/ci.env: Permission denied"
     )
+
+
+@pytest.mark.parametrize(
+    ("oks", "expected"),
+    [
+        ([True], "restart-daemon"),
+        ([True, True], "restart-daemon x2"),
+        ([False, False], "restart-daemon x2 (failed)"),
+        ([True, False, None], "restart-daemon x3 (1 failed, 1 no result)"),
+        ([None], "restart-daemon (no result)"),
+    ],
+)
+def test_the_remedies_line_counts_each_outcome(oks: list[bool | None], expected: str) -> None:
+    def retry(number: int, ok: bool | None) -> RetryRecord:
+        result = None if ok is None else RemedyResult("restart-daemon", ok, ok, detail="why")
+        return RetryRecord(number, 1.0, "restart-daemon", "restart-daemon", result)
+
+    run = RunRecord(run_id="r1", command=("build",), started_at="t", max_attempts=5)
+    run.retries = [retry(n, ok) for n, ok in enumerate(oks, 1)]
+    assert f"  remedies: {expected}" in render_summary(run).splitlines()

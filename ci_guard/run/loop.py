@@ -110,10 +110,21 @@ class Runner:
 
     def _between_attempts(self, decision: policy.Decision, last: AttemptRecord) -> None:
         self.log.info("retry.scheduled", **remedy_step.retry_fields(decision, last))
+        retry = self._remedy(decision, last)
+        result = retry.remedy_result
+        source = changes.remedy_source(decision.remedy, last.attempt)
+        self._changed(result.changes if result else (), source)
+        self.hooks.retry_scheduled(self.run, retry)
         started = self.deps.clock()
-        result = None
         try:
-            result = remedy_step.apply_remedy(
+            self._sleep(decision.delay_s)
+        finally:  # what was really waited: a stop signal may cut the wait short
+            waited = round(self.deps.clock() - started, 3)
+            self.run.retries[-1] = dataclasses.replace(retry, waited_s=waited)
+
+    def _remedy(self, decision: policy.Decision, last: AttemptRecord) -> model.RetryRecord:
+        def apply() -> model.RemedyResult | None:
+            return remedy_step.apply_remedy(
                 decision.remedy,
                 last,
                 config=self.config,
@@ -123,19 +134,11 @@ class Runner:
                 cancel=self.deps.cancel,
                 command=self.argv,
             )
-        finally:  # a remedy a stop signal cut short cost time too
-            spent = round(self.deps.clock() - started, 3)
-            retry = remedy_step.retry_record(decision, last, result, self.deps.redact, spent)
-            self.run.retries.append(retry)
-        source = changes.remedy_source(decision.remedy, last.attempt)
-        self._changed(result.changes if result else (), source)
-        self.hooks.retry_scheduled(self.run, retry)
-        started = self.deps.clock()
-        try:
-            self._sleep(decision.delay_s)
-        finally:  # what was really waited: a stop signal or the deadline may cut it
-            waited = round(self.deps.clock() - started, 3)
-            self.run.retries[-1] = dataclasses.replace(retry, waited_s=waited)
+
+        deps, record = self.deps, self.run.retries.append
+        return remedy_step.timed(
+            decision, last, apply, clock=deps.clock, redact=deps.redact, record=record
+        )
 
     def _changed(self, made: Iterable[HostChange], source: str) -> None:
         self.run.host_changes += changes.recorded(made, source, self.deps.redact)

@@ -71,6 +71,28 @@ def apply_remedy(
     return result
 
 
+def timed(
+    decision: policy.Decision,
+    last: AttemptRecord,
+    apply: Callable[[], RemedyResult | None],
+    *,
+    clock: Callable[[], float],
+    redact: Callable[[str], str],
+    record: Callable[[RetryRecord], None],
+) -> RetryRecord:
+    """`apply()` the decision's remedy and `record` the retry with the time it really
+    took, also when a stop signal cut the remedy short."""
+    started = clock()
+    result = None
+    try:
+        result = apply()
+    finally:
+        spent = round(clock() - started, 3)
+        retry = retry_record(decision, last, result, redact, spent)
+        record(retry)
+    return retry
+
+
 def log_builder(log: Any, source: str, fields: Any) -> None:
     """The builder check after a mirrors reload, as its own event (docs/mirrors.md)."""
     if not isinstance(fields, dict):

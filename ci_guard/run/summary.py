@@ -31,7 +31,7 @@ ADVICE_CHARS = 160
 REASON_CHARS = 200
 SHOWN_S = 0.05
 """Time lost below this shows as 0.0s: not worth a line."""
-_ERRNO = re.compile(r"^\[Errno \d+\] ")
+_ERRNO = re.compile(r"\[Errno \d+\] ")
 
 
 def unrecognised_lines(attempts: list[AttemptRecord]) -> list[str]:

@@ -247,3 +247,20 @@ def test_a_failed_remedy_says_why_with_its_secrets_masked(tmp_path: Path) -> Non
     assert "restart refused for token ***" in why
     assert not any("changed on the host" in line for line in lines)  # it restarted nothing
     assert secret not in done.stderr
+
+
+def test_a_pushgateway_password_never_reaches_the_summary(tmp_path: Path) -> None:
+    password = "gw-pass-73310fa"
+    port = closed_port()
+    done, evts = run(
+        tmp_path, "--pushgateway", f"http://ci:{password}@127.0.0.1:{port}", "--", "true"
+    )
+    assert done.returncode == 0
+    (failed,) = named(evts, "output.failed")
+    assert failed["output"] == "pushgateway"
+    (line,) = [line for line in summary(done.stderr) if "outputs not written" in line]
+    assert line == (
+        f"  outputs not written: pushgateway http://ci:***@127.0.0.1:{port}: "
+        f"cannot push metrics to http://127.0.0.1:{port}: Connection refused"
+    )
+    assert password not in done.stderr

@@ -24,6 +24,7 @@ from ci_guard.records import (
     RunRecord,
     time_lost,
 )
+from ci_guard.run.policy import PLAIN_RETRY
 
 FAILURE_CLASSES_DOC = "docs/failure-classes.md"
 ADVICE_CHARS = 160
@@ -109,7 +110,7 @@ def _remedy_state(retries: list[RetryRecord]) -> str:
 
 def _remedies(run: RunRecord) -> list[str]:
     """Remedies run, then one line for each failed one (the same reason once) with why."""
-    ran = [r for r in run.retries if r.remedy != "retry"]
+    ran = [r for r in run.retries if r.remedy != PLAIN_RETRY]
     if not ran:
         return []
     by_name: dict[str, list[RetryRecord]] = {}
@@ -128,7 +129,7 @@ def _remedies(run: RunRecord) -> list[str]:
 
 
 def _change_line(change: HostChange) -> str:
-    detail = clean_line(change.detail, limit=400)
+    detail = clean_line(change.detail, limit=600)
     if change.rolled_back and "rolled back" not in detail:
         detail += "; rolled back"
     source = f" ({change.source})" if change.source else ""

@@ -45,6 +45,49 @@ class StopReason:
 
 
 @dataclass(frozen=True)
+class HostChange:
+    """One change ci-guard made on the host: daemon.json, the daemon, sysctl, disk..."""
+
+    what: str
+    """What changed: `daemon.json`, `daemon`, `sysctl`, `disk`, `networks`, `resolver`."""
+    detail: str
+    """One sentence: what was done (paths, mirrors removed and added, backup)."""
+    source: str = ""
+    """Who changed it: `preflight`, or `REMEDY after attempt N`."""
+    rolled_back: bool = False
+    """The change was undone (a reload the daemon did not take, say)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "what": self.what,
+            "detail": self.detail,
+            "source": self.source,
+            "rolled_back": self.rolled_back,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> HostChange | None:
+        """The change a log field holds, or None for one that is not a change."""
+        if not isinstance(data, dict) or not data.get("what"):
+            return None
+        return cls(
+            what=str(data["what"]),
+            detail=str(data.get("detail") or ""),
+            source=str(data.get("source") or ""),
+            rolled_back=bool(data.get("rolled_back")),
+        )
+
+
+@dataclass(frozen=True)
+class OutputFailure:
+    """An output the run asked for and could not write (JUnit, metrics, a CI file)."""
+
+    output: str
+    target: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RemedyResult:
     remedy: str
     ok: bool
@@ -55,6 +98,13 @@ class RemedyResult:
     skipped: str | None = None
     """Why nothing was attempted (missing rights, nothing to act on), when so."""
     extra: dict[str, Any] = field(default_factory=dict)
+    changes: tuple[HostChange, ...] = ()
+    """What it changed on the host, as data (empty with dry-run)."""
+
+    @property
+    def why_failed(self) -> str:
+        """Why a failed remedy failed, in its own words."""
+        return self.skipped or self.detail or "no reason given"
 
     def as_log_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -67,6 +117,8 @@ class RemedyResult:
             fields["detail"] = self.detail
         if self.skipped:
             fields["skipped"] = self.skipped
+        if self.changes:
+            fields["host_changes"] = [change.as_dict() for change in self.changes]
         fields.update(self.extra)
         return fields
 
@@ -102,6 +154,10 @@ class RetryRecord:
     stage: str
     remedy: str
     remedy_result: RemedyResult | None = None
+    remedy_s: float = 0.0
+    """How long the remedy really ran (0 for a plain retry)."""
+    waited_s: float = 0.0
+    """How long the run really waited (delay_s is the plan: a stop signal cuts it short)."""
 
 
 @dataclass
@@ -121,6 +177,10 @@ class RunRecord:
     log_file: Path | None = None
     stop: StopReason | None = None
     """Set when the run ends; None only while it is still running."""
+    host_changes: list[HostChange] = field(default_factory=list)
+    """What preflight and the remedies changed on the host, in order (secrets masked)."""
+    output_failures: list[OutputFailure] = field(default_factory=list)
+    """Outputs not written (JUnit, metrics file, Pushgateway, CI files), reasons masked."""
 
     @property
     def stop_reason(self) -> str:
@@ -134,6 +194,38 @@ class RunRecord:
     def failure_class(self) -> str | None:
         failure = self.last_failure
         return failure.failure_class.value if failure else None
+
+
+@dataclass(frozen=True)
+class TimeLost:
+    """Time a run lost to retries, from what really happened (not from the plan)."""
+
+    attempts_s: float
+    """Failed attempts that another attempt followed (one failed attempt loses nothing)."""
+    waits_s: float
+    """Waits between attempts, as long as they really lasted."""
+    remedies_s: float
+    """Remedies between attempts, as long as they really ran."""
+
+    @property
+    def total_s(self) -> float:
+        return self.attempts_s + self.waits_s + self.remedies_s
+
+    def as_log_fields(self) -> dict[str, float]:
+        return {
+            "lost_attempts_s": round(float(self.attempts_s), 3),
+            "lost_waits_s": round(float(self.waits_s), 3),
+            "lost_remedies_s": round(float(self.remedies_s), 3),
+        }
+
+
+def time_lost(run: RunRecord) -> TimeLost:
+    """What the retries cost `run`: see TimeLost."""
+    return TimeLost(
+        attempts_s=sum(a.duration_s for a in run.attempts[:-1] if a.failure is not None),
+        waits_s=sum(r.waited_s for r in run.retries),
+        remedies_s=sum(r.remedy_s for r in run.retries),
+    )
 
 
 class RunHooks(Protocol):

@@ -183,17 +183,22 @@ def _probe(entry: dict[str, Any]) -> RegistryProbe:
 
 
 def preflight_fields(mirrors: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """`preflight.finished` as run_preflight writes it, with these probe verdicts."""
+    """`preflight.finished` as run_preflight writes it, with these probe verdicts: the
+    mirrors were daemon.json's, the usable ones stay (a SIGHUP reload when some left)."""
     ranked = tuple(RankedMirror(rank, m["url"], _probe(m)) for rank, m in enumerate(mirrors, 1))
-    usable = tuple(m.url for m in ranked if m.usable)
+    before = tuple(m.url for m in ranked)
+    after = tuple(m.url for m in ranked if m.usable) or before  # none answers: left as is
+    changed = after != before
     applied = MirrorApplyResult(
         daemon_config=Path("/etc/docker/daemon.json"),
-        before=usable,
-        after=usable,
-        changed=False,
+        before=before,
+        after=after,
+        changed=changed,
         dry_run=False,
         ok=True,
-        action="none",
+        action="sighup" if changed else "none",
+        backup=Path("/etc/docker/daemon.json.20261101T080000Z.ci-guard.bak") if changed else None,
+        verified=True if changed else None,
         ranked=ranked,
     )
     check = CheckResult("dns", ok=True, severity="error", detail="", duration_s=0.01)

@@ -104,6 +104,8 @@ class PreflightResult:
     def as_log_fields(self) -> dict[str, Any]:
         fields = self.report.as_log_fields()
         fields["mirrors"] = self.mirrors.as_log_fields() if self.mirrors else None
+        changes = self.mirrors.host_changes() if self.mirrors else ()
+        fields["host_changes"] = [replace(c, source="preflight").as_dict() for c in changes]
         return fields
 
 

@@ -28,7 +28,7 @@ from ci_guard.docker.endpoint import (
 from ci_guard.docker.mirror_files import write_buildkitd, write_containerd_hosts
 from ci_guard.errors import PermissionDenied, UsageError
 from ci_guard.mirror_url import split_hub
-from ci_guard.mirrors.result import MirrorApplyResult
+from ci_guard.mirrors.result import WRITTEN, MirrorApplyResult
 
 
 @dataclass
@@ -180,7 +180,7 @@ def _write_and_reload(state: _Apply, daemon: DaemonHandle, action: str) -> Mirro
     )
     done = _reload(state, daemon, action)
     if done is None:
-        return state.result(ok=False, action="written")
+        return state.result(ok=False, action=WRITTEN)
     verified = rl.wait_for_mirrors(
         daemon.info, dj.current_mirrors(state.new), timeout=daemon.verify_timeout
     )

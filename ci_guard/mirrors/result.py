@@ -8,15 +8,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ci_guard.docker import reload as rl
 from ci_guard.mirrors.builder import BuilderResult
 from ci_guard.mirrors.rank import RankedMirror
+from ci_guard.records import HostChange
 
 SKIPPED = "skipped"
 """The action of a refresh that changed nothing on purpose (no candidates, none answered)."""
+WRITTEN = "written"
+"""The action of a refresh that wrote daemon.json but could not make dockerd read it."""
 RANKED_FIELD = "ranked"
 """The list of probed candidates, best first: rank, url, verdict, reason, latency_s, ..."""
 
@@ -56,6 +60,40 @@ class MirrorApplyResult:
             RANKED_FIELD: [m.as_dict() for m in self.ranked],
             "builder": self.builder.as_log_fields() if self.builder else None,
         }
+
+    def host_changes(self) -> tuple[HostChange, ...]:
+        """What the refresh changed on the host: daemon.json, the daemon (none in dry-run)."""
+        if self.dry_run or not self.changed or self.action in (SKIPPED, rl.NOTHING):
+            return ()
+        detail = f"{self.daemon_config}: registry-mirrors {mirror_change_text(self)}"
+        if self.backup is not None:
+            detail += f"; backup {self.backup}"
+        if self.action == WRITTEN:
+            detail += "; dockerd not reloaded: restart it to use them"
+        if self.rolled_back:
+            detail += "; rolled back from the backup: the daemon did not show the new list"
+        changes = [HostChange("daemon.json", detail, rolled_back=self.rolled_back)]
+        if self.action in _RELOADS:
+            changes.append(HostChange("daemon", _RELOADS[self.action]))
+        if self.builder is not None and self.builder.restart is not None:
+            why = " (its BuildKit kept the old mirror list)"
+            changes += [replace(c, detail=c.detail + why) for c in self.builder.restart.changes]
+        return tuple(changes)
+
+
+_RELOADS = {
+    rl.SIGHUP: "reloaded with SIGHUP to read the new registry-mirrors",
+    rl.RESTART: "restarted to read the new registry-mirrors",
+}
+
+
+def mirror_change_text(result: MirrorApplyResult) -> str:
+    """`removed A, B; added C` (the mirrors themselves: a reader wants to know which)."""
+    removed = [url for url in result.before if url not in result.after]
+    added = [url for url in result.after if url not in result.before]
+    parts = [f"removed {', '.join(removed)}"] if removed else []
+    parts += [f"added {', '.join(added)}"] if added else []
+    return "; ".join(parts) or f"reordered to {', '.join(result.after)}"
 
 
 def skipped_result(

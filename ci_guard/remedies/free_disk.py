@@ -13,7 +13,7 @@ from typing import Any
 from ci_guard.docker.sdk import docker_errors, open_client
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
-from ci_guard.records import RemedyResult
+from ci_guard.records import HostChange, RemedyResult
 from ci_guard.remedies.base import RemedyContext
 
 ClientFactory = Callable[[str | None], Any]
@@ -78,14 +78,19 @@ class FreeDisk:
                 f"{human_bytes(freed['images_bytes'])}"
             )
         except docker_errors() as exc:
-            total = sum(freed.values())
-            extra = {"bytes_freed": total, **freed}
-            detail = f"prune failed: {_one_line(exc)}"
-            return RemedyResult(self.name, False, total > 0, tuple(actions), detail, extra=extra)
+            return self._freed(False, actions, freed, f"prune failed: {_one_line(exc)}")
+        return self._freed(True, actions, freed, f"freed {human_bytes(sum(freed.values()))}")
+
+    def _freed(
+        self, ok: bool, actions: list[str], freed: dict[str, int], detail: str
+    ) -> RemedyResult:
         total = sum(freed.values())
         extra = {"bytes_freed": total, **freed}
-        detail = f"freed {human_bytes(total)}"
-        return RemedyResult(self.name, True, total > 0, tuple(actions), detail, extra=extra)
+        made = (HostChange("disk", f"freed {human_bytes(total)}: {'; '.join(actions)}"),)
+        return RemedyResult(
+            self.name, ok, total > 0, tuple(actions), detail, extra=extra,
+            changes=made if total > 0 else (),
+        )  # fmt: skip
 
 
 def _one_line(exc: BaseException) -> str:

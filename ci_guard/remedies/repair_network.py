@@ -34,7 +34,7 @@ from ci_guard.mirrors.builder import (
     daemon_check,
 )
 from ci_guard.mirrors.result import SKIPPED
-from ci_guard.records import RemedyResult
+from ci_guard.records import HostChange, RemedyResult
 from ci_guard.remedies import sysctl_tuning
 from ci_guard.remedies.base import RemedyContext
 from ci_guard.remedies.restart_daemon import RestartDaemon
@@ -54,6 +54,7 @@ class _Report:
     problems: list[str] = field(default_factory=list)
     changed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    changes: list[HostChange] = field(default_factory=list)
 
     def did(self, sentence: str, *, changed: bool = True) -> None:
         self.actions.append(f"would {sentence}" if self.dry_run and changed else sentence)
@@ -116,6 +117,7 @@ class RepairNetwork:
             detail="; ".join(report.problems),
             skipped=skipped,
             extra=report.extra,
+            changes=tuple(report.changes),
         )
 
     # -- steps -------------------------------------------------------------------------
@@ -145,6 +147,7 @@ class RepairNetwork:
         report.extra["mirrors_before"] = list(result.before)
         report.extra["mirrors_after"] = list(result.after)
         dead = [m.url for m in result.ranked if not m.usable]
+        report.changes += result.host_changes()
         if result.changed:
             report.did(
                 f"set registry-mirrors in {result.daemon_config} to {list(result.after)} "
@@ -200,6 +203,7 @@ class RepairNetwork:
                 done = process.run_capture(argv, timeout=15)
                 if done.ok:
                     report.did(f"ran {' '.join(argv)}")
+                    report.changes.append(HostChange("resolver", f"ran {' '.join(argv)}"))
                 else:
                     reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["failed"]
                     report.did(f"{' '.join(argv)} failed: {reason[0]}", changed=False)
@@ -217,7 +221,9 @@ class RepairNetwork:
         removed = list(pruned.get("NetworksDeleted") or [])
         report.extra["networks_removed"] = removed
         if removed:
-            report.did(f"removed {len(removed)} unused network(s): {', '.join(removed)}")
+            sentence = f"removed {len(removed)} unused network(s): {', '.join(removed)}"
+            report.did(sentence)
+            report.changes.append(HostChange("networks", sentence))
         else:
             report.did("no unused Docker networks", changed=False)
 
@@ -239,6 +245,8 @@ class RepairNetwork:
         done, failed = sysctl_tuning.apply(tuning.changes, root=self._sysctl_root)
         for sentence in done:
             report.did(sentence)
+        if done:
+            report.changes.append(HostChange("sysctl", "; ".join(done)))
         report.problems += [f"sysctl {why}" for why in failed]
 
     def _restart_if_silent(self, ctx: RemedyContext, report: _Report) -> None:
@@ -252,6 +260,7 @@ class RepairNetwork:
         result = self._restart.apply(ctx)
         report.actions += list(result.actions)
         report.changed = report.changed or result.changed
+        report.changes += result.changes
         report.extra["restart"] = result.as_log_fields()
         if not result.ok:
             report.problems.append(f"restart: {result.skipped or result.detail}")

@@ -20,7 +20,7 @@ from ci_guard.docker.api import resolve_host
 from ci_guard.docker.restarter import Restarter
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
-from ci_guard.records import RemedyResult
+from ci_guard.records import HostChange, RemedyResult
 from ci_guard.remedies.base import RemedyContext
 
 
@@ -85,8 +85,16 @@ class RestartDaemon:
         if outcome.pid:
             extra["pid"] = outcome.pid
         changed = bool(outcome.actions)
+        # A failed restart is the remedy's failure (its reason is shown), not a change.
+        made = (_restart_change(plan),) if changed and outcome.ok else ()
         return RemedyResult(
-            self.name, outcome.ok, changed, outcome.actions, outcome.detail, extra=extra
+            self.name,
+            outcome.ok,
+            changed,
+            outcome.actions,
+            outcome.detail,
+            extra=extra,
+            changes=made,
         )
 
     def _result(
@@ -99,6 +107,11 @@ class RestartDaemon:
         skipped: str | None = None,
     ) -> RemedyResult:
         return RemedyResult(self.name, ok, False, actions, detail, skipped, dict(extra))
+
+
+def _restart_change(plan: daemon_control.RestartPlan) -> HostChange:
+    how = "relaunched as it ran" if plan.method == "relaunch" else f"by {plan.method}"
+    return HostChange("daemon", f"restarted ({how}) at {plan.host}")
 
 
 def _describe(plan: daemon_control.RestartPlan) -> list[str]:

@@ -12,14 +12,14 @@ import functools
 import os
 import sys
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, TextIO
 
 from ci_guard import crash, logs
 from ci_guard.config import RULE_TABLES, Config, config_tables
 from ci_guard.errors import UsageError, describe
-from ci_guard.records import STATUS_FAILED, STATUS_SUCCEEDED, RunHooks, RunRecord
+from ci_guard.records import STATUS_FAILED, STATUS_SUCCEEDED, OutputFailure, RunHooks, RunRecord
 from ci_guard.redact import Redactor
 from ci_guard.run.artifacts import context_holding, default_artifacts_dir
 from ci_guard.run.attempt import ClassifyFn
@@ -62,15 +62,27 @@ def _platform(config: Config, env: Mapping[str, str]) -> tuple[str, Config]:
 
 
 def _hooks(
-    platform: str, config: Config, env: Mapping[str, str], stdout: TextIO, log: Any
+    run: RunRecord,
+    config: Config,
+    env: Mapping[str, str],
+    stdout: TextIO,
+    log: Any,
+    *,
+    redact: Callable[[str], str],
 ) -> RunHooks:
-    """The CI platform's hooks; one that fails is logged, never the run's end."""
+    """The CI platform's hooks; one that fails is logged and kept in the run record (once
+    per hook and reason), never the run's end."""
     from ci_guard.ci import GuardedHooks, make_hooks
+
+    files = "dotenv" if run.ci_platform == "none" else f"{run.ci_platform} CI files"
 
     def on_error(hook: str, exc: Exception) -> None:
         log.warning("ci.hook_failed", hook=hook, error=describe(exc))
+        failure = OutputFailure(f"{files} ({hook})", "", redact(describe(exc)))
+        if failure not in run.output_failures:
+            run.output_failures.append(failure)
 
-    hooks = make_hooks(platform, env=env, stdout=stdout, artifacts_dir=config.artifacts_dir)
+    hooks = make_hooks(run.ci_platform, env=env, stdout=stdout, artifacts_dir=config.artifacts_dir)
     return GuardedHooks(hooks, on_error)
 
 
@@ -118,10 +130,14 @@ def _preflight(command: tuple[str, ...]) -> PreflightFn:
     return run
 
 
-def _write_outputs(run: RunRecord, config: Config, log: Any) -> None:
+def _write_outputs(run: RunRecord, config: Config, log: Any, redactor: Redactor) -> None:
     from ci_guard.run.outputs import write_outputs
 
-    write_outputs(run, config, log)
+    for failed in write_outputs(run, config, log):
+        masked = OutputFailure(
+            failed.output, redactor.text(failed.target), redactor.text(failed.reason)
+        )
+        run.output_failures.append(masked)
 
 
 def printable_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
@@ -180,7 +196,6 @@ def run_job(
         log_file = _open_log_file(config)
         logs.configure(log_format=config.log_format, log_file=log_file, redactor=redactor)
         log = logs.get_logger(run_id=run_id)
-        hooks = _hooks(platform, config, env, stdout or sys.stdout, log)
         run = RunRecord(
             run_id=run_id,
             command=printable_argv(tuple(redactor.argv(command))),
@@ -189,6 +204,7 @@ def run_job(
             ci_platform=platform,
             log_file=config.log_file,
         )
+        hooks = _hooks(run, config, env, stdout or sys.stdout, log, redact=redactor.text)
         log_started(log, run, config)
         _warn_build_context(command, config, log)
         deps = RunDeps(
@@ -201,7 +217,7 @@ def run_job(
             deps = dataclasses.replace(deps, classify=classify)
         runner = Runner(command, config, run=run, log=log, hooks=hooks, deps=deps, env=env)
         _run_guarded(runner, log)
-        _write_outputs(run, config, log)
+        _write_outputs(run, config, log, redactor)
     except Exception as exc:
         crash.record(exc)  # while the log file is still open; main reports it
         raise

@@ -10,22 +10,22 @@ classify, sleep, clock, remedies, preflight) comes in through RunDeps.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ci_guard import exitcodes
 from ci_guard import records as model
 from ci_guard.backoff import Backoff
 from ci_guard.config import Config
 from ci_guard.failure import Failure
 from ci_guard.logs import utc_timestamp
-from ci_guard.records import AttemptRecord, RunHooks, RunRecord, StopReason
+from ci_guard.records import AttemptRecord, HostChange, RunHooks, RunRecord, StopReason
 from ci_guard.redact import Redactor
 from ci_guard.run import attempt as attempt_mod
-from ci_guard.run import policy, remedy_step, root_cause
+from ci_guard.run import changes, finish, policy, remedy_step, root_cause
 from ci_guard.run.artifacts import default_artifacts_dir
 from ci_guard.run.attempt_logs import AttemptLogs
 from ci_guard.run.deps import RunDeps
@@ -110,20 +110,38 @@ class Runner:
 
     def _between_attempts(self, decision: policy.Decision, last: AttemptRecord) -> None:
         self.log.info("retry.scheduled", **remedy_step.retry_fields(decision, last))
-        result = remedy_step.apply_remedy(
-            decision.remedy,
-            last,
-            config=self.config,
-            docker_host=self.env.get("DOCKER_HOST"),
-            load_remedy=self.deps.load_remedy,
-            log=self.log,
-            cancel=self.deps.cancel,
-            command=self.argv,
-        )
-        retry = remedy_step.retry_record(decision, last, result)
-        self.run.retries.append(retry)
+        retry = self._remedy(decision, last)
+        result = retry.remedy_result
+        source = changes.remedy_source(decision.remedy, last.attempt)
+        self._changed(result.changes if result else (), source)
         self.hooks.retry_scheduled(self.run, retry)
-        self._sleep(decision.delay_s)
+        started = self.deps.clock()
+        try:
+            self._sleep(decision.delay_s)
+        finally:  # what was really waited: a stop signal may cut the wait short
+            waited = round(self.deps.clock() - started, 3)
+            self.run.retries[-1] = dataclasses.replace(retry, waited_s=waited)
+
+    def _remedy(self, decision: policy.Decision, last: AttemptRecord) -> model.RetryRecord:
+        def apply() -> model.RemedyResult | None:
+            return remedy_step.apply_remedy(
+                decision.remedy,
+                last,
+                config=self.config,
+                docker_host=self.env.get("DOCKER_HOST"),
+                load_remedy=self.deps.load_remedy,
+                log=self.log,
+                cancel=self.deps.cancel,
+                command=self.argv,
+            )
+
+        deps, record = self.deps, self.run.retries.append
+        return remedy_step.timed(
+            decision, last, apply, clock=deps.clock, redact=deps.redact, record=record
+        )
+
+    def _changed(self, made: Iterable[HostChange], source: str) -> None:
+        self.run.host_changes += changes.recorded(made, source, self.deps.redact)
 
     def _snapshot_daemon(self) -> None:
         """In the background: a daemon that dies mid-run can only be relaunched as it ran."""
@@ -255,44 +273,23 @@ class Runner:
         except Exception as exc:  # preflight informs; it never stops the build
             fields = {"healthy": False, "checks": [], "error": str(exc)}
         self.run.preflight = fields
+        self._changed(changes.from_fields(fields), changes.PREFLIGHT)
         level = "info" if fields.get("healthy") else "warning"
         getattr(self.log, level)("preflight.finished", **fields)
         builder = (fields.get("mirrors") or {}).get("builder")
         remedy_step.log_builder(self.log, "preflight", builder)
 
     def _finish(self, stop: StopReason) -> None:
-        run = self.run
-        last = run.attempts[-1]
-        if last.failure is None:
-            run.status, run.exit_code = model.STATUS_SUCCEEDED, exitcodes.SUCCESS
-        elif last.timed_out:
-            run.status, run.exit_code = model.STATUS_TIMED_OUT, exitcodes.TIMED_OUT
-        else:
-            run.status, run.exit_code = model.STATUS_FAILED, last.exit_code
-        tempfail = self.config.tempfail_exit_code
-        if tempfail is not None and stop.code in model.TRANSIENT_STOPS:
-            run.exit_code = tempfail
+        finish.settle(self.run, stop, self.config.tempfail_exit_code)
         self._log_finished(stop)
 
     def _finish_cancelled(self, signum: int) -> None:
-        self.run.status = model.STATUS_CANCELLED
-        self.run.exit_code = exitcodes.for_signal(signum)
-        reason = StopReason(model.STOP_CANCELLED, f"ci-guard was stopped by signal {signum}")
-        self._log_finished(reason, signal=signum)
+        self._log_finished(finish.settle_cancelled(self.run, signum), signal=signum)
 
     def _log_finished(self, stop: StopReason, **extra: Any) -> None:
         run = self.run
         run.stop = stop
         run.duration_s = round(self.deps.clock() - self._started, 3)
         level = "info" if run.status == model.STATUS_SUCCEEDED else "error"
-        getattr(self.log, level)(
-            "run.finished",
-            status=run.status,
-            attempts=len(run.attempts),
-            exit_code=run.exit_code,
-            duration_s=run.duration_s,
-            failure_class=run.failure_class,
-            **stop.as_log_fields(),
-            **extra,
-        )
+        getattr(self.log, level)("run.finished", **finish.finished_fields(run), **extra)
         self.hooks.run_finished(run)

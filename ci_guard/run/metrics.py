@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ci_guard.atomic import atomic_write_text
 from ci_guard.errors import CiGuardError
-from ci_guard.records import STATUS_SUCCEEDED, RunRecord
+from ci_guard.records import STATUS_SUCCEEDED, RunRecord, time_lost
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
@@ -78,8 +78,7 @@ def _retries(run: RunRecord) -> list[MetricFamily]:
     failed = Counter(
         r.remedy for r in run.retries if r.remedy_result is not None and not r.remedy_result.ok
     )
-    lost = sum(a.duration_s for a in run.attempts if a.failure is not None)
-    waits = sum(r.delay_s for r in run.retries)
+    lost = time_lost(run)
     return [
         MetricFamily(
             "retries_total",
@@ -98,14 +97,14 @@ def _retries(run: RunRecord) -> list[MetricFamily]:
         MetricFamily(
             "retry_wait_seconds_total",
             "counter",
-            "Seconds the run waited between attempts.",
+            "Seconds the run really waited between attempts.",
             (),
-            [((), waits)],
+            [((), lost.waits_s)],
         ),
         _gauge(
             "run_time_lost_seconds",
-            "Seconds lost to retries: failed attempts plus waits.",
-            lost + waits,
+            "Seconds lost to retries: failed attempts another attempt followed, waits, remedies.",
+            lost.total_s,
         ),
     ]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ci_guard.config import Config
 from ci_guard.errors import describe
-from ci_guard.records import RunRecord
+from ci_guard.records import OutputFailure, RunRecord
 
 
 def _junit(run: RunRecord, path: Path, secret_env: tuple[str, ...]) -> None:
@@ -49,15 +49,16 @@ def planned_outputs(config: Config) -> list[tuple[str, str, Callable[[RunRecord]
     return outputs
 
 
-def write_outputs(run: RunRecord, config: Config, log: Any) -> list[str]:
-    """Write every requested output; returns the kinds that failed."""
+def write_outputs(run: RunRecord, config: Config, log: Any) -> list[OutputFailure]:
+    """Write every requested output; returns those not written, with the reason."""
     failed = []
     for kind, target, writer in planned_outputs(config):
         try:
             writer(run)
         except Exception as exc:  # whatever went wrong, the build's result stands
-            failed.append(kind)
-            log.warning("output.failed", output=kind, target=target, error=describe(exc))
+            reason = describe(exc)
+            failed.append(OutputFailure(kind, target, reason))
+            log.warning("output.failed", output=kind, target=target, error=reason)
         else:
             log.info("output.written", output=kind, target=target)
     return failed

@@ -10,7 +10,7 @@ from ci_guard.config import Config
 from ci_guard.failure import FailureClass
 from ci_guard.records import AttemptRecord, RemedyResult, RetryRecord
 from ci_guard.remedies import Remedy, RemedyContext
-from ci_guard.run import policy
+from ci_guard.run import changes, policy
 from ci_guard.supervise.cancel import Cancelled, CancelToken, call_cancellable
 
 
@@ -71,6 +71,28 @@ def apply_remedy(
     return result
 
 
+def timed(
+    decision: policy.Decision,
+    last: AttemptRecord,
+    apply: Callable[[], RemedyResult | None],
+    *,
+    clock: Callable[[], float],
+    redact: Callable[[str], str],
+    record: Callable[[RetryRecord], None],
+) -> RetryRecord:
+    """`apply()` the decision's remedy and `record` the retry with the time it really
+    took, also when a stop signal cut the remedy short."""
+    started = clock()
+    result = None
+    try:
+        result = apply()
+    finally:
+        spent = round(clock() - started, 3)
+        retry = retry_record(decision, last, result, redact, spent)
+        record(retry)
+    return retry
+
+
 def log_builder(log: Any, source: str, fields: Any) -> None:
     """The builder check after a mirrors reload, as its own event (docs/mirrors.md)."""
     if not isinstance(fields, dict):
@@ -89,12 +111,18 @@ def _ended_at(record: AttemptRecord) -> float | None:
 
 
 def retry_record(
-    decision: policy.Decision, last: AttemptRecord, result: RemedyResult | None
+    decision: policy.Decision,
+    last: AttemptRecord,
+    result: RemedyResult | None,
+    redact: Callable[[str], str],
+    remedy_s: float,
 ) -> RetryRecord:
+    """The retry as the run keeps it: the remedy's reasons masked, its real duration."""
     return RetryRecord(
         attempt=last.attempt,
         delay_s=decision.delay_s,
         stage=decision.stage,
         remedy=decision.remedy,
-        remedy_result=result,
+        remedy_result=changes.masked(result, redact) if result is not None else None,
+        remedy_s=remedy_s if decision.remedy != policy.PLAIN_RETRY else 0.0,
     )

@@ -1,14 +1,38 @@
-"""The short human summary printed at the end of a run."""
+"""The short human summary printed at the end of a run.
+
+Read from the run record alone (a pure function): the outcome, what the failures cost,
+what ci-guard changed on the host, which remedies failed and why, what to do next,
+and which outputs were not written. Every text in the record is masked already.
+A run that succeeded at once and changed nothing gets one or two lines.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
+from ci_guard.ci.common import clean_line
 from ci_guard.durations import human_duration as format_duration
-from ci_guard.failure import FailureClass
-from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, RunRecord
+from ci_guard.failure import FailureClass, class_table
+from ci_guard.records import (
+    STATUS_CANCELLED,
+    STATUS_SUCCEEDED,
+    AttemptRecord,
+    HostChange,
+    OutputFailure,
+    RetryRecord,
+    RunRecord,
+    time_lost,
+)
+from ci_guard.run.policy import PLAIN_RETRY
 
 FAILURE_CLASSES_DOC = "ci-guard help failure-classes"
+ADVICE_CHARS = 160
+"""A "what to do" line longer than this is cut at a clause, else at a word."""
+REASON_CHARS = 200
+SHOWN_S = 0.05
+"""Time lost below this shows as 0.0s: not worth a line."""
+_ERRNO = re.compile(r"\[Errno \d+\] ")
 
 
 def unrecognised_lines(attempts: list[AttemptRecord]) -> list[str]:
@@ -25,32 +49,145 @@ def unrecognised_lines(attempts: list[AttemptRecord]) -> list[str]:
     ]
 
 
-def render_summary(run: RunRecord) -> str:
-    """A few lines: outcome, attempts with their classes, time lost to retries, logs."""
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line of at most `limit` characters: cut after the last whole clause
+    that fits when that keeps most of it, else at a word, marked with an ellipsis."""
+    line = " ".join(clean_line(text, limit=10 * limit).split())
+    if len(line) <= limit:
+        return line
+    head = line[: limit - 1]
+    clause = max(head.rfind("; "), head.rfind(". "))
+    if clause >= limit // 2:
+        return head[:clause].rstrip(".;") + "."
+    word = head.rfind(" ")
+    return (head[:word] if word >= limit // 2 else head).rstrip(" ,;") + "\u2026"
+
+
+def _head(run: RunRecord) -> str:
     attempts = len(run.attempts)
-    failed = [a for a in run.attempts if a.failure is not None]
-    classes = Counter(a.failure.failure_class.value for a in failed if a.failure)
-    lost = sum(a.duration_s for a in failed) + sum(r.delay_s for r in run.retries)
     head = f"ci-guard: {run.status}"
     if run.status == STATUS_SUCCEEDED:
         head += f" on attempt {attempts}/{run.max_attempts}"
     else:
         head += f" after {attempts} attempt{'s' if attempts != 1 else ''}, exit {run.exit_code}"
-    head += f" in {format_duration(run.duration_s)}"
-    lines = [head]
-    if classes:
-        listed = ", ".join(f"{name} x{count}" for name, count in classes.most_common())
-        lines.append(f"  failures: {listed}; time lost to retries: {format_duration(lost)}")
-    remedies = [r.remedy for r in run.retries if r.remedy != "retry"]
-    if remedies:
-        lines.append(f"  remedies: {', '.join(remedies)}")
-    if run.stop is not None and run.status != STATUS_SUCCEEDED:
-        lines.append(f"  stopped: {run.stop.detail}")
+    return head + f" in {format_duration(run.duration_s)}"
+
+
+def _failures(run: RunRecord) -> list[str]:
+    classes = Counter(a.failure.failure_class.value for a in run.attempts if a.failure)
+    if not classes:
+        return []
+    listed = ", ".join(f"{name} x{count}" for name, count in classes.most_common())
+    return [f"  failures: {listed}"]
+
+
+def _time_lost(run: RunRecord) -> list[str]:
+    """Only what the retries really cost: one failed attempt and no retry lost nothing."""
+    lost = time_lost(run)
+    if not run.retries or lost.total_s < SHOWN_S:
+        return []
+    parts = [
+        ("failed attempts", lost.attempts_s),
+        ("waits", lost.waits_s),
+        ("remedies", lost.remedies_s),
+    ]
+    split = ", ".join(f"{name} {format_duration(s)}" for name, s in parts if s >= SHOWN_S)
+    return [f"  time lost to retries: {format_duration(lost.total_s)} ({split})"]
+
+
+def _remedy_state(retries: list[RetryRecord]) -> str:
+    """`NAME`, `NAME x3`, with `(failed)`, `(1 failed)`, `(no result)`: cancelled or missing."""
+    results = [r.remedy_result for r in retries]
+    counts = {
+        "failed": sum(1 for result in results if result is not None and not result.ok),
+        "no result": results.count(None),
+    }
+    whole = len(retries)
+    notes = [word if n == whole else f"{n} {word}" for word, n in counts.items() if n]
+    name = retries[0].remedy + (f" x{whole}" if whole > 1 else "")
+    return f"{name} ({', '.join(notes)})" if notes else name
+
+
+def _remedies(run: RunRecord) -> list[str]:
+    """Remedies run, then one line for each failed one (the same reason once) with why."""
+    ran = [r for r in run.retries if r.remedy != PLAIN_RETRY]
+    if not ran:
+        return []
+    by_name: dict[str, list[RetryRecord]] = {}
+    for retry in ran:
+        by_name.setdefault(retry.remedy, []).append(retry)
+    lines = [f"  remedies: {', '.join(_remedy_state(group) for group in by_name.values())}"]
+    failed: dict[tuple[str, str], list[int]] = {}
+    for retry in ran:
+        result = retry.remedy_result
+        if result is not None and not result.ok:
+            failed.setdefault((retry.remedy, result.why_failed), []).append(retry.attempt)
+    for (name, why), after in failed.items():
+        when = f"attempt{'s' if len(after) > 1 else ''} {', '.join(map(str, after))}"
+        lines.append(f"    {name} after {when} failed: {one_line(why, REASON_CHARS)}")
+    return lines
+
+
+def _change_line(change: HostChange) -> str:
+    detail = clean_line(change.detail, limit=600)
+    if change.rolled_back and "rolled back" not in detail:
+        detail += "; rolled back"
+    source = f" ({change.source})" if change.source else ""
+    return f"{change.what}{source}: {detail}"
+
+
+def _host_changes(run: RunRecord) -> list[str]:
+    lines = [_change_line(change) for change in run.host_changes]
+    if len(lines) == 1:
+        return [f"  changed on the host: {lines[0]}"]
+    return ["  changed on the host:", *(f"    {line}" for line in lines)] if lines else []
+
+
+def _cause(run: RunRecord) -> list[str]:
+    """For a run that failed: why it stopped, the last failure, and what to do about it."""
+    if run.status == STATUS_SUCCEEDED:
+        return []
+    lines = [f"  stopped: {run.stop.detail}"] if run.stop is not None else []
     last = run.last_failure
-    if last is not None and run.status != STATUS_SUCCEEDED:
-        lines.append(f"  last failure: {last.failure_class.value} (rule {last.rule})")
-        lines.extend(f"    > {line}" for line in last.evidence[:3])
-    lines.extend(unrecognised_lines(run.attempts))
+    if last is None:
+        return lines
+    lines.append(f"  last failure: {last.failure_class.value} (rule {last.rule})")
+    lines.extend(f"    > {line}" for line in last.evidence[:3])
+    if run.status != STATUS_CANCELLED and last.failure_class is not FailureClass.UNKNOWN:
+        advice = class_table()[last.failure_class].advice
+        lines.append(f"  what to do: {one_line(advice, ADVICE_CHARS)}")
+    return lines
+
+
+def _reason(failed: OutputFailure) -> str:
+    """The reason without the target it repeats (`cannot write X: Not a directory`)."""
+    reason, target = failed.reason, failed.target
+    if target and f"{target}: " in reason:
+        reason = reason.rsplit(f"{target}: ", 1)[1]
+    elif target and reason.startswith(f"{target} "):
+        reason = reason[len(target) + 1 :]
+    return one_line(_ERRNO.sub("", reason), REASON_CHARS)
+
+
+def _outputs(run: RunRecord) -> list[str]:
+    """Outputs asked for and not written, each with its reason, on one line."""
+    listed = [
+        f"{f'{failed.output} {failed.target}'.strip()}: {_reason(failed)}"
+        for failed in run.output_failures
+    ]
+    return [f"  outputs not written: {'; '.join(listed)}"] if listed else []
+
+
+def render_summary(run: RunRecord) -> str:
+    """A few lines: outcome, failures and time lost, remedies, host changes, cause, logs."""
+    lines = [_head(run)]
+    lines += _failures(run)
+    lines += _time_lost(run)
+    lines += _remedies(run)
+    lines += _host_changes(run)
+    lines += _cause(run)
+    lines += unrecognised_lines(run.attempts)
+    lines += _outputs(run)
     if run.log_file is not None:
         lines.append(f"  log: {run.log_file}")
     return "\n".join(lines)

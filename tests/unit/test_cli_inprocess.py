@@ -61,9 +61,11 @@ def test_run_retries_then_succeeds_and_writes_every_output(
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "ci-guard: succeeded on attempt 2/5" in result.stderr
-    assert "failures: dns_failure x1;" in result.stderr
+    assert "failures: dns_failure x1\n" in result.stderr
     (finished,) = [e for e in _events(log) if e["event"] == "run.finished"]
     assert (finished["attempts"], finished["stop_reason"]) == (2, "succeeded")
+    (attempt_1, _) = [e for e in _events(log) if e["event"] == "attempt.finished"]
+    assert finished["lost_attempts_s"] == attempt_1["duration_s"]  # followed by attempt 2
     cases = ET.parse(junit).getroot().iter("testcase")
     assert [c.find("failure") is not None for c in cases] == [True, False]
     assert "ci_guard_run_attempts 2.0" in metrics.read_text("utf-8")

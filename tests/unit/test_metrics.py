@@ -52,14 +52,16 @@ def make_run(**overrides: object) -> RunRecord:
             _attempt(4, None, 100.0),
         ],
         retries=[
-            RetryRecord(1, 2.0, "retry", "retry"),
-            RetryRecord(2, 4.5, "retry", "retry"),
+            RetryRecord(1, 2.0, "retry", "retry", waited_s=2.0),
+            RetryRecord(2, 4.5, "retry", "retry", waited_s=4.5),
             RetryRecord(
                 3,
                 8.0,
                 "restart-daemon",
                 "restart-daemon",
                 RemedyResult("restart-daemon", ok=False, changed=False),
+                remedy_s=3.0,
+                waited_s=8.0,
             ),
         ],
         preflight={"healthy": True, "checks": []},
@@ -95,7 +97,8 @@ def test_text_parses_back_with_every_value() -> None:
     assert samples[("ci_guard_retries_total", (("remedy", "retry"),))] == 2
     assert samples[("ci_guard_remedy_failures_total", (("remedy", "restart-daemon"),))] == 1
     assert samples[("ci_guard_retry_wait_seconds_total", ())] == 14.5
-    assert samples[("ci_guard_run_time_lost_seconds", ())] == 55 + 14.5
+    # failed attempts another attempt followed, waits really slept, the remedy's run time
+    assert samples[("ci_guard_run_time_lost_seconds", ())] == 55 + 14.5 + 3.0
     assert samples[("ci_guard_preflight_healthy", ())] == 1
     # 2026-11-27T23:40:01Z is 1795822801 s after the epoch; the run lasted 170.5 s.
     assert samples[("ci_guard_last_run_timestamp_seconds", ())] == 1795822801 + 170.5

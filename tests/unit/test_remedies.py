@@ -17,6 +17,7 @@ import pytest
 from ci_guard.config import Config, resolve
 from ci_guard.docker import control as daemon_control
 from ci_guard.docker import daemon_state
+from ci_guard.records import HostChange
 from ci_guard.remedies import load_remedy, sysctl_tuning
 from ci_guard.remedies.base import RemedyContext
 from ci_guard.remedies.free_disk import FreeDisk, human_bytes
@@ -92,11 +93,14 @@ def test_restart_command_plan_dry_run_and_apply(tmp_path: Path, fake_api: str) -
     dry = remedy.apply(dataclasses.replace(ctx, dry_run=True))
     assert dry.ok
     assert not dry.changed
+    assert dry.changes == ()
     assert not marker.exists()
 
     done = remedy.apply(ctx)
     assert done.ok, done
     assert done.changed
+    assert done.changes == (HostChange("daemon", f"restarted (by command) at {fake_api}"),)
+    assert done.as_log_fields()["host_changes"] == [c.as_dict() for c in done.changes]
     assert marker.exists()
     assert done.extra["method"] == "command"
     assert f"daemon answers /_ping on {fake_api}" in done.actions
@@ -107,6 +111,7 @@ def test_failing_restart_command_is_reported_not_raised(tmp_path: Path, fake_api
     result = RestartDaemon(lock_path=tmp_path / "lock").apply(ctx)
     assert not result.ok
     assert "false failed" in result.detail
+    assert result.changes == ()  # the failure is told as the remedy's, not as a change
 
 
 def test_unknown_daemon_is_skipped_with_what_it_would_need(tmp_path: Path) -> None:
@@ -115,6 +120,7 @@ def test_unknown_daemon_is_skipped_with_what_it_would_need(tmp_path: Path) -> No
     result = remedy.apply(RemedyContext(config=_config(), docker_host=host))
     assert not result.ok
     assert not result.changed
+    assert result.changes == ()
     assert result.skipped is not None
     assert "set restart-command" in result.skipped
 
@@ -188,6 +194,7 @@ def test_free_disk_dry_run_then_prune_reports_bytes(tmp_path: Path) -> None:
 
     dry = remedy.apply(dataclasses.replace(ctx, dry_run=True))
     assert dry.actions == ("prune the build cache", "remove dangling images")
+    assert dry.changes == ()
     assert client.calls == []
 
     done = remedy.apply(ctx)
@@ -200,6 +207,8 @@ def test_free_disk_dry_run_then_prune_reports_bytes(tmp_path: Path) -> None:
     }
     assert client.calls == ["prune_builds", "images.prune {'dangling': True}"]
     assert done.detail == "freed 1.9 MiB"
+    (change,) = done.changes
+    assert (change.what, change.detail) == ("disk", "freed 1.9 MiB: " + "; ".join(done.actions))
 
 
 def test_free_disk_daemon_error_is_a_result(tmp_path: Path) -> None:
@@ -291,6 +300,7 @@ def test_repair_network_plan_and_dry_run_change_nothing(tmp_path: Path) -> None:
     result = remedy.apply(dataclasses.replace(ctx, dry_run=True))
 
     assert not result.changed
+    assert result.changes == ()
     assert "would run resolvectl flush-caches" in result.actions
     assert "would set net.core.rmem_max from 1000 to 26214400" in result.actions
     assert "would prune unused Docker networks" in result.actions
@@ -299,6 +309,30 @@ def test_repair_network_plan_and_dry_run_change_nothing(tmp_path: Path) -> None:
     assert daemon_json.read_text() == original
     assert (root / "net/core/rmem_max").read_text().strip() == "1000"
     assert client.calls == []
+
+
+def test_repair_network_reports_what_it_changed_as_host_changes(tmp_path: Path) -> None:
+    root = _fake_proc(tmp_path / "proc", {"net.core.rmem_max": "1000"})
+    client = FakeDockerClient()
+    remedy = RepairNetwork(
+        lock_path=tmp_path / "lock",
+        client_factory=lambda host: client,
+        sysctl_root=root,
+        which=lambda name: None,
+        is_root=lambda: True,
+        restart=RestartDaemon(lock_path=tmp_path / "lock", state_folder=tmp_path / "state"),
+    )
+    config = _config(daemon_config=tmp_path / "absent.json", tune_sysctl=True)
+    ctx = RemedyContext(config=config, docker_host=f"unix://{tmp_path / 'none.sock'}")
+
+    result = remedy.apply(ctx)
+
+    assert [(c.what, c.detail) for c in result.changes] == [
+        ("networks", "removed 1 unused network(s): stale_net"),
+        ("sysctl", "set net.core.rmem_max from 1000 to 26214400"),
+    ]  # no daemon.json to change, and a daemon it could not restart: no change claimed
+    assert not result.ok
+    assert (root / "net/core/rmem_max").read_text().strip() == "26214400"
 
 
 def test_repair_network_without_tune_sysctl_leaves_sysctl_alone(tmp_path: Path) -> None:

@@ -176,17 +176,18 @@ _open_file: list[IO[str]] = []
 """The log file `configure` was given, for `file_only`."""
 
 
-def file_only(event: str, **fields: Any) -> bool:
-    """Write one JSON line to the log file alone (not stderr); False without a log file."""
+def file_only(event: str, **fields: Any) -> str:
+    """Write one JSON line to the log file alone (not stderr): the file's name, or ""
+    without a log file."""
     if not _open_file:
-        return False
+        return ""
     line = {"timestamp": utc_timestamp(), "event": event, **fields}
     try:
         _open_file[0].write(dumps(line) + "\n")
         _open_file[0].flush()
     except (OSError, ValueError):
-        return False
-    return True
+        return ""
+    return str(getattr(_open_file[0], "name", "")) or "?"
 
 
 def stderr_gets_json(log_format: str, log_file: Path | None) -> bool:

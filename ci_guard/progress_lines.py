@@ -37,11 +37,10 @@ def _host(url: str) -> str:
 
 
 def run_started(f: Fields) -> str:
-    return (
-        f"run {f.get('run_id', '?')}: up to {f.get('max_attempts')} attempts,"
-        f" ladder {','.join(str(s) for s in f.get('ladder') or [])},"
-        f" artifacts in {f.get('artifacts_dir')}"
-    )
+    ladder = ",".join(str(stage) for stage in f.get("ladder") or [])
+    text = f"run {f.get('run_id', '?')}: up to {f.get('max_attempts')} attempts, ladder {ladder}"
+    folder = f.get("artifacts_dir")
+    return text + (f", artifacts in {folder}" if folder not in (None, "None") else "")
 
 
 def preflight_started(f: Fields) -> str:

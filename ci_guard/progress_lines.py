@@ -17,12 +17,18 @@ Fields = Mapping[str, Any]
 COMMAND_WIDTH = 60
 """A longer command is cut: the attempt line names it, the log has it whole."""
 MAX_EVIDENCE = 5
+DETAIL_WIDTH = 90
+"""A failed check's detail in the preflight line; --verbose and the log have it whole."""
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def short_command(command: Any) -> str:
     words = [str(w) for w in command] if isinstance(command, list) else [str(command)]
     text = shlex.join(words)
-    return text if len(text) <= COMMAND_WIDTH else text[: COMMAND_WIDTH - 1] + "…"
+    return _cut(text, COMMAND_WIDTH)
 
 
 def _plural(count: int, word: str) -> str:
@@ -61,7 +67,7 @@ def _checks_phrase(f: Fields) -> str:
     errors = [c for c in _failed_checks(f) if c.get("severity") == "error"]
     if not errors:
         return "checks ok"
-    first = f"{errors[0].get('name')}: {errors[0].get('detail')}"
+    first = _cut(f"{errors[0].get('name')}: {errors[0].get('detail')}", DETAIL_WIDTH)
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"unhealthy: {first}{more}"
 
@@ -96,7 +102,7 @@ def mirrors_phrase(m: Fields) -> str:
     if added:
         changes.append(f"added {len(added)}")
     text = " and ".join(changes) or "reordered the mirrors"
-    text += f" in {m.get('daemon_config')}"
+    text += f" {'from' if removed and not added else 'in'} {m.get('daemon_config')}"
     if m.get("dry_run"):
         return f"would have {text} (dry run)"
     action = _ACTIONS.get(str(m.get("action")))
@@ -106,9 +112,8 @@ def mirrors_phrase(m: Fields) -> str:
 
 def preflight_finished(f: Fields, took: float | None) -> str:
     head = "preflight finished" + (f" in {human_duration(took)}" if took is not None else "")
-    parts = [_checks_phrase(f)]
-    if isinstance(f.get("mirrors"), dict):
-        parts.append(mirrors_phrase(f["mirrors"]))
+    parts = [mirrors_phrase(f["mirrors"])] if isinstance(f.get("mirrors"), dict) else []
+    parts.append(_checks_phrase(f))  # last: a long failure detail is what gets cut
     return f"{head}: {'; '.join(parts)}"
 
 
@@ -117,15 +122,21 @@ def preflight_details(f: Fields) -> list[str]:
     for check in f.get("checks") or []:
         if not isinstance(check, dict):
             continue
-        state = "ok" if check.get("ok") else str(check.get("severity", "failed"))
-        detail = f": {check['detail']}" if check.get("detail") else ""
-        lines.append(f"check {check.get('name')} {state}{detail}")
+        lines.append(_check_line(check))
     mirrors = f.get("mirrors")
     if isinstance(mirrors, dict):
         for mirror in mirrors.get("ranked") or []:
             lines.append(mirror_line(mirror))
         lines.extend(f"mirrors: {text}" for text in mirrors.get("messages") or [])
     return lines
+
+
+def _check_line(check: Fields) -> str:
+    detail = str(check.get("detail") or "")
+    if (check.get("data") or {}).get("skipped"):
+        return f"check {check.get('name')}: {detail}"  # the detail says "skipped: why"
+    state = "ok" if check.get("ok") else "FAILED" if check.get("severity") == "error" else "warning"
+    return f"check {check.get('name')}: {state}" + (f", {detail}" if detail else "")
 
 
 def mirror_line(m: Fields) -> str:

@@ -39,7 +39,7 @@ def render(events: list[dict[str, Any]], level: int, colour: bool = False) -> li
 def test_a_run_reads_as_one_line_a_step() -> None:
     assert render(_run_events(), NORMAL) == [
         "ci-guard: preflight started (daemon, mirrors of daemon.json, registry-1.docker.io)",
-        "ci-guard: preflight finished in 0.0s: checks ok; 1 mirror usable, daemon.json unchanged",
+        "ci-guard: preflight finished in 0.0s: 1 mirror usable, daemon.json unchanged; checks ok",
         "ci-guard: attempt 1/3 started: docker build .",
         "ci-guard: attempt 1 failed after 10.0s, exit 1: daemon_unreachable (retryable)",
         "ci-guard: waiting 1.0s before attempt 2 (remedy: restart-daemon)",
@@ -59,7 +59,7 @@ def test_verbose_adds_probes_evidence_plans_and_actions() -> None:
     added = [line for line in verbose if line not in normal]
     assert added == [
         "ci-guard: run r1: up to 3 attempts, ladder retry,restart-daemon,retry",
-        "ci-guard:   check dns ok",
+        "ci-guard:   check dns: ok",
         "ci-guard:   mirror http://a: healthy in 0.10s (manifest served)",
         "ci-guard:   mirror http://b: dead in 3.00s (refused)",
         "ci-guard:   > ERROR: daemon_unreachable seen",
@@ -105,9 +105,9 @@ def _pruned(**changes: Any) -> MirrorApplyResult:
 @pytest.mark.parametrize(
     ("changes", "says"),
     [
-        ({}, "checks ok; removed 2 dead mirrors in /etc/docker/daemon.json, daemon reloaded"),
+        ({}, ": removed 2 dead mirrors from /etc/docker/daemon.json, daemon reloaded; checks ok"),
         ({"action": "restart", "rolled_back": True}, "daemon restarted, rolled back"),
-        ({"dry_run": True, "action": "none"}, "would have removed 2 dead mirrors in "),
+        ({"dry_run": True, "action": "none"}, "would have removed 2 dead mirrors from "),
         ({"ok": False, "action": "skipped", "messages": ("no rights",)}, "as they were: no rights"),
     ],
 )
@@ -121,8 +121,8 @@ def test_preflight_says_what_the_mirror_refresh_did(changes: dict[str, Any], say
 def test_an_unhealthy_preflight_shows_even_when_quiet_and_in_colour() -> None:
     lines = render([_preflight(_pruned(), dns_ok=False)], QUIET, colour=True)
     assert lines == [
-        "\x1b[33mci-guard: preflight finished: unhealthy: dns: registry-1.docker.io does not "
-        "resolve; removed 2 dead mirrors in /etc/docker/daemon.json, daemon reloaded\x1b[0m"
+        "\x1b[33mci-guard: preflight finished: removed 2 dead mirrors from /etc/docker/daemon.json,"
+        " daemon reloaded; unhealthy: dns: registry-1.docker.io does not resolve\x1b[0m"
     ]
 
 
@@ -153,3 +153,13 @@ def test_colour_only_on_a_terminal_without_no_color_or_term_dumb(
 ) -> None:
     assert progress.wants_colour(_Terminal(), env) is colour
     assert progress.wants_colour(io.StringIO(), env) is False
+
+
+def test_verbose_lists_each_check_and_mirror_probe_of_the_preflight() -> None:
+    lines = render([_preflight(_pruned(), dns_ok=False)], VERBOSE)
+    assert lines[1:] == [
+        "ci-guard:   check dns: FAILED, registry-1.docker.io does not resolve",
+        "ci-guard:   mirror https://m1: healthy in 0.10s (manifest served)",
+        "ci-guard:   mirror http://m2: dead in 3.00s (connect: refused)",
+        "ci-guard:   mirror http://m3: dead in 3.00s (connect: refused)",
+    ]

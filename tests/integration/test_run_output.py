@@ -223,3 +223,21 @@ def test_no_color_and_term_dumb_get_no_escape_codes(tmp_path: Path) -> None:
 def test_no_color_empty_is_not_set(tmp_path: Path) -> None:
     shown = run_on_terminal(tmp_path, NO_COLOR="", TERM="xterm")
     assert ESCAPE.search(shown)
+
+
+def test_json_on_stderr_cannot_share_it_with_console_lines(tmp_path: Path) -> None:
+    done = run(tmp_path, "--log-file", "-", "--log-format", "console")
+    assert done.returncode == 2
+    assert done.stderr.startswith("ci-guard: error: --log-file - puts the JSON log on stderr")
+    assert done.stdout == ""
+
+
+def test_a_log_file_that_cannot_be_opened_is_one_warning_and_no_log_line(tmp_path: Path) -> None:
+    (tmp_path / "art").write_text("a file where the artifacts folder would be")
+    done = run(tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith(f"ci-guard: warning: log file {tmp_path / 'art'}/")
+    assert lines[0].endswith(": cannot open: Not a directory; no JSON log is kept")
+    assert "  log: " not in done.stderr
+    assert "ci-guard: attempt 2 succeeded in " in done.stderr

@@ -180,13 +180,13 @@ def run_job(
     `classify`: a classifier with the team's own rules (user_rules_classifier), else
     the built-in one."""
     env = os.environ if env is None else env
+    json_on_stderr = logs.stderr_gets_json(config.log_format, config.log_file)  # bad: exit 2
+    level = progress.verbosity(quiet=config.quiet, verbose=config.verbose)
     platform, config = _platform(config, env)
     token = process_token()  # may already hold a signal from the start-up
     restore = install_signal_handlers(token)
     redactor = Redactor(env, secret_env=config.secret_env)
     run_id = new_run_id()
-    json_on_stderr = logs.stderr_gets_json(config.log_format, config.log_file)
-    level = progress.verbosity(quiet=config.quiet, verbose=config.verbose)
     log_file = None
     try:
         path = log_path(config, run_id)

@@ -100,6 +100,8 @@ def test_default_stderr_is_short_progress_lines_and_the_json_goes_to_the_named_f
         "retry.scheduled", "attempt.started", "attempt.finished", "run.finished",
     ]  # fmt: skip
     assert {e["run_id"] for e in logged} == {path.parent.name}
+    schema = (Path(__file__).parents[2] / "docs" / "log-schema.md").read_text("utf-8")
+    assert all(f"| `{e['event']}` |" in schema for e in logged)
     assert logged[3]["evidence"] == [REGISTRY_TIMEOUT]
 
 

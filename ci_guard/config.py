@@ -47,6 +47,8 @@ class Config:
     tempfail_exit_code: int | None
     log_file: Path | None
     log_format: str
+    quiet: bool
+    verbose: bool
     artifacts_dir: Path | None
     raw_logs: bool
     secret_env: tuple[str, ...]

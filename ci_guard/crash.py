@@ -29,18 +29,22 @@ def _traceback_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
-def record(exc: BaseException) -> bool:
-    """Write the traceback to the JSON log file, if one is open (once per error)."""
-    if getattr(exc, _LOGGED, False):
-        return True
+def record(exc: BaseException) -> str:
+    """Write the traceback to the JSON log file, if one is open (once per error);
+    the file's name, or "" when there is none."""
+    logged: str = getattr(exc, _LOGGED, "")
+    if logged:
+        return logged
     logs = sys.modules.get("ci_guard.logs")  # loaded only if the command logs at all
     text = _traceback_text(exc)
-    done = logs is not None and logs.file_only(
-        "internal.error", level="error", error=describe(exc), traceback=text
+    done: str = (
+        ""
+        if logs is None
+        else logs.file_only("internal.error", level="error", error=describe(exc), traceback=text)
     )
     with contextlib.suppress(AttributeError):
         setattr(exc, _LOGGED, done)
-    return bool(done)
+    return done
 
 
 def report(exc: BaseException, *, context: str = "") -> str:
@@ -50,6 +54,10 @@ def report(exc: BaseException, *, context: str = "") -> str:
         text = _traceback_text(exc)
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.write(text)
-    where = "the traceback is in the JSON log" if in_log else f"{DEBUG_ENV}=1 shows the traceback"
+    where = (
+        f"the traceback is in the JSON log {in_log}"
+        if in_log
+        else f"{DEBUG_ENV}=1 shows the traceback"
+    )
     suffix = f"; {context}" if context else ""
     return f"internal error: {describe(exc)} ({where}){suffix}"

@@ -1,8 +1,9 @@
-"""Structured logging: one JSON object a line to --log-file, and to stderr.
+"""Structured logging: one JSON object a line to the log file; progress lines on stderr.
 
-stderr gets the console renderer on a terminal and JSON otherwise (or as asked by
---log-format). The log file always gets JSON, written and flushed a line at a time so
-a run killed mid-way leaves only whole lines. Every line passes the redactor.
+stderr gets short lines for people (progress.py), or the JSON lines when asked
+(`--log-format json`, `--log-file -`). The log file always gets JSON, written and
+flushed a line at a time so a run killed mid-way leaves only whole lines. Every line
+passes the redactor first.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from ci_guard import deferred
+from ci_guard import deferred, progress
 
 deferred.defer("asyncio")  # structlog imports it for async loggers ci-guard never uses
 import structlog  # noqa: E402  (after the deferral, on purpose)
@@ -25,6 +26,8 @@ from ci_guard.errors import UsageError  # noqa: E402
 from ci_guard.redact import Redactor  # noqa: E402
 
 EventDict = MutableMapping[str, Any]
+STDERR_PATH = Path("-")
+"""`--log-file -`: the JSON log on stderr instead of a file."""
 
 
 def utc_timestamp() -> str:
@@ -115,8 +118,9 @@ class _TeeToFile:
     one warning; the run and the stderr log go on without it.
     """
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], json_on_stderr: bool) -> None:
         self._stream: IO[str] | None = stream
+        self._json_on_stderr = json_on_stderr
 
     def __call__(self, _logger: Any, _name: str, event_dict: EventDict) -> EventDict:
         if self._stream is not None:
@@ -131,10 +135,8 @@ class _TeeToFile:
         name = getattr(self._stream, "name", "?")
         self._stream = None
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        warn(
-            f"log file {name}: {reason}; from here on the JSON log goes to stderr only",
-            once_per=reason,
-        )
+        rest = "goes to stderr only" if self._json_on_stderr else "is lost"
+        warn(f"log file {name}: {reason}; from here on the JSON log {rest}", once_per=reason)
 
 
 class _SafeStream:
@@ -161,30 +163,6 @@ class _SafeStream:
         self._stream = sys.stderr
 
 
-def _compact_checks(checks: Any) -> str:
-    if not isinstance(checks, list):
-        return str(checks)
-    failed = [c for c in checks if isinstance(c, dict) and not c.get("ok")]
-    errors = [c for c in failed if c.get("severity") == "error"]
-    parts = [f"{c.get('name')}: {c.get('detail')}" for c in errors]
-    head = f"{len(checks) - len(failed)}/{len(checks)} ok"
-    return head + ("; " + "; ".join(parts) if parts else "")
-
-
-class _ConsoleCompact:
-    """On a terminal, long structured fields are shortened for a person to read."""
-
-    def __call__(self, _logger: Any, _name: str, event_dict: EventDict) -> EventDict:
-        if "checks" in event_dict:
-            event_dict["checks"] = _compact_checks(event_dict["checks"])
-        for key, value in list(event_dict.items()):
-            if isinstance(value, Path):
-                event_dict[key] = str(value)
-            elif value is None or value == []:
-                del event_dict[key]
-        return event_dict
-
-
 def open_log_file(path: Path) -> IO[str]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -198,23 +176,40 @@ _open_file: list[IO[str]] = []
 """The log file `configure` was given, for `file_only`."""
 
 
-def file_only(event: str, **fields: Any) -> bool:
-    """Write one JSON line to the log file alone (not stderr); False without a log file."""
+def file_only(event: str, **fields: Any) -> str:
+    """Write one JSON line to the log file alone (not stderr): the file's name, or ""
+    without a log file."""
     if not _open_file:
-        return False
+        return ""
     line = {"timestamp": utc_timestamp(), "event": event, **fields}
     try:
         _open_file[0].write(dumps(line) + "\n")
         _open_file[0].flush()
     except (OSError, ValueError):
-        return False
-    return True
+        return ""
+    return str(getattr(_open_file[0], "name", "")) or "?"
 
 
-def wants_console(log_format: str, stream: IO[str]) -> bool:
-    if log_format == "auto":
-        return stream.isatty()
-    return log_format == "console"
+def stderr_gets_json(log_format: str, log_file: Path | None) -> bool:
+    """JSON on stderr when asked: `--log-format json`, or `--log-file -` (auto format)."""
+    if log_file == STDERR_PATH and log_format == "console":
+        raise UsageError(
+            "--log-file - puts the JSON log on stderr; it cannot share it with --log-format console"
+        )
+    return log_format == "json" or log_file == STDERR_PATH
+
+
+class _Progress:
+    """The console renderer: the event's progress lines, or nothing at all."""
+
+    def __init__(self, renderer: progress.ProgressRenderer) -> None:
+        self._renderer = renderer
+
+    def __call__(self, logger: Any, name: str, event_dict: EventDict) -> str:
+        text = self._renderer(logger, name, event_dict)
+        if not text:
+            raise structlog.DropEvent
+        return text
 
 
 def configure(
@@ -223,10 +218,15 @@ def configure(
     log_file: IO[str] | None = None,
     stream: TextIO | None = None,
     redactor: Redactor | None = None,
+    level: int = progress.NORMAL,
 ) -> None:
-    """Set up structlog for this process; call once per CLI invocation."""
+    """Set up structlog for this process; call once per CLI invocation.
+
+    `log_format` json: the JSON lines on `stream` too; else progress lines at `level`.
+    """
     _open_file[:] = [log_file] if log_file is not None else []
     stream = stream or sys.stderr
+    json_on_stream = log_format == "json"
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -235,12 +235,12 @@ def configure(
         _Order(),
     ]
     if log_file is not None:
-        processors.append(_TeeToFile(log_file))
-    if wants_console(log_format, stream):
-        processors.append(_ConsoleCompact())
-        processors.append(structlog.dev.ConsoleRenderer(colors=stream.isatty(), sort_keys=False))
-    else:
+        processors.append(_TeeToFile(log_file, json_on_stream))
+    if json_on_stream:
         processors.append(structlog.processors.JSONRenderer(serializer=_render_json))
+    else:
+        colour = progress.wants_colour(stream)
+        processors.append(_Progress(progress.ProgressRenderer(level, colour=colour)))
     structlog.configure(
         processors=processors,
         logger_factory=structlog.PrintLoggerFactory(file=_SafeStream(stream)),  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from typing import Any
 
 from ci_guard.errors import UsageError
 
+RUN_LOG_NAME = "ci-guard.jsonl"
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 _BUILDERS = ("docker", "podman", "buildah", "nerdctl")
 # Options of `docker build` that take a value (the build path is the other positional).
@@ -68,6 +69,11 @@ def default_artifacts_dir(platform: str, env: Mapping[str, str], cwd: Path) -> P
         if not _inside(candidate, cwd):
             return candidate
     return _private_temp()
+
+
+def run_log_path(artifacts_dir: Path, run_id: str) -> Path:
+    """The run's JSON log, beside its attempt logs (`ci-guard report DIR` finds it)."""
+    return artifacts_dir / run_id / RUN_LOG_NAME
 
 
 def _private_temp() -> Path:

@@ -16,12 +16,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from ci_guard import crash, logs
+from ci_guard import crash, logs, progress
 from ci_guard.config import RULE_TABLES, Config, config_tables
 from ci_guard.errors import UsageError, describe
 from ci_guard.records import STATUS_FAILED, STATUS_SUCCEEDED, OutputFailure, RunHooks, RunRecord
 from ci_guard.redact import Redactor
-from ci_guard.run.artifacts import context_holding, default_artifacts_dir
+from ci_guard.run.artifacts import context_holding, default_artifacts_dir, run_log_path
 from ci_guard.run.attempt import ClassifyFn
 from ci_guard.run.deps import PreflightFn, RunDeps
 from ci_guard.run.loop import Runner
@@ -146,14 +146,24 @@ def printable_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(os.fsencode(arg).decode("utf-8", "backslashreplace") for arg in argv)
 
 
-def _open_log_file(config: Config) -> IO[str] | None:
+def log_path(config: Config, run_id: str) -> Path | None:
+    """Where the JSON log goes: --log-file, else the run's folder; None for stderr (`-`)."""
+    if config.log_file == logs.STDERR_PATH:
+        return None
+    if config.log_file is not None or config.artifacts_dir is None:
+        return config.log_file
+    return run_log_path(config.artifacts_dir, run_id)
+
+
+def _open_log_file(path: Path | None, json_on_stderr: bool) -> IO[str] | None:
     """The JSON log file; one that cannot be opened is a warning, never the build's end."""
-    if config.log_file is None:
+    if path is None:
         return None
     try:
-        return logs.open_log_file(config.log_file)
+        return logs.open_log_file(path)
     except UsageError as exc:
-        logs.warn(f"{exc.message}; the JSON log goes to stderr only")
+        rest = "the JSON log goes to stderr only" if json_on_stderr else "no JSON log is kept"
+        logs.warn(f"{exc.message}; {rest}")
         return None
 
 
@@ -186,6 +196,8 @@ def run_job(
     `classify`: a classifier with the team's own rules (user_rules_classifier), else
     the built-in one."""
     env = os.environ if env is None else env
+    json_on_stderr = logs.stderr_gets_json(config.log_format, config.log_file)  # bad: exit 2
+    level = progress.verbosity(quiet=config.quiet, verbose=config.verbose)
     platform, config = _platform(config, env)
     token = process_token()  # may already hold a signal from the start-up
     restore = install_signal_handlers(token)
@@ -193,8 +205,10 @@ def run_job(
     run_id = new_run_id()
     log_file = None
     try:
-        log_file = _open_log_file(config)
-        logs.configure(log_format=config.log_format, log_file=log_file, redactor=redactor)
+        path = log_path(config, run_id)
+        log_file = _open_log_file(path, json_on_stderr)
+        log_format = "json" if json_on_stderr else "console"
+        logs.configure(log_format=log_format, log_file=log_file, redactor=redactor, level=level)
         log = logs.get_logger(run_id=run_id)
         run = RunRecord(
             run_id=run_id,
@@ -202,7 +216,7 @@ def run_job(
             started_at=logs.utc_timestamp(),
             max_attempts=config.max_attempts,
             ci_platform=platform,
-            log_file=config.log_file,
+            log_file=path if log_file is not None else None,
         )
         hooks = _hooks(run, config, env, stdout or sys.stdout, log, redact=redactor.text)
         log_started(log, run, config)

@@ -29,6 +29,7 @@ from ci_guard.run import changes, finish, policy, remedy_step, root_cause
 from ci_guard.run.artifacts import default_artifacts_dir
 from ci_guard.run.attempt_logs import AttemptLogs
 from ci_guard.run.deps import RunDeps
+from ci_guard.run.preflight_step import run_preflight_step
 from ci_guard.supervise.cancel import Cancelled, call_cancellable
 from ci_guard.supervise.supervisor import ProcessResult
 
@@ -265,19 +266,9 @@ class Runner:
     def _preflight(self) -> None:
         if not self.config.preflight or self.deps.preflight is None:
             return
-        preflight = self.deps.preflight
-        try:
-            fields = call_cancellable(lambda: preflight(self.config), self.deps.cancel)
-        except Cancelled:
-            raise
-        except Exception as exc:  # preflight informs; it never stops the build
-            fields = {"healthy": False, "checks": [], "error": str(exc)}
+        fields = run_preflight_step(self.deps.preflight, self.config, self.log, self.deps.cancel)
         self.run.preflight = fields
         self._changed(changes.from_fields(fields), changes.PREFLIGHT)
-        level = "info" if fields.get("healthy") else "warning"
-        getattr(self.log, level)("preflight.finished", **fields)
-        builder = (fields.get("mirrors") or {}).get("builder")
-        remedy_step.log_builder(self.log, "preflight", builder)
 
     def _finish(self, stop: StopReason) -> None:
         finish.settle(self.run, stop, self.config.tempfail_exit_code)

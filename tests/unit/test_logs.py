@@ -33,7 +33,7 @@ def test_secrets_are_masked_in_every_field(tmp_path: Path) -> None:
     assert line["evidence"] == ["pull https://u:***@h/ ***"]
 
 
-def test_console_compacts_preflight_checks() -> None:
+def test_console_says_the_failed_preflight_check_in_one_line() -> None:
     stream = io.StringIO()
     logs.configure(log_format="console", stream=stream, redactor=Redactor(env={}))
     checks = [
@@ -42,5 +42,19 @@ def test_console_compacts_preflight_checks() -> None:
     ]
     logs.get_logger(run_id="r").warning("preflight.finished", checks=checks, healthy=False)
     text = stream.getvalue()
-    assert "1/2 ok; dns:hub: does not resolve" in text
-    assert "{" not in text
+    assert text == "ci-guard: preflight finished: unhealthy: dns:hub: does not resolve\n"
+
+
+def test_console_lines_are_masked_like_the_json_log(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    with (tmp_path / "log.jsonl").open("w") as handle:
+        env = {"A_TOKEN": "tok-123456"}
+        logs.configure(log_format="console", log_file=handle, stream=stream, redactor=Redactor(env))
+        log = logs.get_logger(run_id="r")
+        log.info("run.started", command=["curl", "-u", "bob:tok-123456", "https://h/"])
+        log.info("attempt.started", attempt=1, max_attempts=2)
+    text = stream.getvalue()
+    assert text == "ci-guard: attempt 1/2 started: curl -u 'bob:***' https://h/\n"
+    logged = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in logged] == ["run.started", "attempt.started"]
+    assert "tok-123456" not in json.dumps(logged)

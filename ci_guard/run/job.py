@@ -74,6 +74,18 @@ def _hooks(
     return GuardedHooks(hooks, on_error)
 
 
+def _context(platform: str, env: Mapping[str, str], command: tuple[str, ...]) -> dict[str, Any]:
+    """The RunRecord fields naming the project and the CI job (ci/context.py)."""
+    from ci_guard.ci.context import run_context
+
+    found = run_context(platform, env, Path.cwd(), command)
+    return {
+        "project": found.project,
+        "project_source": found.project_source,
+        "ci_job_url": found.ci_job_url,
+    }
+
+
 def _warn_build_context(command: tuple[str, ...], config: Config, log: Any) -> None:
     """One line when a Docker build would send the artifacts folder as context."""
     if config.artifacts_dir is None:
@@ -96,6 +108,9 @@ def log_started(log: Any, run: RunRecord, config: Config) -> None:
         command=list(run.command),
         config_digest=config_digest(config),
         ci_platform=run.ci_platform,
+        project=run.project,
+        project_source=run.project_source,
+        ci_job_url=run.ci_job_url,
         max_attempts=config.max_attempts,
         ladder=list(config.ladder),
         artifacts_dir=str(config.artifacts_dir),
@@ -188,6 +203,7 @@ def run_job(
             max_attempts=config.max_attempts,
             ci_platform=platform,
             log_file=config.log_file,
+            **_context(platform, env, tuple(redactor.argv(command))),
         )
         log_started(log, run, config)
         _warn_build_context(command, config, log)

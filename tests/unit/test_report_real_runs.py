@@ -35,8 +35,11 @@ STEPS = [
     Step(flaky(".flake-a"), ("--backoff-initial", "0.4"), env=GITLAB),
     Step(("sh", "-c", "exit 1"), FAIL, env=JENKINS),
     Step(flaky(".flake-b"), ("--backoff-initial", "60"), cancel_after_retry=True),
+    Step(flaky(".flake-c"), ("--ladder", "restart-daemon", "--backoff-initial", "0.3")),
     Step(("sh", "-c", "echo built"), env={"COMPOSE_PROJECT_NAME": "shopfront"}),
 ]
+SHAKY_DOWN = sum(1 for index in range(len(STEPS)) if index % 3 == 2)
+"""Runs for which write_history takes the second mirror down."""
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +71,10 @@ def test_the_history_is_what_the_steps_made(report: Report) -> None:
         "rescued",
         "failed",
         "cancelled",
+        "rescued",
         "first_try",
     ]
-    assert [p.attempts for p in report.recent_runs] == [1, 2, 3, 1, 1]
+    assert [p.attempts for p in report.recent_runs] == [1, 2, 3, 1, 2, 1]
 
 
 def test_slowest_builds_name_command_project_and_job(report: Report) -> None:
@@ -110,9 +114,19 @@ def test_waits_are_the_logged_delays_and_a_cancelled_wait_what_elapsed(
         a["duration_s"] for a in _of(events, "attempt.finished") if a["failure_class"] is not None
     )
     assert lost.failed_attempts_s == pytest.approx(failed)
-    assert lost.remedies_s == 0  # the ladder's first stages are plain retries
-    assert lost.total_s == pytest.approx(lost.waits_s + lost.failed_attempts_s)
+    assert lost.total_s == pytest.approx(lost.waits_s + lost.failed_attempts_s + lost.remedies_s)
     assert lost.waits_s > lost.failed_attempts_s  # sh exits at once; the backoff is the cost
+
+
+def test_remedy_time_runs_from_its_start_to_its_end(
+    report: Report, events: list[dict[str, Any]]
+) -> None:
+    started, finished = _of(events, "remedy.started"), _of(events, "remedy.finished")
+    assert [e["remedy"] for e in started] == ["restart-daemon"]  # dry-run: only its plan
+    spent = (_stamp(finished[0]) - _stamp(started[0])).total_seconds()
+    assert spent > 0
+    assert report.time_lost.remedies_s == pytest.approx(spent, abs=1e-3)
+    assert report.remedies[0].name in {"retry", "restart-daemon"}
 
 
 def test_mirror_health_per_mirror_and_day(report: Report, events: list[dict[str, Any]]) -> None:
@@ -126,7 +140,7 @@ def test_mirror_health_per_mirror_and_day(report: Report, events: list[dict[str,
     assert dead[0].last_dead_at is not None
     shaky = [m for m in report.mirrors if 0 < m.healthy < m.probes]
     assert len(shaky) == 1
-    assert shaky[0].dead == 1
+    assert shaky[0].dead == SHAKY_DOWN
     good = [m for m in report.mirrors if m.healthy == m.probes]
     assert len(good) == 1
     assert good[0].last_dead_at is None
@@ -134,8 +148,9 @@ def test_mirror_health_per_mirror_and_day(report: Report, events: list[dict[str,
     assert median is not None
     assert p95 is not None
     assert 0 < median <= p95
-    day = good[0].days[0]
-    assert (day.probes, day.dead, day.p95_latency_s) == (len(STEPS), 0, p95)
+    assert sum(d.probes for d in good[0].days) == len(STEPS)
+    assert sum(d.dead for d in shaky[0].days) == SHAKY_DOWN
+    assert all(d.p95_latency_s is not None for d in good[0].days)
 
 
 def test_builder_checks_are_counted_per_day(report: Report, events: list[dict[str, Any]]) -> None:
@@ -143,15 +158,27 @@ def test_builder_checks_are_counted_per_day(report: Report, events: list[dict[st
     assert sum(d.checks for d in report.builder) == len(checks)
 
 
+def _one_run(events: list[dict[str, Any]], status: str) -> list[dict[str, Any]]:
+    run_id = next(e["run_id"] for e in _of(events, "run.finished") if e["status"] == status)
+    return [e for e in events if e["run_id"] == run_id]
+
+
 def test_run_finished_split_is_preferred_when_logged(events: list[dict[str, Any]]) -> None:
-    lines = []
+    failed = _one_run(events, "failed")
+    computed = build_report(load_lines([json.dumps(e) for e in failed]), now=NOW).time_lost
     split = {"lost_attempts_s": 1.0, "lost_waits_s": 2.0, "lost_remedies_s": 3.0}
-    for event in events:
-        failed = event["event"] == "run.finished" and event["status"] == "failed"
-        lines.append(json.dumps({**event, **split} if failed else event))
-    lost = build_report(load_lines(lines), now=NOW).time_lost
+    whole = [json.dumps({**e, **split} if e["event"] == "run.finished" else e) for e in failed]
+    lost = build_report(load_lines(whole), now=NOW).time_lost
     assert lost.runs_split_by_writer == 1
-    assert lost.remedies_s == pytest.approx(3.0)
+    assert (lost.failed_attempts_s, lost.waits_s, lost.remedies_s) == (1.0, 2.0, 3.0)
+    waits_only = [
+        json.dumps({**e, "lost_waits_s": 2.0} if e["event"] == "run.finished" else e)
+        for e in failed
+    ]
+    part = build_report(load_lines(waits_only), now=NOW).time_lost
+    assert part.waits_s == 2.0
+    assert part.failed_attempts_s == pytest.approx(computed.failed_attempts_s)
+    assert computed.waits_s != 2.0
 
 
 def test_old_logs_without_the_new_fields_still_load(events: list[dict[str, Any]]) -> None:
@@ -187,8 +214,8 @@ def test_text_json_and_html_hold_the_new_sections(log: Path, tmp_path: Path) -> 
     for text in (
         "Time lost",
         "(waits ",
-        "Last 5 runs, oldest first",
-        "  outcome   orFco",
+        "Last 6 runs, oldest first",
+        "  outcome   orFcro",
         "Mirror health per day",
         "p95",
         "last dead",

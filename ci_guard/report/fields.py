@@ -66,7 +66,7 @@ def masked(value: Any) -> str | None:
     """A string field masked again: logs written before masking covered a shape must not
     carry it into a report."""
     text = opt_str(value)
-    return None if text is None else redactor().text(text)
+    return text if not text else redactor().text(text)
 
 
 def masked_argv(parts: Iterable[Any]) -> tuple[str, ...]:

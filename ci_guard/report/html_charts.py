@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from ci_guard.report import fmt, svg, svg_grids, svg_runs
-from ci_guard.report.figures import Report
+from ci_guard.report.figures import MirrorDay, Report
 
 GREEN, BLUE, RED, AMBER, GREY = "#2f9e44", "#1c7ed6", "#e03131", "#f59f00", "#adb5bd"
 TIME_UNITS = (("h", 3600.0), ("m", 60.0), ("s", 1.0))
@@ -137,14 +137,25 @@ def mirror_chart(report: Report) -> str:
     if not report.mirrors:
         return empty_placeholder("no mirror probes in these logs")
     days = sorted({d.day for m in report.mirrors for d in m.days})
-    rows = []
+    rows, tips = [], []
     for mirror in report.mirrors[:20]:
-        by_day = {d.day: d.healthy_share for d in mirror.days}
+        by_day = {d.day: d for d in mirror.days}
         note = f"{fmt.percent(mirror.healthy_share, 0)} · {fmt.latency(mirror.median_latency_s)}"
-        rows.append((mirror.url, [by_day.get(day) for day in days], note))
+        cells = [by_day.get(day) for day in days]
+        rows.append((mirror.url, [c.healthy_share if c else None for c in cells], note))
+        tips.append([_day_tip(c) if c else None for c in cells])
     scale = "".join(
         f'<span class="sw" style="background:{svg_grids.share_color(s)}"></span>'
         for s in (0.0, 0.25, 0.5, 0.75, 1.0)
     )
     legend = f'<div class="scale">0% healthy {scale} 100% &middot; grey: no probe</div>'
-    return svg_grids.heat_grid(rows, days, label="mirror health per day") + legend
+    grid = svg_grids.heat_grid(rows, days, label="mirror health per day", tips=tips)
+    return grid + legend
+
+
+def _day_tip(day: MirrorDay) -> str:
+    return (
+        f"{day.day}: {fmt.percent(day.healthy_share, 0)} healthy of {day.probes} probes, "
+        f"median {fmt.latency(day.median_latency_s)}, p95 {fmt.latency(day.p95_latency_s)}, "
+        f"{day.dead} dead"
+    )

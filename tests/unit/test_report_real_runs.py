@@ -231,6 +231,7 @@ def test_text_json_and_html_hold_the_new_sections(log: Path, tmp_path: Path) -> 
     assert 'id="runs"' in html
     assert "duration per run" in html
     assert "time lost by kind" in html
+    assert f"healthy of {len(STEPS)} probes, median" in html  # a mirror's day, on hover
     assert 'href="https://ci.example/job/infra/job/images/31/"' in html
     assert "LAST DEAD" in html.upper()
 

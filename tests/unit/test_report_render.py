@@ -130,3 +130,13 @@ def test_docs_json_example_has_every_top_level_key(synthetic: Report) -> None:
     doc = (Path(__file__).parents[2] / "docs" / "report.md").read_text("utf-8")
     block = doc.split("One object, stable keys", 1)[1].split("```", 2)[1]
     assert set(re.findall(r'^  "(\w+)":', block, re.MULTILINE)) == set(synthetic.to_dict())
+
+
+def test_the_report_doc_shows_its_screenshots_and_they_are_small() -> None:
+    docs = Path(__file__).parents[2] / "docs"
+    names = re.findall(r"\]\((images/[\w.-]+\.png)\)", (docs / "report.md").read_text("utf-8"))
+    assert names == ["images/report-overview.png", "images/report-details.png"]
+    for name in names:
+        data = (docs / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert len(data) < 300_000, name

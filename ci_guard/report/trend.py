@@ -24,7 +24,7 @@ def outcome(run: LoggedRun) -> str:
 
 def command_line(run: LoggedRun) -> str:
     text = shlex.join(run.command)
-    return text if len(text) <= COMMAND_CHARS else text[: COMMAND_CHARS - 1] + "\u2026"
+    return text if len(text) <= COMMAND_CHARS else text[: COMMAND_CHARS - 3] + "..."
 
 
 def recent_runs(runs: Sequence[LoggedRun], count: int) -> tuple[RunPoint, ...]:

@@ -153,6 +153,7 @@ def run_step(step: Step, work: Path, mirrors: Sequence[str]) -> int:
         "--mirrors", ",".join(mirrors), "--probe-timeout", "1",
         "--artifacts-dir", str(work / "artifacts"), *step.options, "--", *step.command,
     ]  # fmt: skip
+    before = log.read_text("utf-8").count("retry.scheduled") if log.exists() else 0
     proc = subprocess.Popen(
         argv,
         cwd=work / PROJECT_DIR,
@@ -160,12 +161,16 @@ def run_step(step: Step, work: Path, mirrors: Sequence[str]) -> int:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    if step.cancel_after_retry:
-        before = log.read_text("utf-8").count("retry.scheduled") if log.exists() else 0
-        _wait_for_count(log, "retry.scheduled", before + 1)
-        time.sleep(0.5)
-        proc.send_signal(signal.SIGTERM)
-    return proc.wait(timeout=120)
+    try:
+        if step.cancel_after_retry:
+            _wait_for_count(log, "retry.scheduled", before + 1)
+            time.sleep(0.5)  # well into the wait
+            proc.send_signal(signal.SIGTERM)
+        return proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:  # a step that went wrong must not outlive the history
+            proc.kill()
+            proc.wait()
 
 
 def _wait_for_count(path: Path, text: str, count: int, timeout: float = 30.0) -> None:

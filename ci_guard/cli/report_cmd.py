@@ -9,12 +9,13 @@ from pathlib import Path
 
 import click
 
+from ci_guard import logs as logs_mod
 from ci_guard.atomic import atomic_write_text
 from ci_guard.errors import UsageError
 from ci_guard.report import make_report
 from ci_guard.report.period import parse_since
 from ci_guard.report.render_html import render_html
-from ci_guard.report.render_text import render_text
+from ci_guard.report.render_text import render_text, skipped_summary
 
 
 @click.command("report")
@@ -40,8 +41,23 @@ from ci_guard.report.render_text import render_text
     metavar="N",
     help="How many of the slowest builds to list.",
 )
+@click.option(
+    "--runs",
+    "recent",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    metavar="N",
+    help="How many of the latest runs the per-run trend shows.",
+)
 def command(
-    logs: tuple[str, ...], as_json: bool, html_path: Path | None, since: str | None, slowest: int
+    logs: tuple[str, ...],
+    *,
+    as_json: bool,
+    html_path: Path | None,
+    since: str | None,
+    slowest: int,
+    recent: int,
 ) -> None:
     """Summarise ci-guard JSON-lines logs (files, directories or globs).
 
@@ -56,7 +72,9 @@ def command(
     """
     now = datetime.now(timezone.utc)
     since_at = parse_since(since, now=now) if since else None
-    report = make_report(list(logs), now=now, since=since_at, slowest=slowest)
+    report = make_report(list(logs), now=now, since=since_at, slowest=slowest, recent=recent)
+    if report.input.skipped_total:
+        logs_mod.warn(skipped_summary(report).replace("Skipped", "skipped", 1))
     if html_path is not None:
         _write_html(render_html(report), html_path)
     if as_json:

@@ -19,9 +19,11 @@ def make_report(
     now: datetime,
     since: datetime | None = None,
     slowest: int = 10,
+    recent: int = 60,
 ) -> Report:
     """Read `logs` (files, directories, globs) and aggregate them; UsageError if unreadable."""
-    return build_report(load_runs(logs), now=now, since=since, slowest_count=slowest)
+    loaded = load_runs(logs)
+    return build_report(loaded, now=now, since=since, slowest_count=slowest, recent_count=recent)
 
 
 __all__ = ["Report", "build_report", "load_runs", "make_report"]

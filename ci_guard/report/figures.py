@@ -22,9 +22,15 @@ class Rates:
 @dataclass(frozen=True)
 class TimeLost:
     total_s: float
+    """failed_attempts_s + waits_s + remedies_s."""
     failed_attempts_s: float
     waits_s: float
     runs_with_retries: int
+    remedies_s: float = 0.0
+    cut_waits: int = 0
+    """Waits a cancel (or a killed runner) cut short: counted as far as the log shows."""
+    runs_split_by_writer: int = 0
+    """Runs whose run.finished gave the split itself (lost_*_s fields)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class MirrorDay:
     healthy: int
     healthy_share: float
     median_latency_s: float | None
+    p95_latency_s: float | None = None
+    dead: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,23 @@ class MirrorStat:
     median_latency_s: float | None
     last_verdict: str
     days: tuple[MirrorDay, ...]
+    p95_latency_s: float | None = None
+    """Of the probes it answered as a mirror, like the median."""
+    dead: int = 0
+    last_dead_at: str | None = None
+    """When a probe last found it dead (verdict `dead`), ISO 8601 UTC."""
+    last_seen_at: str | None = None
+
+
+@dataclass(frozen=True)
+class BuilderDay:
+    """builder.mirrors checks of one day: did BuildKit take the reloaded mirror list."""
+
+    day: str
+    checks: int
+    ok: int
+    decisions: dict[str, int]
+    median_probe_s: float | None
 
 
 @dataclass(frozen=True)
@@ -86,6 +111,7 @@ class DayStat:
     first_try_rate: float | None
     failed_attempts_s: float
     waits_s: float
+    remedies_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +122,27 @@ class SlowRun:
     attempts: int
     status: str
     failure_class: str | None
+    command: str = ""
+    """The wrapped command, secrets masked, as one line."""
+    project: str = ""
+    ci_job_url: str | None = None
+    lost_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class RunPoint:
+    """One run in the per-run trend, oldest first."""
+
+    run_id: str
+    started_at: str | None
+    duration_s: float
+    attempts: int
+    status: str
+    outcome: str
+    """first_try, rescued, failed, timed_out, cancelled or incomplete."""
+    lost_s: float
+    failure_class: str | None
+    project: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +175,9 @@ class Report:
     days: tuple[DayStat, ...]
     slowest: tuple[SlowRun, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    recent_runs: tuple[RunPoint, ...] = ()
+    """The last runs by start time, oldest first (`--runs N`)."""
+    builder: tuple[BuilderDay, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

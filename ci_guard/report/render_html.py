@@ -10,28 +10,23 @@ from html import escape
 from string import Template
 
 from ci_guard.report import fmt
+from ci_guard.report import html_tables as tables
 from ci_guard.report.figures import Report
 from ci_guard.report.html_charts import (
     BLUE,
     GREEN,
-    GREY,
     RED,
     attempts_chart,
     classes_chart,
-    empty_placeholder,
+    lost_split_chart,
     mirror_chart,
+    runs_chart,
     success_chart,
     time_chart,
 )
 from ci_guard.report.render_text import SKIP_WORDS
 
-STATUS_COLORS = {
-    "succeeded": GREEN,
-    "failed": RED,
-    "timed_out": "#d9480f",
-    "cancelled": GREY,
-    "incomplete": "#845ef7",
-}
+STATUS_COLORS = tables.STATUS_COLORS
 
 PAGE = Template("""<!DOCTYPE html>
 <html lang="en">
@@ -65,6 +60,9 @@ th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #e9ecef; }
 th { color: #495057; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 td.num, th.num { text-align: right; }
 code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, monospace; }
+code.cmd { display: inline-block; max-width: 420px; overflow: hidden; text-overflow: ellipsis;
+  white-space: nowrap; vertical-align: bottom; }
+a code { color: #1c7ed6; }
 .pill { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff;
   font-size: 12px; font-weight: 600; }
 .scale { display: flex; align-items: center; gap: 6px; color: #868e96; font-size: 12px; }
@@ -87,11 +85,27 @@ $footer
 
 
 def render_html(report: Report) -> str:
+    return PAGE.substitute(
+        header=_header(report),
+        kpis=_kpis(report),
+        body="\n".join(_body(report)),
+        footer=_footer(report),
+    )
+
+
+def _body(report: Report) -> list[str]:
     body = [
         _card(
             "Success rate per day",
             "Share of finished runs that succeeded on the first attempt and in the end.",
             success_chart(report),
+        ),
+        _card(
+            f"Last {len(report.recent_runs)} runs, one bar each",
+            "Oldest first: height is the run's duration, colour its outcome, the dark foot "
+            "the time it lost to failed attempts, waits and remedies. Hover for details.",
+            runs_chart(report),
+            "runs",
         ),
         '<div class="row">',
         _card(
@@ -105,38 +119,57 @@ def render_html(report: Report) -> str:
             classes_chart(report),
         ),
         "</div>",
+        '<div class="row">',
         _card(
-            "Time lost to retries",
-            "Per day: failed attempts plus waits between attempts.",
+            "Where the time lost went",
+            "All runs: failed attempts, waits between attempts (backoff), remedies.",
+            lost_split_chart(report),
+            "time-lost",
+        ),
+        _card(
+            "Remedies",
+            "How often each ladder stage ran, and whether the run then succeeded.",
+            tables.remedy_table(report),
+        ),
+        "</div>",
+        _card(
+            "Time lost per day",
+            "Failed attempts, waits and remedies, stacked.",
             time_chart(report),
         ),
         _card(
             "Mirror health",
-            "Preflight probes per mirror and day: share answering as a "
-            "registry mirror, median latency.",
-            mirror_chart(report),
+            "Probes per mirror and day (preflight, and remedies that re-ranked the mirrors): "
+            "share answering as a registry mirror; latency of the probes it answered.",
+            mirror_chart(report) + tables.mirror_table(report),
+            "mirrors",
         ),
-        '<div class="row">',
-        _card(
-            "Remedies",
-            "How often each ladder stage ran, and whether the run then succeeded.",
-            _remedy_table(report),
-        ),
-        _card("Slowest builds", "Runs by wall-clock time, waits included.", _slowest_table(report)),
-        "</div>",
     ]
-    return PAGE.substitute(
-        header=_header(report),
-        kpis=_kpis(report),
-        body="\n".join(body),
-        footer=_footer(report),
+    if report.builder:
+        body.append(
+            _card(
+                "Builder after mirror reloads",
+                "builder.mirrors per day: whether the daemon's BuildKit took the new list.",
+                tables.builder_table(report),
+            )
+        )
+    body.append(
+        _card(
+            "Slowest builds",
+            "Runs by wall-clock time, waits included; the run id links to its CI job.",
+            tables.slowest_table(report),
+            "slowest",
+        )
     )
+    return body
 
 
-def _card(title: str, hint: str, content: str) -> str:
+def _card(title: str, hint: str, content: str, anchor: str = "") -> str:
+    """A titled card; `anchor` gives it an id to link to (report.html#mirrors)."""
+    ident = f' id="{anchor}"' if anchor else ""
     return (
-        f'<section class="card"><h2>{escape(title)}</h2><p class="hint">{escape(hint)}</p>'
-        f"{content}</section>"
+        f'<section class="card"{ident}><h2>{escape(title)}</h2><p class="hint">'
+        f"{escape(hint)}</p>{content}</section>"
     )
 
 
@@ -170,12 +203,7 @@ def _kpis(report: Report) -> str:
             f"{rates.rescued_runs} runs rescued by a retry",
             GREEN,
         ),
-        _kpi(
-            "Time lost",
-            fmt.duration(lost.total_s),
-            f"in {lost.runs_with_retries} runs that retried",
-            RED,
-        ),
+        _kpi("Time lost", fmt.duration(lost.total_s), _lost_sub(report), RED),
         _kpi(
             "Incomplete",
             str(unfinished),
@@ -186,56 +214,17 @@ def _kpis(report: Report) -> str:
     return f'<section class="kpis">{"".join(cards)}</section>'
 
 
-def _pill(status: str) -> str:
-    color = STATUS_COLORS.get(status, GREY)
-    return f'<span class="pill" style="background:{color}">{escape(status)}</span>'
-
-
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int]) -> str:
-    def cell(tag: str, index: int, text: str) -> str:
-        cls = ' class="num"' if index in numeric else ""
-        return f"<{tag}{cls}>{text}</{tag}>"
-
-    head = "".join(cell("th", i, escape(h)) for i, h in enumerate(headers))
-    body = "".join(
-        "<tr>" + "".join(cell("td", i, text) for i, text in enumerate(row)) + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _remedy_table(report: Report) -> str:
-    if not report.remedies:
-        return empty_placeholder("no retries")
-    rows = [
-        [
-            f"<code>{escape(r.name)}</code>",
-            str(r.used),
-            str(r.runs),
-            f"{r.succeeded_after} ({fmt.percent(r.success_share, 0)})",
-            f"{r.ok} / {r.changed}" if r.reported else "-",
-        ]
-        for r in report.remedies
+def _lost_sub(report: Report) -> str:
+    lost = report.time_lost
+    if lost.total_s <= 0:
+        return f"in {lost.runs_with_retries} runs that retried"
+    parts = [
+        ("waits", lost.waits_s),
+        ("attempts", lost.failed_attempts_s),
+        ("remedies", lost.remedies_s),
     ]
-    return _table(
-        ["remedy", "used", "runs", "succeeded after", "ok / changed"], rows, numeric={1, 2, 3, 4}
-    )
-
-
-def _slowest_table(report: Report) -> str:
-    if not report.slowest:
-        return empty_placeholder("no runs")
-    rows = [
-        [
-            f"<code>{escape(s.run_id)}</code>",
-            fmt.duration(s.duration_s),
-            str(s.attempts),
-            _pill(s.status),
-            escape(s.failure_class or "-"),
-        ]
-        for s in report.slowest
-    ]
-    return _table(["run", "duration", "attempts", "status", "final class"], rows, numeric={1, 2})
+    parts.sort(key=lambda p: -p[1])
+    return " · ".join(f"{name} {fmt.percent(sec / lost.total_s, 0)}" for name, sec in parts)
 
 
 def _footer(report: Report) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ci_guard.report import fmt
+from ci_guard.report import text_sections as more
 from ci_guard.report.figures import Report
 
 SKIP_WORDS = {
@@ -16,10 +17,13 @@ SKIP_WORDS = {
 def render_text(report: Report, *, ascii_only: bool = False) -> str:
     sections = [
         _summary(report, ascii_only),
+        more.runs_trend(report, ascii_only),
         _attempts(report, ascii_only),
         _classes(report),
         _remedies(report),
         _mirrors(report, ascii_only),
+        more.mirror_days(report),
+        more.builder(report),
         _slowest(report),
         _input(report),
     ]
@@ -40,7 +44,7 @@ def _summary(report: Report, ascii_only: bool) -> str:
     if report.since:
         head += f", since {report.since}"
     statuses = "  ".join(f"{name} {count}" for name, count in report.by_status.items())
-    rates, lost = report.rates, report.time_lost
+    rates = report.rates
     lines = [head, f"  {statuses}", *(f"  note: {n}" for n in report.notes)]
     if report.by_stop_reason:
         stops = "  ".join(f"{name} {count}" for name, count in report.by_stop_reason.items())
@@ -54,11 +58,7 @@ def _summary(report: Report, ascii_only: bool) -> str:
         trend = [d.success_rate for d in report.days if d.day != "unknown"]
         if len(trend) > 1:
             lines.append(f"  per day       {fmt.sparkline(trend, ascii_only=ascii_only)}")
-    lines.append(
-        f"Time lost     {fmt.duration(lost.total_s)}  (failed attempts "
-        f"{fmt.duration(lost.failed_attempts_s)}, waits {fmt.duration(lost.waits_s)}) "
-        f"in {lost.runs_with_retries} runs that retried"
-    )
+    lines.append(more.lost_line(report.time_lost))
     return "\n".join(lines)
 
 
@@ -120,15 +120,18 @@ def _mirrors(report: Report, ascii_only: bool) -> str:
             str(m.probes),
             fmt.percent(m.healthy_share),
             fmt.latency(m.median_latency_s),
+            fmt.latency(m.p95_latency_s),
+            str(m.dead),
+            more.last_dead(m.last_dead_at),
             m.last_verdict,
             fmt.sparkline([d.healthy_share for d in m.days], ascii_only=ascii_only),
         ]
         for m in report.mirrors
     ]
-    return "Mirror health (preflight probes)\n" + fmt.table(
-        ["mirror", "probes", "healthy", "median latency", "last", "healthy per day"],
+    return "Mirror health (preflight and remedy probes)\n" + fmt.table(
+        ["mirror", "probes", "healthy", "median", "p95", "dead", "last dead", "last", "per day"],
         rows,
-        right=(1, 2, 3),
+        right=(1, 2, 3, 4, 5),
     )
 
 
@@ -141,22 +144,32 @@ def _slowest(report: Report) -> str:
             (s.started_at or "-")[:19].replace("T", " "),
             fmt.duration(s.duration_s),
             str(s.attempts),
+            fmt.duration(s.lost_s) if s.lost_s else "-",
             s.status,
             s.failure_class or "-",
+            s.project or "-",
         ]
         for s in report.slowest
     ]
-    return f"Slowest {len(rows)} builds\n" + fmt.table(
-        ["run", "started (UTC)", "duration", "attempts", "status", "final class"],
+    headers = ["run", "started (UTC)", "duration", "attempts", "lost", "status", "final class"]
+    table = fmt.table(
+        [*headers, "project"],
         rows,
-        right=(2, 3),
-    )
+        right=(2, 3, 4),
+    ).split("\n")
+    lines = [table[0]]
+    for row, run in zip(table[1:], report.slowest, strict=True):
+        lines += [row, more.slow_detail(run)]
+    return f"Slowest {len(rows)} builds\n" + "\n".join(lines)
 
 
 def _input(report: Report) -> str:
+    return skipped_summary(report) if report.input.skipped else ""
+
+
+def skipped_summary(report: Report) -> str:
+    """One line: how many log lines were left out, and why."""
     skipped = report.input.skipped
-    if not skipped:
-        return ""
     parts = [f"{count} {SKIP_WORDS.get(reason, reason)}" for reason, count in skipped.items()]
     return f"Skipped {report.input.skipped_total} of {report.input.lines} lines: " + "; ".join(
         parts

@@ -21,6 +21,8 @@ class LoggedAttempt:
     failure_class: str | None = None
     retryable: bool | None = None
     finished: bool = False
+    started_at: datetime | None = None
+    """attempt.started's timestamp: the end of the wait before it."""
 
     @property
     def failed(self) -> bool:
@@ -40,6 +42,9 @@ class LoggedRetry:
     stage: str = ""
     remedy_ok: bool | None = None
     remedy_changed: bool | None = None
+    scheduled_at: datetime | None = None
+    remedy_started_at: datetime | None = None
+    remedy_finished_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,29 @@ class MirrorProbe:
     healthy: bool
     verdict: str
     latency_s: float | None
+    source: str = "preflight"
+    """preflight (preflight.finished, with latency) or the remedy that re-ranked them."""
+
+
+@dataclass(frozen=True)
+class BuilderCheck:
+    """A builder.mirrors line: did the daemon's BuildKit take a reloaded mirror list."""
+
+    at: datetime
+    source: str
+    decision: str
+    ok: bool | None
+    probe_outcome: str | None
+    probe_s: float | None
+
+
+@dataclass(frozen=True)
+class LoggedLost:
+    """run.finished's own split of the time lost, when the writer logged it."""
+
+    attempts_s: float | None
+    waits_s: float | None
+    remedies_s: float | None
 
 
 @dataclass
@@ -65,9 +93,14 @@ class LoggedRun:
     """run.finished's stop_reason; empty for an unfinished run or an older ci-guard's log."""
     ci_platform: str = ""
     command: tuple[str, ...] = ()
+    project: str = ""
+    ci_job_url: str | None = None
+    finished_at: datetime | None = None
+    logged_lost: LoggedLost | None = None
     attempts: dict[int, LoggedAttempt] = field(default_factory=dict)
     retries: dict[int, LoggedRetry] = field(default_factory=dict)
     mirror_probes: list[MirrorProbe] = field(default_factory=list)
+    builder_checks: list[BuilderCheck] = field(default_factory=list)
     first_seen: datetime | None = None
     last_seen: datetime | None = None
 

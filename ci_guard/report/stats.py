@@ -6,24 +6,21 @@ about the network. Incomplete runs (no run.finished) are counted and listed apar
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
+from ci_guard.report import lost, mirror_stats, trend
 from ci_guard.report.figures import (
     ClassStat,
     DayStat,
     InputStat,
-    MirrorDay,
-    MirrorStat,
     Rates,
     RemedyStat,
     Report,
-    SlowRun,
     TimeLost,
 )
-from ci_guard.report.runs import STATUS_INCOMPLETE, LoadResult, LoggedRun, MirrorProbe
+from ci_guard.report.runs import STATUS_INCOMPLETE, LoadResult, LoggedRun
 
 MAX_FILLED_DAYS = 400
 """Days without runs between the first and last day are shown as empty up to this span."""
@@ -41,16 +38,8 @@ def _rated(runs: Iterable[LoggedRun]) -> list[LoggedRun]:
     return [r for r in runs if r.finished and r.status != "cancelled"]
 
 
-def _median(values: Sequence[float]) -> float | None:
-    return float(statistics.median(values)) if values else None
-
-
-def _failed_attempt_s(run: LoggedRun) -> float:
-    return sum(a.duration_s for a in run.attempts.values() if a.failed)
-
-
-def _wait_s(run: LoggedRun) -> float:
-    return sum(r.delay_s for r in run.retries.values())
+def _splits(runs: Iterable[LoggedRun]) -> list[lost.LostSplit]:
+    return [lost.split(r) for r in runs]
 
 
 def _day(run: LoggedRun) -> str:
@@ -87,10 +76,20 @@ def attempts_histogram(runs: Sequence[LoggedRun]) -> dict[int, int]:
 
 
 def time_lost(runs: Sequence[LoggedRun]) -> TimeLost:
-    failed = sum(_failed_attempt_s(r) for r in runs)
-    waits = sum(_wait_s(r) for r in runs)
+    splits = _splits(runs)
+    failed = sum(s.attempts_s for s in splits)
+    waits = sum(s.waits_s for s in splits)
+    remedies_s = sum(s.remedies_s for s in splits)
     retried = sum(1 for r in runs if r.retries or r.attempt_count > 1)
-    return TimeLost(failed + waits, failed, waits, retried)
+    return TimeLost(
+        total_s=failed + waits + remedies_s,
+        failed_attempts_s=failed,
+        waits_s=waits,
+        runs_with_retries=retried,
+        remedies_s=remedies_s,
+        cut_waits=sum(s.cut_waits for s in splits),
+        runs_split_by_writer=sum(s.logged for s in splits),
+    )
 
 
 def failure_classes(runs: Sequence[LoggedRun]) -> tuple[ClassStat, ...]:
@@ -157,48 +156,6 @@ def remedies(runs: Sequence[LoggedRun]) -> tuple[RemedyStat, ...]:
     )
 
 
-def mirrors(runs: Sequence[LoggedRun]) -> tuple[MirrorStat, ...]:
-    by_url: dict[str, list[MirrorProbe]] = defaultdict(list)
-    for run in runs:
-        for probe in run.mirror_probes:
-            by_url[probe.url].append(probe)
-    stats = [_mirror_stat(url, probes) for url, probes in by_url.items()]
-    return tuple(sorted(stats, key=lambda m: (-m.probes, m.url)))
-
-
-def _mirror_stat(url: str, probes: list[MirrorProbe]) -> MirrorStat:
-    probes.sort(key=lambda p: p.at)
-    by_day: dict[str, list[MirrorProbe]] = defaultdict(list)
-    for probe in probes:
-        by_day[probe.at.date().isoformat()].append(probe)
-    healthy = sum(p.healthy for p in probes)
-    return MirrorStat(
-        url=url,
-        probes=len(probes),
-        healthy=healthy,
-        healthy_share=healthy / len(probes),
-        median_latency_s=_served_latency(probes),
-        last_verdict=probes[-1].verdict,
-        days=tuple(_mirror_day(day, by_day[day]) for day in sorted(by_day)),
-    )
-
-
-def _mirror_day(day: str, probes: list[MirrorProbe]) -> MirrorDay:
-    healthy = sum(p.healthy for p in probes)
-    return MirrorDay(
-        day=day,
-        probes=len(probes),
-        healthy=healthy,
-        healthy_share=healthy / len(probes),
-        median_latency_s=_served_latency(probes),
-    )
-
-
-def _served_latency(probes: list[MirrorProbe]) -> float | None:
-    """Median latency of the probes that were served: a dead mirror's is only its timeout."""
-    return _median([p.latency_s for p in probes if p.healthy and p.latency_s is not None])
-
-
 def days(runs: Sequence[LoggedRun]) -> tuple[DayStat, ...]:
     grouped: dict[str, list[LoggedRun]] = defaultdict(list)
     for run in runs:
@@ -220,6 +177,7 @@ def _day_stat(day: str, runs: list[LoggedRun]) -> DayStat:
     rated = _rated(runs)
     succeeded = sum(1 for r in rated if r.status == "succeeded")
     first = sum(1 for r in rated if r.first_try_success)
+    splits = _splits(runs)
     return DayStat(
         day=day,
         runs=len(runs),
@@ -228,25 +186,9 @@ def _day_stat(day: str, runs: list[LoggedRun]) -> DayStat:
         first_try=first,
         success_rate=_ratio(succeeded, len(rated)),
         first_try_rate=_ratio(first, len(rated)),
-        failed_attempts_s=sum(_failed_attempt_s(r) for r in runs),
-        waits_s=sum(_wait_s(r) for r in runs),
-    )
-
-
-def slowest(runs: Sequence[LoggedRun], count: int) -> tuple[SlowRun, ...]:
-    if count <= 0:
-        return ()
-    ranked = sorted(runs, key=lambda r: (-r.wall_time_s, r.run_id))[:count]
-    return tuple(
-        SlowRun(
-            run_id=r.run_id,
-            started_at=r.start.isoformat().replace("+00:00", "Z") if r.start else None,
-            duration_s=r.wall_time_s,
-            attempts=r.attempt_count,
-            status=r.status,
-            failure_class=r.final_class,
-        )
-        for r in ranked
+        failed_attempts_s=sum(s.attempts_s for s in splits),
+        waits_s=sum(s.waits_s for s in splits),
+        remedies_s=sum(s.remedies_s for s in splits),
     )
 
 
@@ -272,6 +214,7 @@ def build_report(
     now: datetime,
     since: datetime | None = None,
     slowest_count: int = 10,
+    recent_count: int = 60,
 ) -> Report:
     runs = select_since(loaded.runs, since)
     notes = []
@@ -289,8 +232,10 @@ def build_report(
         time_lost=time_lost(runs),
         classes=failure_classes(runs),
         remedies=remedies(runs),
-        mirrors=mirrors(runs),
+        mirrors=mirror_stats.mirrors(runs),
         days=days(runs),
-        slowest=slowest(runs, slowest_count),
+        slowest=trend.slowest(runs, slowest_count),
         notes=tuple(notes),
+        recent_runs=trend.recent_runs(runs, recent_count),
+        builder=mirror_stats.builder_days(runs),
     )

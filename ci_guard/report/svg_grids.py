@@ -78,8 +78,10 @@ def heat_grid(
     width: int = 1160,
     row_height: int = 30,
     label_width: int = 260,
+    tips: Sequence[Sequence[str | None]] = (),
 ) -> str:
-    """One row per mirror, one cell per day coloured by healthy share; a note at the end."""
+    """One row per mirror, one cell per day coloured by healthy share; a note at the end.
+    `tips[row][day]`, when given, replaces a cell's hover text."""
     note_width = 150
     height = len(rows) * row_height + 34
     slot = min((width - label_width - note_width) / max(len(days), 1), MAX_CELL)
@@ -91,6 +93,8 @@ def heat_grid(
         for i, share in enumerate(shares):
             x = label_width + slot * i
             tip = f"{days[i]}: " + ("no probe" if share is None else f"{share * 100:.0f}% healthy")
+            custom = tips[r][i] if r < len(tips) and i < len(tips[r]) else None
+            tip = custom or tip
             body.append(
                 f'<rect x="{x + 1:.1f}" y="{y + 2}" width="{max(slot - 2, 1):.1f}" '
                 f'height="{row_height - 6}" rx="3" fill="{share_color(share)}">'

@@ -86,6 +86,18 @@ def _hooks(
     return GuardedHooks(hooks, on_error)
 
 
+def _context(platform: str, env: Mapping[str, str], command: tuple[str, ...]) -> dict[str, Any]:
+    """The RunRecord fields naming the project and the CI job (ci/context.py)."""
+    from ci_guard.ci.context import run_context
+
+    found = run_context(platform, env, Path.cwd(), command)
+    return {
+        "project": found.project,
+        "project_source": found.project_source,
+        "ci_job_url": found.ci_job_url,
+    }
+
+
 def _warn_build_context(command: tuple[str, ...], config: Config, log: Any) -> None:
     """One line when a Docker build would send the artifacts folder as context."""
     if config.artifacts_dir is None:
@@ -108,6 +120,9 @@ def log_started(log: Any, run: RunRecord, config: Config) -> None:
         command=list(run.command),
         config_digest=config_digest(config),
         ci_platform=run.ci_platform,
+        project=run.project,
+        project_source=run.project_source,
+        ci_job_url=run.ci_job_url,
         max_attempts=config.max_attempts,
         ladder=list(config.ladder),
         artifacts_dir=str(config.artifacts_dir),
@@ -217,6 +232,7 @@ def run_job(
             max_attempts=config.max_attempts,
             ci_platform=platform,
             log_file=path if log_file is not None else None,
+            **_context(platform, env, tuple(redactor.argv(command))),
         )
         hooks = _hooks(run, config, env, stdout or sys.stdout, log, redact=redactor.text)
         log_started(log, run, config)

@@ -65,10 +65,12 @@ def test_json_is_plain_data(synthetic: Report) -> None:
 def test_html_is_self_contained_with_charts(synthetic: Report) -> None:
     page = render_html(synthetic)
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count("<svg") == 5
+    assert page.count("<svg") == 7
     assert "<script" not in page
-    # Nothing to fetch: no src/href attributes, no CSS imports or url() references.
-    assert not re.search(r"\s(src|href)=", page)
+    # Nothing to fetch: no src attributes, no href but on links to CI jobs, no CSS imports
+    # or url() references.
+    assert not re.search(r"\ssrc=", page)
+    assert all(tag == "a" for tag in re.findall(r"<(\w+)[^>]*\shref=", page))
     assert "@import" not in page
     assert "url(" not in page
 
@@ -128,3 +130,13 @@ def test_docs_json_example_has_every_top_level_key(synthetic: Report) -> None:
     doc = (Path(__file__).parents[2] / "docs" / "report.md").read_text("utf-8")
     block = doc.split("One object, stable keys", 1)[1].split("```", 2)[1]
     assert set(re.findall(r'^  "(\w+)":', block, re.MULTILINE)) == set(synthetic.to_dict())
+
+
+def test_the_report_doc_shows_its_screenshots_and_they_are_small() -> None:
+    docs = Path(__file__).parents[2] / "docs"
+    names = re.findall(r"\]\((images/[\w.-]+\.png)\)", (docs / "report.md").read_text("utf-8"))
+    assert names == ["images/report-overview.png", "images/report-details.png"]
+    for name in names:
+        data = (docs / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert len(data) < 300_000, name

@@ -39,7 +39,8 @@ def render(events: list[dict[str, Any]], level: int, colour: bool = False) -> li
 def test_a_run_reads_as_one_line_a_step() -> None:
     assert render(_run_events(), NORMAL) == [
         "ci-guard: preflight started (daemon, mirrors of daemon.json, registry-1.docker.io)",
-        "ci-guard: preflight finished in 0.0s: removed 1 dead mirror from /etc/docker/daemon.json, daemon reloaded; checks ok",
+        "ci-guard: preflight finished in 0.0s: removed 1 dead mirror from"
+        " /etc/docker/daemon.json, daemon reloaded; checks ok",
         "ci-guard: attempt 1/3 started: docker build .",
         "ci-guard: attempt 1 failed after 10.0s, exit 1: daemon_unreachable (retryable)",
         "ci-guard: waiting 1.0s before attempt 2 (remedy: restart-daemon)",

@@ -48,6 +48,23 @@ def test_retry_on_a_class_leaves_other_retryable_classes_alone(tmp_path: Path) -
     assert len(of(events, "attempt.finished")) == 2
 
 
+def test_a_named_permanent_class_is_retried_and_says_why(tmp_path: Path) -> None:
+    """The user's explicit choice wins over ci-guard's "not retryable"."""
+    parse_error = "failed to solve: dockerfile parse error on line 3: unknown instruction: RUNN"
+    dockerfile = f"echo '{parse_error}'; exit 1"
+    _, events = run(tmp_path, "--max-attempts", "1", "--", "sh", "-c", dockerfile)
+    assert of(events, "attempt.finished")[0]["failure_class"] == "dockerfile_error"
+    assert of(events, "run.finished")[0]["stop_reason"] == "not_retryable"
+    (tmp_path / "b").mkdir()
+    _, events = run(tmp_path / "b", "--retry-on", "dockerfile_error", "--max-attempts", "2",
+                    "--", "sh", "-c", dockerfile)  # fmt: skip
+    assert len(of(events, "attempt.finished")) == 2
+    (scheduled,) = of(events, "retry.scheduled")
+    assert "--retry-on names it (dockerfile_error)" in scheduled["reason"]
+    assert "ci-guard deems it not retryable" in scheduled["reason"]
+    assert of(events, "run.finished")[0]["stop_reason"] == "attempts_exhausted"
+
+
 def test_retry_on_from_the_environment(tmp_path: Path) -> None:
     env = {"CI_GUARD_RETRY_ON": "exit:3"}
     _, events = run(tmp_path, "--max-attempts", "2", "--", "sh", "-c", "exit 3", env=env)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import difflib
 import functools
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ci_guard.errors import UsageError
 from ci_guard.failure import FailureClass, class_groups
@@ -21,11 +22,13 @@ _CLASS_NAMES = frozenset(cls.value for cls in FailureClass)
 
 @dataclass(frozen=True)
 class RetryOn:
-    """The parsed `--retry-on` list; falsy when the user chose nothing."""
+    """The parsed `--retry-on` list; falsy when the user chose nothing.
 
-    classes: frozenset[FailureClass] = frozenset()
-    exit_codes: frozenset[int] = frozenset()
-    entries: tuple[str, ...] = ()
+    Each chosen class or code maps to the entry that chose it (`network` for
+    dns_failure when the group named it), so a decision can quote the user's words."""
+
+    classes: Mapping[FailureClass, str] = field(default_factory=dict)
+    exit_codes: Mapping[int, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.classes or self.exit_codes)
@@ -33,9 +36,9 @@ class RetryOn:
     def match(self, failure_class: FailureClass, exit_code: int | None) -> str:
         """The entry that selects this failure ('' when none): its class, else its code."""
         if failure_class in self.classes:
-            return failure_class.value
+            return self.classes[failure_class]
         if exit_code is not None and exit_code in self.exit_codes:
-            return f"{EXIT_PREFIX}{exit_code}"
+            return self.exit_codes[exit_code]
         return ""
 
 
@@ -63,20 +66,21 @@ def _exit_code(entry: str) -> int:
 @functools.cache
 def parse_retry_on(entries: tuple[str, ...]) -> RetryOn:
     """The chosen classes and exit codes; UsageError for a name that is not known."""
-    classes: set[FailureClass] = set()
-    codes: set[int] = set()
+    classes: dict[FailureClass, str] = {}
+    codes: dict[int, str] = {}
     groups = class_groups()
     for raw in entries:
         entry = raw.strip().lower()
-        if entry.lower().startswith(EXIT_PREFIX):
-            codes.add(_exit_code(entry))
+        if entry.startswith(EXIT_PREFIX):
+            codes.setdefault(_exit_code(entry), entry)
         elif entry in groups:
-            classes.update(groups[entry])
+            for cls in groups[entry]:
+                classes.setdefault(cls, entry)
         elif entry in _CLASS_NAMES:
-            classes.add(FailureClass(entry))
+            classes[FailureClass(entry)] = entry  # a class named itself beats its group
         else:
             raise _unknown(entry)
-    return RetryOn(frozenset(classes), frozenset(codes), tuple(entries))
+    return RetryOn(classes, codes)
 
 
 def check_switches(

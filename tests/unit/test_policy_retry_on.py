@@ -149,8 +149,27 @@ def test_retry_on_from_the_environment_is_checked_too() -> None:
 
 def test_entries_are_case_and_space_insensitive() -> None:
     chosen = parse_retry_on((" DNS_Failure ", "Exit:7"))
-    assert chosen.classes == {C.DNS_FAILURE}
-    assert chosen.exit_codes == {7}
+    assert chosen.classes == {C.DNS_FAILURE: "dns_failure"}
+    assert chosen.exit_codes == {7: "exit:7"}
+
+
+@pytest.mark.parametrize(
+    ("retry_on", "cls", "exit_code", "quoted"),
+    [
+        ("network", C.DNS_FAILURE, 100, "(network)"),
+        ("network,dns_failure", C.DNS_FAILURE, 100, "(dns_failure)"),
+        ("dns_failure,network", C.DNS_FAILURE, 100, "(dns_failure)"),
+        ("registry,network", C.RATE_LIMITED, 1, "(registry)"),
+        ("exit:100", C.DNS_FAILURE, 100, "(exit:100)"),
+        ("daemon,exit:100", C.DNS_FAILURE, 100, "(exit:100)"),
+    ],
+)
+def test_the_reason_quotes_the_entry_that_chose_the_failure(
+    retry_on: str, cls: FailureClass, exit_code: int, quoted: str
+) -> None:
+    config = with_flags(retry_on=retry_on)
+    decision = decide(1, failure(cls), config, time_left_s=None, backoff_s=0, exit_code=exit_code)
+    assert decision.reason == f"{cls.value} is retryable and --retry-on names it {quoted}"
 
 
 def test_groups_hold_only_classes_retried_by_default() -> None:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from ci_guard.errors import UsageError
 from ci_guard.mirror_url import parse_mirror_url
 from ci_guard.options import env_origin, file_origin, flag_origin, option_specs, parse_value
+from ci_guard.retry_on import check_switches
 from ci_guard.tomlcompat import tomllib
 
 CONFIG_FILE_NAMES = ("ci-guard.toml", ".ci-guard.toml")
@@ -40,6 +41,10 @@ class Config:
     backoff_initial: float
     backoff_max: float
     rate_limit_backoff: float
+    retry_on: tuple[str, ...]
+    retry_wait: float | None
+    on_retry_command: str | None
+    on_retry_timeout: float
     retry_on_timeout: bool
     retry_unknown: bool
     daemon_evidence: str
@@ -214,6 +219,11 @@ def _check_consistency(config: Config) -> None:
             parse_mirror_url(mirror)
     if config.restart_command is not None:
         _check_restart_command(config.restart_command)
+    check_switches(
+        config.retry_on,
+        retry_on_timeout=config.retry_on_timeout,
+        retry_unknown=config.retry_unknown,
+    )
     if config.pushgateway is not None:
         _check_http_url("pushgateway", config.pushgateway)
 

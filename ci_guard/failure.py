@@ -47,11 +47,22 @@ class ClassInfo:
     advice: str
 
 
+GROUPS_KEY = "groups"
+"""The table of data/classes.toml that holds class groups, not a class."""
+
+
+@functools.cache
+def _classes_data() -> dict[str, Any]:
+    data: dict[str, Any] = tomllib.loads(read_data_file("classes.toml"))
+    return data
+
+
 @functools.cache
 def class_table() -> dict[FailureClass, ClassInfo]:
-    raw: dict[str, Any] = tomllib.loads(read_data_file("classes.toml"))
     table = {}
-    for name, row in raw.items():
+    for name, row in _classes_data().items():
+        if name == GROUPS_KEY:
+            continue
         cls = FailureClass(name)
         table[cls] = ClassInfo(
             name=cls,
@@ -64,6 +75,13 @@ def class_table() -> dict[FailureClass, ClassInfo]:
     if missing:
         raise RuntimeError(f"classes.toml lacks {sorted(missing)}")
     return table
+
+
+@functools.cache
+def class_groups() -> dict[str, tuple[FailureClass, ...]]:
+    """Group name -> its classes ([groups] of data/classes.toml), e.g. network."""
+    raw: dict[str, list[str]] = _classes_data().get(GROUPS_KEY, {})
+    return {name: tuple(FailureClass(cls) for cls in members) for name, members in raw.items()}
 
 
 @dataclass(frozen=True)

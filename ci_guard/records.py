@@ -15,6 +15,7 @@ STATUS_CANCELLED = "cancelled"
 
 STOP_SUCCEEDED = "succeeded"
 STOP_NOT_RETRYABLE = "not_retryable"
+STOP_NOT_IN_RETRY_ON = "not_in_retry_on"
 STOP_TIMEOUT_NOT_RETRIED = "timeout_not_retried"
 STOP_ATTEMPTS_EXHAUSTED = "attempts_exhausted"
 STOP_TOTAL_DEADLINE = "total_deadline"
@@ -22,6 +23,7 @@ STOP_CANCELLED = "cancelled"
 STOP_CODES = (
     STOP_SUCCEEDED,
     STOP_NOT_RETRYABLE,
+    STOP_NOT_IN_RETRY_ON,
     STOP_TIMEOUT_NOT_RETRIED,
     STOP_ATTEMPTS_EXHAUSTED,
     STOP_TOTAL_DEADLINE,

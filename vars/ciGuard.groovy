@@ -12,6 +12,11 @@
  *   maxAttempts   attempts at most, the first included
  *   ladder        remedy stage per attempt: a list or a comma-separated string
  *   mirrors       candidate registry mirrors: a list or a comma-separated string
+ *   retryOn       retry only these failures: failure classes, groups (network, registry,
+ *                 daemon) or exit:N codes; a list or a comma-separated string
+ *   retryWait     fixed wait between attempts in seconds, instead of the backoff
+ *   onRetryCommand  shell command run before each retry (sees CI_GUARD_ATTEMPT,
+ *                 CI_GUARD_FAILURE_CLASS, CI_GUARD_EXIT_CODE...); its failure is a warning
  *   junit         JUnit report path (default junit.xml in the artifacts folder); false for none
  *   tempfailExitCode  exit code when attempts run out on a transient failure (default 75)
  *   repository    ci-guard's git repository URL; with ref, pip installs git+repository@ref
@@ -127,6 +132,7 @@ List<String> runArguments(Map params, String dir, String junitPath) {
     Map flags = [
         timeout: '--timeout', maxAttempts: '--max-attempts', totalTimeout: '--total-timeout',
         ladder: '--ladder', mirrors: '--mirrors',
+        retryOn: '--retry-on', retryWait: '--retry-wait', onRetryCommand: '--on-retry-command',
     ]
     flags.each { String name, String flag ->
         Object value = params[name]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ci_guard.backoff import Backoff
 from ci_guard.config import Config
 from ci_guard.failure import Failure
 from ci_guard.redact import Redactor
@@ -54,7 +57,35 @@ class RunDeps:
     redactor: Redactor | None = None
     """Masks the attempt logs (a default one when None; unused with raw logs)."""
     wait_after: Callable[[int], float] | None = None
-    """The wait after the n-th failed attempt; None: backoff.Backoff from the config."""
+    """The wait after the n-th failed attempt; None: wait_strategy(config)."""
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     cancel: CancelToken = field(default_factory=CancelToken)
+
+
+def wait_strategy(config: Config) -> Callable[[int], float]:
+    """The backoff after the n-th failure; with --retry-wait none (the policy uses that)."""
+    if config.retry_wait is not None:
+        return lambda _failures: 0.0
+    return Backoff(config.backoff_initial, config.backoff_max).wait_after
+
+
+DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
+DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
+"""Ladder stages that may need to relaunch the daemon as it ran."""
+
+
+def start_daemon_snapshot(deps: RunDeps, config: Config, docker_host: str | None) -> None:
+    """In the background: a daemon that dies mid-run can only be relaunched as it ran."""
+    if deps.snapshot is None or config.dry_run:
+        return
+    if not DAEMON_STAGES & set(config.ladder):
+        return
+    if docker_host is None and not os.path.exists(DEFAULT_DOCKER_SOCKET):
+        return  # no daemon to record: spare the run the imports and the process scan
+    threading.Thread(
+        target=deps.snapshot,
+        args=(docker_host,),
+        name="ci-guard-daemon-snapshot",
+        daemon=True,
+    ).start()

@@ -1,9 +1,10 @@
 """The run: preflight, then attempts up the retry ladder until one succeeds or policy stops.
 
 The loop reads as the ladder it implements: run an attempt; while it failed, ask the
-pure `policy.decide` what follows; stop, or announce the retry, apply its remedy, wait
-and try again. The waits come from backoff (tenacity's exponential jittered strategy,
-loaded only once an attempt has failed). Why the run stopped is decided here once and
+pure `policy.decide` what follows; stop, or announce the retry, apply its remedy, wait,
+run the user's --on-retry-command (run/retry_hook.py) and try again. The waits come
+from --retry-wait or from backoff (tenacity's exponential jittered strategy, loaded
+only once an attempt has failed). Why the run stopped is decided here once and
 kept in the run record (`RunRecord.stop`) for every report. Every side effect (spawn,
 classify, sleep, clock, remedies, preflight) comes in through RunDeps.
 """
@@ -11,31 +12,25 @@ classify, sleep, clock, remedies, preflight) comes in through RunDeps.
 from __future__ import annotations
 
 import dataclasses
-import os
-import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ci_guard import records as model
-from ci_guard.backoff import Backoff
 from ci_guard.config import Config
 from ci_guard.failure import Failure
 from ci_guard.logs import utc_timestamp
 from ci_guard.records import AttemptRecord, HostChange, RunHooks, RunRecord, StopReason
 from ci_guard.redact import Redactor
 from ci_guard.run import attempt as attempt_mod
-from ci_guard.run import changes, finish, policy, remedy_step, root_cause
+from ci_guard.run import changes, finish, policy, remedy_step, retry_hook, root_cause
 from ci_guard.run.artifacts import default_artifacts_dir
 from ci_guard.run.attempt_logs import AttemptLogs
-from ci_guard.run.deps import RunDeps
+from ci_guard.run.deps import RunDeps, start_daemon_snapshot, wait_strategy
 from ci_guard.run.preflight_step import run_preflight_step
 from ci_guard.supervise.cancel import Cancelled, call_cancellable
 from ci_guard.supervise.supervisor import ProcessResult
 
-DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
-DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
-"""Ladder stages that may need to relaunch the daemon as it ran."""
 SLEEP_SLICE_S = 0.25
 """Waits between attempts are cut in slices this long so a stop signal is seen at once."""
 
@@ -69,7 +64,7 @@ class Runner:
     def execute(self) -> RunRecord:
         self._started = self.deps.clock()
         self.hooks.run_started(self.run)
-        self._snapshot_daemon()
+        start_daemon_snapshot(self.deps, self.config, self.env.get("DOCKER_HOST"))
         try:
             self._check_cancel()
             self._preflight()
@@ -85,9 +80,7 @@ class Runner:
     def _ladder(self) -> StopReason:
         """Attempts until one succeeds or the policy stops; returns why it ended."""
         record = self._one_attempt()
-        wait_after = self.deps.wait_after
-        if wait_after is None:
-            wait_after = Backoff(self.config.backoff_initial, self.config.backoff_max).wait_after
+        wait_after = self.deps.wait_after or wait_strategy(self.config)
         while record.failure is not None:
             self._check_cancel()
             decision = policy.decide(
@@ -96,6 +89,7 @@ class Runner:
                 self.config,
                 time_left_s=self._time_left(),
                 backoff_s=wait_after(record.attempt),
+                exit_code=record.exit_code,
             )
             if decision.stop:
                 self.log.info(
@@ -122,6 +116,22 @@ class Runner:
         finally:  # what was really waited: a stop signal may cut the wait short
             waited = round(self.deps.clock() - started, 3)
             self.run.retries[-1] = dataclasses.replace(retry, waited_s=waited)
+        hook = retry_hook.spec_for(
+            self.config,
+            self.env,
+            last,
+            decision,
+            run_id=self.run.run_id,
+            time_left_s=self._time_left(),
+        )
+        if hook is not None:
+            retry_hook.run_hook(
+                hook,
+                last.attempt,
+                supervise=self.deps.supervise,
+                cancel=self.deps.cancel,
+                log=self.log,
+            )
 
     def _remedy(self, decision: policy.Decision, last: AttemptRecord) -> model.RetryRecord:
         def apply() -> model.RemedyResult | None:
@@ -143,22 +153,6 @@ class Runner:
 
     def _changed(self, made: Iterable[HostChange], source: str) -> None:
         self.run.host_changes += changes.recorded(made, source, self.deps.redact)
-
-    def _snapshot_daemon(self) -> None:
-        """In the background: a daemon that dies mid-run can only be relaunched as it ran."""
-        if self.deps.snapshot is None or self.config.dry_run:
-            return
-        if not DAEMON_STAGES & set(self.config.ladder):
-            return
-        host = self.env.get("DOCKER_HOST")
-        if host is None and not os.path.exists(DEFAULT_DOCKER_SOCKET):
-            return  # no daemon to record: spare the run the imports and the process scan
-        threading.Thread(
-            target=self.deps.snapshot,
-            args=(host,),
-            name="ci-guard-daemon-snapshot",
-            daemon=True,
-        ).start()
 
     def _time_left(self) -> float | None:
         if self.config.total_timeout is None:

@@ -1,7 +1,8 @@
 """Decide what follows a failed attempt: stop, or wait and apply a remedy.
 
-A pure function of (attempt number, failure, config, time left, backoff): no clock,
-no randomness, no side effects; the runner feeds it through tenacity.
+A pure function of (attempt number, failure, exit code, config, time left, backoff):
+no clock, no randomness, no side effects; the runner feeds it through tenacity.
+--retry-on narrows (or widens) what is retried; --retry-wait fixes the wait.
 
 The ladder names one stage per attempt: the stage for attempt n is ladder[n-1] (the
 last entry repeats). That stage is the most the ladder allows before attempt n; the
@@ -19,11 +20,13 @@ from ci_guard.errors import UsageError
 from ci_guard.failure import Failure, FailureClass, class_table
 from ci_guard.records import (
     STOP_ATTEMPTS_EXHAUSTED,
+    STOP_NOT_IN_RETRY_ON,
     STOP_NOT_RETRYABLE,
     STOP_TIMEOUT_NOT_RETRIED,
     STOP_TOTAL_DEADLINE,
     StopReason,
 )
+from ci_guard.retry_on import parse_retry_on
 
 PLAIN_RETRY = "retry"
 FREE_DISK = "free-disk"
@@ -77,19 +80,49 @@ def pick_remedy(attempt: int, failure: Failure, config: Config) -> str:
     return PLAIN_RETRY
 
 
-def retry_verdict(failure: Failure, config: Config) -> tuple[str, str]:
-    """('', why) when a retry may help, else (the STOP_* code, why not)."""
+def retry_verdict(
+    failure: Failure, config: Config, exit_code: int | None = None
+) -> tuple[str, str]:
+    """('', why) when a retry may help, else (the STOP_* code, why not).
+
+    --no-retry-on-timeout and --no-retry-unknown stop first; then a --retry-on list, when
+    given, decides alone: what it names is retried (a class ci-guard deems not retryable
+    included: the user's choice wins), anything else stops."""
     cls = failure.failure_class
     if cls is FailureClass.TIMEOUT and not config.retry_on_timeout:
         reason = "the attempt hit its deadline and --no-retry-on-timeout is set"
         return STOP_TIMEOUT_NOT_RETRIED, reason
-    if cls is FailureClass.DISK_FULL and config.free_disk:
-        return "", "disk_full is retried because the free-disk remedy is enabled"
     if cls is FailureClass.UNKNOWN and failure.retryable and not config.retry_unknown:
         return STOP_NOT_RETRYABLE, "no rule recognised the failure and --no-retry-unknown is set"
+    if config.retry_on:
+        return _chosen_verdict(failure, config, exit_code)
+    if cls is FailureClass.DISK_FULL and config.free_disk:
+        return "", "disk_full is retried because the free-disk remedy is enabled"
     if not failure.retryable:
         return STOP_NOT_RETRYABLE, f"{cls.value} is not retryable: a retry cannot fix it"
     return "", f"{cls.value} is retryable"
+
+
+def _chosen_verdict(failure: Failure, config: Config, exit_code: int | None) -> tuple[str, str]:
+    cls = failure.failure_class
+    entry = parse_retry_on(config.retry_on).match(cls, exit_code)
+    if not entry:
+        what = cls.value if exit_code is None else f"{cls.value} (exit {exit_code})"
+        chosen = ",".join(config.retry_on)
+        return STOP_NOT_IN_RETRY_ON, f"{what} is not in --retry-on ({chosen})"
+    if failure.retryable or (cls is FailureClass.DISK_FULL and config.free_disk):
+        return "", f"{cls.value} is retryable and --retry-on names it ({entry})"
+    why = f"{cls.value} is retried because --retry-on names it ({entry})"
+    return "", why + ", though ci-guard deems it not retryable"
+
+
+def wait_before_retry(failure: Failure, config: Config, backoff_s: float) -> float:
+    """The wait before the retry: --retry-wait when set, else the backoff; at least
+    --rate-limit-backoff after rate_limited (a registry's limit does not reset sooner)."""
+    delay = config.retry_wait if config.retry_wait is not None else backoff_s
+    if failure.failure_class is FailureClass.RATE_LIMITED:
+        delay = max(delay, config.rate_limit_backoff)
+    return delay
 
 
 def decide(
@@ -99,21 +132,20 @@ def decide(
     *,
     time_left_s: float | None,
     backoff_s: float,
+    exit_code: int | None = None,
 ) -> Decision:
-    """What to do after failed attempt `attempt`.
+    """What to do after failed attempt `attempt` (which exited with `exit_code`).
 
     `backoff_s` is the exponential, jittered wait for this retry (computed by the
-    caller's wait strategy); rate_limited waits at least --rate-limit-backoff.
+    caller's wait strategy); --retry-wait replaces it (wait_before_retry).
     """
-    code, why = retry_verdict(failure, config)
+    code, why = retry_verdict(failure, config, exit_code)
     if code:
         return _stop(code, why)
     if attempt >= config.max_attempts:
         reason = f"attempts exhausted ({attempt}/{config.max_attempts})"
         return _stop(STOP_ATTEMPTS_EXHAUSTED, reason)
-    delay = backoff_s
-    if failure.failure_class is FailureClass.RATE_LIMITED:
-        delay = max(delay, config.rate_limit_backoff)
+    delay = wait_before_retry(failure, config, backoff_s)
     if time_left_s is not None:
         if time_left_s - MIN_ATTEMPT_WINDOW_S <= 0:
             return _stop(STOP_TOTAL_DEADLINE, "the total deadline (--total-timeout) has passed")

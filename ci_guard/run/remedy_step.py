@@ -21,6 +21,7 @@ def retry_fields(decision: policy.Decision, last: AttemptRecord) -> dict[str, An
         "delay_s": decision.delay_s,
         "remedy": decision.remedy,
         "stage": decision.stage,
+        "reason": decision.reason,
     }
     if last.failure and last.failure.failure_class is FailureClass.RATE_LIMITED:
         fields["hint"] = policy.rate_limit_hint()

@@ -5,6 +5,7 @@ shellcheck on the composite action's own scripts."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,9 @@ INPUTS = {
     "artifacts-dir",
     "secret-env",
     "raw-logs",
+    "retry-on",
+    "retry-wait",
+    "on-retry-command",
 }
 OUTPUTS = {"attempts", "exit-code", "failure-class", "stop-reason", "log-file", "artifacts-dir"}
 
@@ -54,6 +58,9 @@ jobs:
           extra-args: --no-output-timeout 600
           secret-env: DEPLOY_*
           raw-logs: "false"
+          retry-on: network,exit:137
+          retry-wait: "10"
+          on-retry-command: docker system prune -f
           working-directory: .
           {extra}
       - env:
@@ -188,6 +195,9 @@ def test_the_run_step_keeps_artifacts_in_runner_temp_and_masks_them(tmp_path: Pa
         CI_GUARD_IN_TOTAL_TIMEOUT="",
         CI_GUARD_IN_LADDER="",
         CI_GUARD_IN_MIRRORS="",
+        CI_GUARD_IN_RETRY_ON="",
+        CI_GUARD_IN_RETRY_WAIT="",
+        CI_GUARD_IN_ON_RETRY_COMMAND="",
         CI_GUARD_IN_EXTRA_ARGS="--no-preflight",
         CI_GUARD_IN_ARTIFACTS_DIR="",
         CI_GUARD_IN_SECRET_ENV="DEPLOY_*",
@@ -291,8 +301,11 @@ def test_install_fails_clearly_on_a_ref_that_does_not_exist(tmp_path: Path) -> N
     assert "v0.0.0-no-such-tag" in done.stderr
 
 
-def _run_step_script(tmp_path: Path, extra_args: str) -> subprocess.CompletedProcess[str]:
-    """The action's run step under bash, with this ci-guard where the install put it."""
+def _run_step_script(
+    tmp_path: Path, extra_args: str, **inputs: str
+) -> subprocess.CompletedProcess[str]:
+    """The action's run step under bash, with this ci-guard where the install put it;
+    `inputs` (upper-case names, e.g. RETRY_ON="exit:3") override the defaults."""
     ci_guard = Path(sys.executable).parent / "ci-guard"
     if not ci_guard.exists():
         pytest.skip(f"no ci-guard executable beside {sys.executable}")
@@ -300,18 +313,21 @@ def _run_step_script(tmp_path: Path, extra_args: str) -> subprocess.CompletedPro
     (runner_temp / "ci-guard-venv" / "bin").mkdir(parents=True)
     (runner_temp / "ci-guard-venv" / "bin" / "ci-guard").symlink_to(ci_guard)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "GITHUB_"))}
-    inputs = dict.fromkeys(("TIMEOUT", "TOTAL_TIMEOUT", "LADDER", "MIRRORS"), "")
-    env.update({f"CI_GUARD_IN_{name}": value for name, value in inputs.items()})
+    empty = ("TIMEOUT", "TOTAL_TIMEOUT", "LADDER", "MIRRORS", "RETRY_ON", "RETRY_WAIT")
+    values = dict.fromkeys((*empty, "ON_RETRY_COMMAND", "SECRET_ENV"), "")
+    values.update(
+        COMMAND='echo "it\'s $((6 * 7))" | tee out.txt',
+        MAX_ATTEMPTS="1",
+        EXTRA_ARGS=extra_args,
+        ARTIFACTS_DIR=str(tmp_path / "artifacts"),
+        RAW_LOGS="false",
+    )
+    values.update(inputs)
+    env.update({f"CI_GUARD_IN_{name}": value for name, value in values.items()})
     env.update(
         RUNNER_TEMP=str(runner_temp),
         GITHUB_OUTPUT=str(tmp_path / "github-output"),
         GITHUB_STEP_SUMMARY=str(tmp_path / "github-summary.md"),
-        CI_GUARD_IN_COMMAND='echo "it\'s $((6 * 7))" | tee out.txt',
-        CI_GUARD_IN_MAX_ATTEMPTS="1",
-        CI_GUARD_IN_EXTRA_ARGS=extra_args,
-        CI_GUARD_IN_ARTIFACTS_DIR=str(tmp_path / "artifacts"),
-        CI_GUARD_IN_SECRET_ENV="",
-        CI_GUARD_IN_RAW_LOGS="false",
     )
     return subprocess.run(
         ["bash", "-c", _step("run")["run"]],
@@ -338,3 +354,39 @@ def test_extra_args_with_an_unmatched_quote_stop_the_step(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert "extra-args has an unmatched quote" in done.stderr
     assert not (tmp_path / "out.txt").exists()
+
+
+def _outputs(tmp_path: Path) -> dict[str, str]:
+    """The step outputs ci-guard wrote ($GITHUB_OUTPUT's NAME<<DELIMITER form)."""
+    text = (tmp_path / "github-output").read_text("utf-8")
+    found = re.findall(r"^([a-z-]+)<<(\S+)\n(.*?)\n\2$", text, re.MULTILINE | re.DOTALL)
+    return {name: value for name, _, value in found}
+
+
+def test_retry_inputs_reach_ci_guard(tmp_path: Path) -> None:
+    """retry-on, retry-wait and on-retry-command as nick-fields/retry users write them:
+    exit 3 is retried, the hook runs before the retry with the failed attempt's facts."""
+    done = _run_step_script(
+        tmp_path,
+        "--no-preflight",
+        COMMAND="echo $((${CI_GUARD_ATTEMPT} + 2)) >> codes.txt; exit 3",
+        MAX_ATTEMPTS="2",
+        RETRY_ON="exit:3",
+        RETRY_WAIT="0.2",
+        ON_RETRY_COMMAND='echo "$CI_GUARD_ATTEMPT $CI_GUARD_EXIT_CODE" >> hook.txt',
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert (tmp_path / "codes.txt").read_text("utf-8") == "3\n4\n"
+    assert (tmp_path / "hook.txt").read_text("utf-8") == "1 3\n"
+    assert _outputs(tmp_path)["stop-reason"] == "attempts_exhausted"
+    log = (tmp_path / "artifacts" / "ci-guard.jsonl").read_text("utf-8")
+    assert '"delay_s": 0.2' in log
+
+
+def test_retry_on_input_leaves_other_exit_codes_unretried(tmp_path: Path) -> None:
+    done = _run_step_script(
+        tmp_path, "--no-preflight", COMMAND="exit 4", MAX_ATTEMPTS="3", RETRY_ON="exit:3"
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    outputs = _outputs(tmp_path)
+    assert (outputs["stop-reason"], outputs["attempts"]) == ("not_in_retry_on", "1")

@@ -68,11 +68,15 @@ def _ci_guard() -> Path:
     return path
 
 
-def _project(tmp_path: Path, script: str, pipeline: str = PIPELINE) -> Path:
+def _project(
+    tmp_path: Path, script: str, pipeline: str = PIPELINE, files: dict[str, str] | None = None
+) -> Path:
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(TEMPLATE, project / "ci-guard.gitlab-ci.yml")
     (project / "job.py").write_text(script, "utf-8")
+    for name, text in (files or {}).items():
+        (project / name).write_text(text, "utf-8")
     (project / ".gitlab-ci.yml").write_text(pipeline.replace("SCRIPT", "job.py"), "utf-8")
     git = ["git", "-C", str(project), "-c", "user.email=t@example.com", "-c", "user.name=t"]
     subprocess.run([*git, "init", "-q"], check=True)
@@ -246,3 +250,47 @@ def test_script_runs_under_busybox_as_in_an_alpine_image(tmp_path: Path) -> None
     assert (tmp_path / "out.txt").read_text("utf-8") == "it's 42\n"
     assert (tmp_path / "build logs" / 'ci "guard".jsonl').is_file()
     assert (tmp_path / ".ci-guard" / "junit.xml").is_file()
+
+
+EXIT_3_ONCE = """\
+import os, sys
+if not os.path.exists("exit3.state"):
+    open("exit3.state", "w").close()
+    sys.exit(3)
+"""
+HOOK = """\
+import os
+with open("hook.txt", "a") as out:
+    out.write(f"{os.environ['CI_GUARD_ATTEMPT']} {os.environ['CI_GUARD_FAILURE_CLASS']} "
+              f"{os.environ['CI_GUARD_EXIT_CODE']}\\n")
+"""
+
+
+def test_retry_variables_choose_what_is_retried(tmp_path: Path) -> None:
+    """GitLab's retry:exit_codes, inside the job: exit 3 is retried, the hook (a script,
+    so that GitLab does not expand its $VARIABLES) runs before the retry."""
+    pipeline = PIPELINE.replace(
+        f"CI_GUARD_RUN_ARGS: {RUN_ARGS}",
+        f"CI_GUARD_RUN_ARGS: {RUN_ARGS}\n    CI_GUARD_RETRY_ON: exit:3"
+        "\n    CI_GUARD_RETRY_WAIT: '0'\n    CI_GUARD_ON_RETRY_COMMAND: python3 hook.py",
+    )
+    project = _project(tmp_path, EXIT_3_ONCE, pipeline, {"hook.py": HOOK})
+    done = _gitlab_ci_local(project, "--variable", f"CI_GUARD_BIN={_ci_guard()}", "build")
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log
+    assert _dotenv(project)["CI_GUARD_ATTEMPTS"] == "2"
+    hook = next(project.rglob("hook.txt"))
+    assert hook.read_text("utf-8") == "1 unknown 3\n"
+
+
+def test_empty_retry_variables_leave_the_config_file_in_charge(tmp_path: Path) -> None:
+    """The template's empty CI_GUARD_RETRY_ON is unset, so ci-guard.toml's retry-on holds:
+    exit 3 (class unknown) is not in it and is not retried (else: 2 attempts, exit 75)."""
+    toml = 'retry-on = ["dns_failure"]\n'
+    project = _project(tmp_path, "import sys; sys.exit(3)\n", files={"ci-guard.toml": toml})
+    done = _gitlab_ci_local(project, "--variable", f"CI_GUARD_BIN={_ci_guard()}", "build")
+    log = done.stdout + done.stderr
+    assert done.returncode != 0, log
+    dotenv = _dotenv(project)
+    assert (dotenv["CI_GUARD_ATTEMPTS"], dotenv["CI_GUARD_EXIT_CODE"]) == ("1", "3"), log
+    assert dotenv["CI_GUARD_STOP_REASON"] == "not_in_retry_on"

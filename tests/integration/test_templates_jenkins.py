@@ -257,3 +257,27 @@ def test_step_passes_extra_args_with_spaces_and_quotes_whole(tmp_path: Path) -> 
     out, log = _run_step(tmp_path, params)
     assert out.get("result", {}).get("exitCode") == 0, log
     assert (tmp_path / "ws" / log_file).is_file()
+
+
+def test_step_passes_the_retry_parameters(tmp_path: Path) -> None:
+    """retryOn (a list), retryWait and onRetryCommand, as a retry() user would move them."""
+    params = {
+        "command": "exit 3",
+        "maxAttempts": 3,
+        "retryOn": ["exit:3", "network"],
+        "retryWait": 0,
+        "onRetryCommand": 'echo "$CI_GUARD_ATTEMPT $CI_GUARD_EXIT_CODE" >> hook.txt',
+        "extraArgs": ["--no-preflight"],
+        "failOnError": False,
+        "archive": False,
+    }
+    out, log = _run_step(tmp_path, params)
+    assert out.get("result", {}).get("attempts") == 3, log
+    assert out["result"]["stopReason"] == "attempts_exhausted"
+    assert (tmp_path / "ws" / "hook.txt").read_text("utf-8") == "1 3\n2 3\n"
+    script = out["calls"][0]["script"]
+    assert "'--retry-on' 'exit:3,network'" in script
+    assert "'--retry-wait' '0'" in script
+    out, log = _run_step(tmp_path, {**params, "command": "exit 4"})
+    assert out.get("result", {}).get("stopReason") == "not_in_retry_on", log
+    assert out["result"]["attempts"] == 1

@@ -71,10 +71,10 @@ def test_the_time_settings_are_durations() -> None:
     timed = {
         name
         for name, spec in option_specs().items()
-        if re.search(r"timeout|grace|backoff", name) and spec.type != "bool"
+        if re.search(r"timeout|grace|backoff|wait", name) and spec.type != "bool"
     }
     assert set(DURATIONS) == timed
-    assert {"timeout", "total-timeout", "probe-timeout", "kill-grace"} <= timed
+    assert {"timeout", "total-timeout", "probe-timeout", "kill-grace", "retry-wait"} <= timed
 
 
 @pytest.mark.parametrize("source", SOURCES)

@@ -285,6 +285,48 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.DNS_FAILURE,
         "apt-dns",
     ),
+    (
+        "earthly-exit",
+        "+build | --> RUN go build ./...\nError: build target: build main: failed to solve: the command go build ./... did not complete successfully. Exit code 1",
+        F.BUILD_STEP_FAILURE,
+        "step-nonzero-exit",
+    ),
+    (
+        "pip-oserror-reset",
+        "ERROR: Could not install packages due to an OSError: [Errno 104] Connection reset by peer",
+        F.STEP_NETWORK_FAILURE,
+        "pip-network",
+    ),
+    (
+        "apt-proxy-connect",
+        "Err:1 http://deb.debian.org/debian bookworm InRelease\n  Received HTTP code 403 from proxy after CONNECT\nE: Unable to locate package git",
+        F.STEP_NETWORK_FAILURE,
+        "apt-network",
+    ),
+    (
+        "bazel-download",
+        "ERROR: An error occurred during the fetch of repository 'rules_python':\nError downloading [https://github.com/bazelbuild/rules_python/releases/download/0.31.0/rules_python-0.31.0.tar.gz] to /root/.cache/bazel/x/rules_python/temp/rules_python.tar.gz: connect timed out",
+        F.STEP_NETWORK_FAILURE,
+        "other-fetch-network",
+    ),
+    (
+        "npm-rate",
+        "npm error code E429\nnpm error 429 Too Many Requests - GET https://registry.npmjs.org/react",
+        F.RATE_LIMITED,
+        "rate-limited",
+    ),
+    (
+        "apt-disk",
+        "E: You don't have enough free space in /var/cache/apt/archives/.",
+        F.DISK_FULL,
+        "no-space-left",
+    ),
+    (
+        "login-no-tty",
+        "Error: Cannot perform an interactive login from a non TTY device",
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
     # --- OOM as compilers, runtimes and package managers report it
     (
         "clang-killed",

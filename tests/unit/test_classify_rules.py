@@ -106,6 +106,8 @@ EXAMPLES: dict[str, str] = {
     "bridge: failed to add the host (veth1a2b3c4) <=> sandbox (veth5d6e7f8) pair interfaces: "
     "operation not supported.",
     "step-package-unavailable": "ERROR: unable to select packages:",
+    "other-fetch-network": "error: could not download file from 'https://static.rust-lang.org/dist/"
+    "channel-rust-stable.toml.sha256' to '/root/.rustup/tmp/a1b2_file'",
     "step-build-tool-failed": "src/main.c:12:10: fatal error: openssl/ssl.h: No such file or directory",
     "step-repository-unusable": "W: GPG error: http://repo.example.org/debian bookworm InRelease: The "
     "following signatures couldn't be verified because the public key is not available: "

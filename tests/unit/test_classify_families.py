@@ -327,6 +327,48 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.AUTH_DENIED,
         "registry-unauthorized",
     ),
+    (
+        "sh-permission",
+        "#7 0.312 /bin/sh: 1: ./gradlew: Permission denied",
+        F.BUILD_STEP_FAILURE,
+        "step-command-missing",
+    ),
+    (
+        "sh-pipefail",
+        "/bin/sh: 1: set: Illegal option -o pipefail",
+        F.BUILD_STEP_FAILURE,
+        "step-command-missing",
+    ),
+    (
+        "node-spawn",
+        "npm error code ENOENT\nnpm error syscall spawn git\nnpm error enoent spawn git ENOENT",
+        F.BUILD_STEP_FAILURE,
+        "step-command-missing",
+    ),
+    (
+        "maven-artifact-missing",
+        "[ERROR] Failed to execute goal on project web: Could not resolve dependencies for project com.acme:web:war:1.0: Could not find artifact com.acme:lib:jar:9.9 in central (https://repo.maven.apache.org/maven2)",
+        F.BUILD_STEP_FAILURE,
+        "step-package-unavailable",
+    ),
+    (
+        "poetry-solver",
+        "Because app depends on requests (99.0) which doesn't match any versions, version solving failed.",
+        F.BUILD_STEP_FAILURE,
+        "step-package-unavailable",
+    ),
+    (
+        "gitlab-prepare-environment",
+        "ERROR: Job failed: prepare environment: exit code 255. Check https://docs.gitlab.com/runner/shells/index.html#shell-profile-loading for more information",
+        F.DAEMON_ERROR,
+        "ci-runner-system-failure",
+    ),
+    (
+        "bitbucket-limit",
+        "Exceeded build time limit of 120 minutes",
+        F.TIMEOUT,
+        "ci-platform-deadline",
+    ),
     # --- OOM as compilers, runtimes and package managers report it
     (
         "clang-killed",
@@ -363,6 +405,24 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "make[2]: *** [CMakeFiles/core.dir/build.make:76: core.o] Error 137",
         F.OOM_KILLED,
         "oom-exit-137",
+    ),
+    (
+        "bash-job-killed",
+        "/bin/sh: line 1:   812 Killed                  node --max-old-space-size=8192 build.js",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    (
+        "k8s-oomkilled",
+        "    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    (
+        "numpy-alloc",
+        "numpy.core._exceptions._ArrayMemoryError: Unable to allocate 3.2 GiB for an array with shape (430000000,) and data type float64",
+        F.OOM_KILLED,
+        "out-of-memory",
     ),
     # --- registries refusing, in their own words
     (

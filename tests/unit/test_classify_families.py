@@ -367,7 +367,7 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "bitbucket-limit",
         "Exceeded build time limit of 120 minutes",
         F.TIMEOUT,
-        "ci-platform-deadline",
+        "ci-step-deadline",
     ),
     # --- OOM as compilers, runtimes and package managers report it
     (
@@ -472,25 +472,25 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "jenkins-timeout-step",
         "Cancelling nested steps due to timeout\nSending interrupt signal to process\nscript returned exit code 143",
         F.TIMEOUT,
-        "ci-platform-deadline",
+        "ci-step-deadline",
     ),
     (
         "gha-action-timeout",
         "##[error]The action 'Build and push' has timed out after 30 minutes.",
         F.TIMEOUT,
-        "ci-platform-deadline",
+        "ci-step-deadline",
     ),
     (
         "gitlab-stuck",
         "There has been a timeout failure or the job got stuck. Check your timeout limits or try again",
         F.TIMEOUT,
-        "ci-platform-deadline",
+        "ci-step-deadline",
     ),
     (
         "tekton",
         'TaskRun "build-image-run-x7k2p" failed to finish within "1h0m0s"',
         F.TIMEOUT,
-        "ci-platform-deadline",
+        "ci-step-deadline",
     ),
     (
         "azure-canceled",

@@ -106,6 +106,11 @@ EXAMPLES: dict[str, str] = {
     "bridge: failed to add the host (veth1a2b3c4) <=> sandbox (veth5d6e7f8) pair interfaces: "
     "operation not supported.",
     "step-package-unavailable": "ERROR: unable to select packages:",
+    "ci-step-deadline": "Cancelling nested steps due to timeout",
+    "ci-timeout-line": "TIMEOUT",
+    "dockerfile-structure": "Error response from daemon: the Dockerfile (Dockerfile) cannot be empty",
+    "dockerfile-empty-run": "STEP 2/3: RUN",
+    "go-compile-error": "./cmd/server/main.go:27:2: undefined: config",
     "other-fetch-network": "error: could not download file from 'https://static.rust-lang.org/dist/"
     "channel-rust-stable.toml.sha256' to '/root/.rustup/tmp/a1b2_file'",
     "step-build-tool-failed": "src/main.c:12:10: fatal error: openssl/ssl.h: No such file or directory",

@@ -369,6 +369,24 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.TIMEOUT,
         "ci-step-deadline",
     ),
+    (
+        "add-url-5xx-legacy",
+        "Step 3/6 : ADD https://downloads.example.org/tool.tar.gz /opt/\nADD failed: failed to GET https://downloads.example.org/tool.tar.gz with status 502 Bad Gateway: <html>",
+        F.STEP_NETWORK_FAILURE,
+        "add-url-network",
+    ),
+    (
+        "add-url-timeout-buildkit",
+        '#6 [3/6] ADD https://downloads.example.org/tool.tar.gz /opt/\n#6 ERROR: Get "https://downloads.example.org/tool.tar.gz": dial tcp 93.184.216.34:443: i/o timeout\nERROR: failed to solve: failed to load cache key: Get "https://downloads.example.org/tool.tar.gz": dial tcp 93.184.216.34:443: i/o timeout',
+        F.STEP_NETWORK_FAILURE,
+        "add-url-network",
+    ),
+    (
+        "add-missing-file",
+        "ADD failed: file not found in build context or excluded by .dockerignore: stat vendor.tgz: file does not exist",
+        F.BUILD_CONTEXT_ERROR,
+        "copy-source-missing",
+    ),
     # --- OOM as compilers, runtimes and package managers report it
     (
         "clang-killed",

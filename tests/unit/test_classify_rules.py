@@ -106,6 +106,8 @@ EXAMPLES: dict[str, str] = {
     "bridge: failed to add the host (veth1a2b3c4) <=> sandbox (veth5d6e7f8) pair interfaces: "
     "operation not supported.",
     "step-package-unavailable": "ERROR: unable to select packages:",
+    "add-url-network": "ADD failed: failed to GET https://example.com/tool.tgz with status 503 "
+    "Service Unavailable",
     "ci-step-deadline": "Cancelling nested steps due to timeout",
     "ci-timeout-line": "TIMEOUT",
     "dockerfile-structure": "Error response from daemon: the Dockerfile (Dockerfile) cannot be empty",

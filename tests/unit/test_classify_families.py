@@ -485,6 +485,36 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.TLS_UNTRUSTED,
         "x509-untrusted",
     ),
+    (
+        "buildkit-no-platform",
+        "ERROR: failed to solve: node:20-alpine: failed to resolve source metadata for docker.io/library/node:20-alpine: no match for platform in manifest: not found",
+        F.IMAGE_NOT_FOUND,
+        "manifest-unknown",
+    ),
+    (
+        "apt-proxy-ca",
+        "Err:1 https://packages.example.com/apt stable InRelease\n  Certificate verification failed: The certificate is NOT trusted. The certificate issuer is unknown.  Could not handshake: Error in the certificate verification. [IP: 10.0.0.5 3128]",
+        F.TLS_UNTRUSTED,
+        "x509-untrusted",
+    ),
+    (
+        "wget-proxy-ca",
+        "ERROR: cannot verify github.com's certificate, issued by 'CN=Corp Proxy CA':\n  Unable to locally verify the issuer's authority.",
+        F.TLS_UNTRUSTED,
+        "x509-untrusted",
+    ),
+    (
+        "sender-permission",
+        "ERROR: failed to solve: error from sender: open /src/data/private: permission denied",
+        F.BUILD_CONTEXT_ERROR,
+        "copy-source-missing",
+    ),
+    (
+        "sender-canceled",
+        "ERROR: failed to solve: error from sender: context canceled",
+        F.UNKNOWN,
+        "context-canceled",
+    ),
     # --- CI platforms' own deadlines
     (
         "jenkins-timeout-step",

@@ -387,6 +387,21 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.BUILD_CONTEXT_ERROR,
         "copy-source-missing",
     ),
+    (
+        "python-urlopen",
+        legacy(
+            "Traceback (most recent call last):\nurllib.error.URLError: <urlopen error timed out>",
+            "python3 fetch_assets.py",
+        ),
+        F.STEP_NETWORK_FAILURE,
+        "pip-network",
+    ),
+    (
+        "aws-cli-endpoint",
+        'Could not connect to the endpoint URL: "https://s3.eu-west-1.amazonaws.com/assets/app.tar.gz"',
+        F.STEP_NETWORK_FAILURE,
+        "pip-network",
+    ),
     # --- OOM as compilers, runtimes and package managers report it
     (
         "clang-killed",

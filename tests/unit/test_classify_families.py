@@ -598,6 +598,18 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.DAEMON_ERROR,
         "oci-runtime-create",
     ),
+    (
+        "compose-v1-socket-missing",
+        "requests.exceptions.ConnectionError: ('Connection aborted.', FileNotFoundError(2, 'No such file or directory'))",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "cancelled-sibling-runc",
+        "#12 0.214 runc run failed: container process is already dead\n#12 CANCELED\nERROR: failed to solve: Canceled: context canceled",
+        F.UNKNOWN,
+        "context-canceled",
+    ),
     # --- the GitLab runner's own failures
     (
         "gitlab-system-failure",

@@ -45,8 +45,12 @@ files, not this page.
      errors inside a step, 429, 5xx, TLS or client timeouts, daemon and runtime faults,
      a CI platform's own job deadline);
    - `network`: broad network patterns (i/o timeout, connection reset or refused, EOF);
-   - `symptom`: how a failure looks from outside (a bare non-zero RUN step, compose's
-     `context canceled`, an `ERROR [internal] load metadata` header, `failed to solve`).
+   - `symptom`: how a failure looks from outside (a bare non-zero RUN step, a
+     compiler's or package manager's own error inside it, a CI runner's system
+     failure, compose's `context canceled`, an `ERROR [internal] load metadata`
+     header, `failed to solve`). A RUN step that failed with nothing stronger in its
+     output is `build_step_failure`, not `unknown`: a network error of a package
+     manager anywhere in the output (a cause) still wins over it.
 
    The strongest tier with any match wins, wherever in the output it appears: the
    root cause beats the symptom (apt's `Temporary failure resolving` early in the log

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from ci_guard.classify import classify, classify_text
 from ci_guard.classify.evidence import MAX_LINE, clean_line
+from ci_guard.classify.rules import parse_rules_text
 from ci_guard.failure import FailureClass, class_table
 
 APT_DNS = "#9 3.21 W: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving 'deb.debian.org'"
@@ -99,7 +100,7 @@ def test_docker_cli_125_without_a_rule_is_daemon_unreachable() -> None:
 
 
 def test_no_match_is_unknown_and_retryable() -> None:
-    failure = classify_text("make: *** [all] Error 2")
+    failure = classify_text("The hosted runner lost communication with the server.")
     assert (failure.failure_class, failure.rule, failure.retryable) == (
         FailureClass.UNKNOWN,
         "no-match",
@@ -109,8 +110,14 @@ def test_no_match_is_unknown_and_retryable() -> None:
 
 
 def test_rule_override_of_retryable() -> None:
+    """A rule's `retryable` beats its class's default."""
+    rules = parse_rules_text(
+        "[[rule]]\nname = 'socket-group'\nclass = 'daemon_unreachable'\ntier = 'cause'\n"
+        "pattern = 'permission denied while trying to connect'\nwhy = 'x'\nretryable = false\n"
+    )
     failure = classify_text(
-        "Got permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"
+        "Got permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock",
+        rules=rules,
     )
     assert failure.failure_class is FailureClass.DAEMON_UNREACHABLE
     assert class_table()[FailureClass.DAEMON_UNREACHABLE].retryable is True

@@ -100,6 +100,27 @@ EXAMPLES: dict[str, str] = {
     "ci-operation-canceled": "Error: The operation was canceled.",
     "context-canceled": "failed to solve: Canceled: context canceled",
     "compose-service-failed": "ERROR: Service 'api' failed to build : Build failed",
+    "gem-nuget-network": "error NU1301: Unable to load the service index for source "
+    "https://api.nuget.org/v3/index.json.",
+    "daemon-runtime-setup": "Error response from daemon: failed to create endpoint web on network "
+    "bridge: failed to add the host (veth1a2b3c4) <=> sandbox (veth5d6e7f8) pair interfaces: "
+    "operation not supported.",
+    "step-package-unavailable": "ERROR: unable to select packages:",
+    "add-url-network": "ADD failed: failed to GET https://example.com/tool.tgz with status 503 "
+    "Service Unavailable",
+    "ci-step-deadline": "Cancelling nested steps due to timeout",
+    "ci-timeout-line": "TIMEOUT",
+    "dockerfile-structure": "Error response from daemon: the Dockerfile (Dockerfile) cannot be empty",
+    "dockerfile-empty-run": "STEP 2/3: RUN",
+    "go-compile-error": "./cmd/server/main.go:27:2: undefined: config",
+    "other-fetch-network": "error: could not download file from 'https://static.rust-lang.org/dist/"
+    "channel-rust-stable.toml.sha256' to '/root/.rustup/tmp/a1b2_file'",
+    "step-build-tool-failed": "src/main.c:12:10: fatal error: openssl/ssl.h: No such file or directory",
+    "step-repository-unusable": "W: GPG error: http://repo.example.org/debian bookworm InRelease: The "
+    "following signatures couldn't be verified because the public key is not available: "
+    "NO_PUBKEY 3B4FE6ACC0B21F32",
+    "ci-runner-system-failure": "ERROR: Job failed (system failure): unable to upgrade connection: "
+    'container not found ("build")',
 }
 
 

@@ -1,0 +1,699 @@
+"""Failure families in the words of each producer, root cause before the builder's summary.
+
+Each case is written from the producer's own error strings (BuildKit, the legacy
+builder, buildah/podman, kaniko, containerd, the GitLab runner, GitHub Actions,
+Jenkins, Windows, and the package managers apt, apk, dnf, pip, uv, npm, pnpm, yarn,
+go, cargo, Maven, Gradle, Composer, Bundler, NuGet), laid out as a build prints it:
+the cause in a step's output, then the generic "returned a non-zero code" or "did not
+complete successfully" the builder adds. The cited corpus (tests/corpus/) checks real
+posts; these check that each family is named whatever tool wraps it.
+"""
+# ruff: noqa: E501  (build-output lines are kept verbatim, unwrapped)
+
+from __future__ import annotations
+
+import pytest
+
+from ci_guard.classify import classify_text
+from ci_guard.failure import FailureClass, class_table
+
+F = FailureClass
+
+BUILDKIT_TAIL = (
+    "------\n"
+    'ERROR: failed to solve: process "/bin/sh -c {cmd}" did not complete successfully: exit code: {code}\n'
+)
+LEGACY_TAIL = "The command '/bin/sh -c {cmd}' returned a non-zero code: {code}\n"
+
+
+def buildkit(step: str, output: str, cmd: str = "make", code: int = 1) -> str:
+    lines = "".join(
+        f"#9 {1.5 + i * 0.1:.3f} {line}\n" for i, line in enumerate(output.splitlines())
+    )
+    return (
+        f'#9 [{step}] RUN {cmd}\n{lines}#9 ERROR: process "/bin/sh -c {cmd}" did not complete successfully: exit code: {code}\n'
+        + BUILDKIT_TAIL.format(cmd=cmd, code=code)
+    )
+
+
+def legacy(output: str, cmd: str = "make", code: int = 1) -> str:
+    return f"Step 4/9 : RUN {cmd}\n ---> Running in 3f2a1b0c9d8e\n{output}\n" + LEGACY_TAIL.format(
+        cmd=cmd, code=code
+    )
+
+
+CASES: list[tuple[str, str, FailureClass, str]] = [
+    # --- a RUN step that fails with no known cause: build_step_failure, not unknown
+    (
+        "kaniko-run-step",
+        "INFO[0012] RUN ./configure && make\nINFO[0012] cmd: /bin/sh\nerror building image: error building stage: failed to execute command: waiting for process to exit: exit status 2",
+        F.BUILD_STEP_FAILURE,
+        "step-nonzero-exit",
+    ),
+    (
+        "buildkit-old-runc",
+        "failed to solve with frontend dockerfile.v0: failed to build LLB: executor failed running [/bin/sh -c ./build.sh]: runc did not terminate sucessfully",
+        F.BUILD_STEP_FAILURE,
+        "step-nonzero-exit",
+    ),
+    (
+        "buildah-chroot",
+        'STEP 3/5: RUN ./build.sh\nsubprocess exited with status 2\nError: building at STEP "RUN ./build.sh": exit status 2',
+        F.BUILD_STEP_FAILURE,
+        "step-nonzero-exit",
+    ),
+    (
+        "gcc-error",
+        buildkit(
+            "builder 4/6",
+            "src/net.c:41:10: fatal error: openssl/ssl.h: No such file or directory\ncompilation terminated.\nmake: *** [Makefile:23: src/net.o] Error 1",
+        ),
+        F.BUILD_STEP_FAILURE,
+        "step-nonzero-exit",
+    ),
+    (
+        "gcc-error-no-builder-line",
+        "src/net.c:41:10: fatal error: openssl/ssl.h: No such file or directory\ncompilation terminated.\nmake: *** [Makefile:23: src/net.o] Error 1",
+        F.BUILD_STEP_FAILURE,
+        "step-build-tool-failed",
+    ),
+    (
+        "tsc-error",
+        "src/app.ts(3,21): error TS2307: Cannot find module './config' or its corresponding type declarations.\nnpm error Lifecycle script `build` failed with error:\nnpm error code 2",
+        F.BUILD_STEP_FAILURE,
+        "step-build-tool-failed",
+    ),
+    (
+        "rust-error",
+        'error[E0425]: cannot find value `cfg` in this scope\nerror: could not compile `server` (bin "server") due to 1 previous error',
+        F.BUILD_STEP_FAILURE,
+        "step-build-tool-failed",
+    ),
+    (
+        "maven-compile",
+        "[ERROR] COMPILATION ERROR : \n[ERROR] /app/src/main/java/App.java:[12,8] cannot find symbol\n[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile (default-compile) on project app: Compilation failure",
+        F.BUILD_STEP_FAILURE,
+        "step-build-tool-failed",
+    ),
+    (
+        "gradle-task",
+        "FAILURE: Build failed with an exception.\n\n* What went wrong:\nExecution failed for task ':app:compileKotlin'.",
+        F.BUILD_STEP_FAILURE,
+        "step-build-tool-failed",
+    ),
+    (
+        "pip-wheel",
+        "  error: subprocess-exited-with-error\n  \u00d7 Building wheel for psycopg2 (pyproject.toml) did not run successfully.\n  Failed building wheel for psycopg2\nERROR: Could not build wheels for psycopg2, which is required to install pyproject.toml-based projects",
+        F.BUILD_STEP_FAILURE,
+        "step-build-tool-failed",
+    ),
+    (
+        "apt-package-missing",
+        legacy(
+            "Reading package lists...\nE: Unable to locate package libssl1.0-dev",
+            "apt-get install -y libssl1.0-dev",
+            100,
+        ),
+        F.BUILD_STEP_FAILURE,
+        "step-nonzero-exit",
+    ),
+    (
+        "apk-unsatisfiable",
+        "ERROR: unable to select packages:\n  python2 (no such package):\n    required by: world[python2]",
+        F.BUILD_STEP_FAILURE,
+        "step-package-unavailable",
+    ),
+    (
+        "dnf-no-match",
+        "No match for argument: python2\nError: Unable to find a match: python2",
+        F.BUILD_STEP_FAILURE,
+        "step-package-unavailable",
+    ),
+    (
+        "npm-404",
+        "npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/@acme%2fnope - Not found",
+        F.BUILD_STEP_FAILURE,
+        "step-package-unavailable",
+    ),
+    (
+        "apt-no-pubkey",
+        "W: GPG error: https://packages.example.com/apt stable InRelease: The following signatures couldn't be verified because the public key is not available: NO_PUBKEY 4EB27DB2A3B88B8B\nE: The repository 'https://packages.example.com/apt stable InRelease' is not signed.",
+        F.BUILD_STEP_FAILURE,
+        "step-repository-unusable",
+    ),
+    (
+        "command-not-found-bash",
+        legacy("/bin/bash: line 1: yarn: command not found", "yarn build", 127),
+        F.BUILD_STEP_FAILURE,
+        "step-nonzero-exit",
+    ),
+    (
+        "command-not-found-alone",
+        "/bin/bash: line 1: yarn: command not found",
+        F.BUILD_STEP_FAILURE,
+        "step-command-missing",
+    ),
+    (
+        "command-not-found-windows",
+        "'msbuild' is not recognized as an internal or external command,\noperable program or batch file.",
+        F.BUILD_STEP_FAILURE,
+        "step-command-missing",
+    ),
+    (
+        "env-missing-interpreter",
+        "/usr/bin/env: 'python': No such file or directory",
+        F.BUILD_STEP_FAILURE,
+        "step-command-missing",
+    ),
+    # --- a package manager's network failure inside a RUN step: the cause, not the exit
+    (
+        "pip-new-connection",
+        buildkit(
+            "app 3/5",
+            "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno 101] Network is unreachable')': /simple/flask/\nERROR: Could not find a version that satisfies the requirement flask (from versions: none)\nERROR: No matching distribution found for flask",
+            "pip install flask",
+        ),
+        F.STEP_NETWORK_FAILURE,
+        "pip-network",
+    ),
+    (
+        "uv-request",
+        "error: Failed to fetch: `https://pypi.org/simple/django/`\n  Caused by: Request failed after 3 retries\n  Caused by: error sending request for url (https://pypi.org/simple/django/)\n  Caused by: operation timed out",
+        F.STEP_NETWORK_FAILURE,
+        "pip-network",
+    ),
+    (
+        "npm-request-failed",
+        legacy(
+            "npm error code ECONNRESET\nnpm error network request to https://registry.npmjs.org/react failed, reason: read ECONNRESET",
+            "npm ci",
+        ),
+        F.STEP_NETWORK_FAILURE,
+        "npm-network",
+    ),
+    (
+        "pnpm-fetch",
+        " WARN  GET https://registry.npmjs.org/lodash error (ERR_SOCKET_TIMEOUT). Will retry in 10 seconds. 2 retries left.\n ERR_PNPM_META_FETCH_FAIL  GET https://registry.npmjs.org/lodash: request to https://registry.npmjs.org/lodash failed, reason: socket hang up",
+        F.STEP_NETWORK_FAILURE,
+        "npm-network",
+    ),
+    (
+        "yarn-berry",
+        "\u27a4 YN0001: \u2502 RequestError: connect ETIMEDOUT 104.16.1.35:443\n\u27a4 YN0000: \u2514 Completed in 2m 10s",
+        F.STEP_NETWORK_FAILURE,
+        "yarn-network",
+    ),
+    (
+        "apk-connect",
+        "fetch https://dl-cdn.alpinelinux.org/alpine/v3.20/main/x86_64/APKINDEX.tar.gz\nERROR: https://dl-cdn.alpinelinux.org/alpine/v3.20/main: could not connect to server (check repositories file)\nERROR: unable to select packages:\n  curl (no such package):",
+        F.STEP_NETWORK_FAILURE,
+        "apk-network",
+    ),
+    (
+        "apt-mirror-sync",
+        "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/main/binary-amd64/by-hash/SHA256/0a1b  File has unexpected size (8788 != 8789). Mirror sync in progress? [IP: 151.101.2.132 80]",
+        F.STEP_NETWORK_FAILURE,
+        "apt-network",
+    ),
+    (
+        "dnf-mirrors",
+        "Errors during downloading metadata for repository 'baseos':\n  - Curl error (28): Timeout was reached for https://mirrors.rockylinux.org/mirrorlist?arch=x86_64&repo=BaseOS-9 [Operation timed out after 30000 milliseconds with 0 out of 0 bytes received]\nError: Failed to download metadata for repo 'baseos': Cannot download repomd.xml: Curl error (28): Timeout was reached",
+        F.STEP_NETWORK_FAILURE,
+        "curl-wget-network",
+    ),
+    (
+        "zypper-download",
+        "Download (curl) error for 'https://download.opensuse.org/update/leap/15.5/oss/repodata/repomd.xml':\nError code: Connection failed\nError message: Timeout was reached",
+        F.STEP_NETWORK_FAILURE,
+        "yum-network",
+    ),
+    (
+        "go-proxy-502",
+        "go: downloading github.com/spf13/cobra v1.8.0\ngo: github.com/spf13/cobra@v1.8.0: reading https://proxy.golang.org/github.com/spf13/cobra/@v/v1.8.0.zip: 502 Bad Gateway",
+        F.STEP_NETWORK_FAILURE,
+        "go-module-network",
+    ),
+    (
+        "cargo-curl",
+        "error: failed to download from `https://static.crates.io/crates/serde/1.0.200/download`\n\nCaused by:\n  [28] Timeout was reached (Operation timed out after 30000 milliseconds with 0 bytes received)",
+        F.STEP_NETWORK_FAILURE,
+        "cargo-network",
+    ),
+    (
+        "maven-handshake",
+        "[ERROR] Failed to execute goal on project api: Could not resolve dependencies for project com.acme:api:jar:1.0: Failed to collect dependencies at org.slf4j:slf4j-api:jar:2.0.9: Failed to read artifact descriptor for org.slf4j:slf4j-api:jar:2.0.9: Could not transfer artifact org.slf4j:slf4j-api:pom:2.0.9 from/to central (https://repo.maven.apache.org/maven2): Remote host terminated the handshake",
+        F.STEP_NETWORK_FAILURE,
+        "jvm-build-network",
+    ),
+    (
+        "bundler-timeout",
+        "Fetching source index from https://rubygems.org/\nRetrying fetcher due to error (2/4): Bundler::HTTPError Could not fetch specs from https://rubygems.org/ due to underlying error <Net::OpenTimeout: Failed to open TCP connection to rubygems.org:443 (execution expired)>",
+        F.STEP_NETWORK_FAILURE,
+        "gem-nuget-network",
+    ),
+    (
+        "nuget-service-index",
+        "/src/App.csproj : error NU1301: Unable to load the service index for source https://api.nuget.org/v3/index.json.\nBuild FAILED.",
+        F.STEP_NETWORK_FAILURE,
+        "gem-nuget-network",
+    ),
+    (
+        "wget-5xx",
+        legacy(
+            "--2024-03-01 10:00:00--  https://downloads.example.org/tool.tar.gz\nHTTP request sent, awaiting response... 503 Service Unavailable\n2024-03-01 10:00:01 ERROR 503: Service Unavailable.",
+            "wget https://downloads.example.org/tool.tar.gz",
+            8,
+        ),
+        F.STEP_NETWORK_FAILURE,
+        "curl-wget-network",
+    ),
+    (
+        "git-hung-up",
+        "error: RPC failed; curl 56 GnuTLS recv error (-9): Error decoding the received TLS packet.\nfatal: the remote end hung up unexpectedly",
+        F.STEP_NETWORK_FAILURE,
+        "git-network",
+    ),
+    (
+        "windows-dns-in-step",
+        "Invoke-WebRequest : The remote name could not be resolved: 'aka.ms'",
+        F.DNS_FAILURE,
+        "apt-dns",
+    ),
+    (
+        "musl-dns",
+        "wget: bad address 'github.com'\ncurl: (6) Could not resolve host: github.com\ngetaddrinfo: Name does not resolve",
+        F.DNS_FAILURE,
+        "apt-dns",
+    ),
+    (
+        "earthly-exit",
+        "+build | --> RUN go build ./...\nError: build target: build main: failed to solve: the command go build ./... did not complete successfully. Exit code 1",
+        F.BUILD_STEP_FAILURE,
+        "step-nonzero-exit",
+    ),
+    (
+        "pip-oserror-reset",
+        "ERROR: Could not install packages due to an OSError: [Errno 104] Connection reset by peer",
+        F.STEP_NETWORK_FAILURE,
+        "pip-network",
+    ),
+    (
+        "apt-proxy-connect",
+        "Err:1 http://deb.debian.org/debian bookworm InRelease\n  Received HTTP code 403 from proxy after CONNECT\nE: Unable to locate package git",
+        F.STEP_NETWORK_FAILURE,
+        "apt-network",
+    ),
+    (
+        "bazel-download",
+        "ERROR: An error occurred during the fetch of repository 'rules_python':\nError downloading [https://github.com/bazelbuild/rules_python/releases/download/0.31.0/rules_python-0.31.0.tar.gz] to /root/.cache/bazel/x/rules_python/temp/rules_python.tar.gz: connect timed out",
+        F.STEP_NETWORK_FAILURE,
+        "other-fetch-network",
+    ),
+    (
+        "npm-rate",
+        "npm error code E429\nnpm error 429 Too Many Requests - GET https://registry.npmjs.org/react",
+        F.RATE_LIMITED,
+        "rate-limited",
+    ),
+    (
+        "apt-disk",
+        "E: You don't have enough free space in /var/cache/apt/archives/.",
+        F.DISK_FULL,
+        "no-space-left",
+    ),
+    (
+        "login-no-tty",
+        "Error: Cannot perform an interactive login from a non TTY device",
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "sh-permission",
+        "#7 0.312 /bin/sh: 1: ./gradlew: Permission denied",
+        F.BUILD_STEP_FAILURE,
+        "step-command-missing",
+    ),
+    (
+        "sh-pipefail",
+        "/bin/sh: 1: set: Illegal option -o pipefail",
+        F.BUILD_STEP_FAILURE,
+        "step-command-missing",
+    ),
+    (
+        "node-spawn",
+        "npm error code ENOENT\nnpm error syscall spawn git\nnpm error enoent spawn git ENOENT",
+        F.BUILD_STEP_FAILURE,
+        "step-command-missing",
+    ),
+    (
+        "maven-artifact-missing",
+        "[ERROR] Failed to execute goal on project web: Could not resolve dependencies for project com.acme:web:war:1.0: Could not find artifact com.acme:lib:jar:9.9 in central (https://repo.maven.apache.org/maven2)",
+        F.BUILD_STEP_FAILURE,
+        "step-package-unavailable",
+    ),
+    (
+        "poetry-solver",
+        "Because app depends on requests (99.0) which doesn't match any versions, version solving failed.",
+        F.BUILD_STEP_FAILURE,
+        "step-package-unavailable",
+    ),
+    (
+        "gitlab-prepare-environment",
+        "ERROR: Job failed: prepare environment: exit code 255. Check https://docs.gitlab.com/runner/shells/index.html#shell-profile-loading for more information",
+        F.DAEMON_ERROR,
+        "ci-runner-system-failure",
+    ),
+    (
+        "bitbucket-limit",
+        "Exceeded build time limit of 120 minutes",
+        F.TIMEOUT,
+        "ci-step-deadline",
+    ),
+    (
+        "add-url-5xx-legacy",
+        "Step 3/6 : ADD https://downloads.example.org/tool.tar.gz /opt/\nADD failed: failed to GET https://downloads.example.org/tool.tar.gz with status 502 Bad Gateway: <html>",
+        F.STEP_NETWORK_FAILURE,
+        "add-url-network",
+    ),
+    (
+        "add-url-timeout-buildkit",
+        '#6 [3/6] ADD https://downloads.example.org/tool.tar.gz /opt/\n#6 ERROR: Get "https://downloads.example.org/tool.tar.gz": dial tcp 93.184.216.34:443: i/o timeout\nERROR: failed to solve: failed to load cache key: Get "https://downloads.example.org/tool.tar.gz": dial tcp 93.184.216.34:443: i/o timeout',
+        F.STEP_NETWORK_FAILURE,
+        "add-url-network",
+    ),
+    (
+        "add-missing-file",
+        "ADD failed: file not found in build context or excluded by .dockerignore: stat vendor.tgz: file does not exist",
+        F.BUILD_CONTEXT_ERROR,
+        "copy-source-missing",
+    ),
+    (
+        "python-urlopen",
+        legacy(
+            "Traceback (most recent call last):\nurllib.error.URLError: <urlopen error timed out>",
+            "python3 fetch_assets.py",
+        ),
+        F.STEP_NETWORK_FAILURE,
+        "pip-network",
+    ),
+    (
+        "aws-cli-endpoint",
+        'Could not connect to the endpoint URL: "https://s3.eu-west-1.amazonaws.com/assets/app.tar.gz"',
+        F.STEP_NETWORK_FAILURE,
+        "pip-network",
+    ),
+    # --- OOM as compilers, runtimes and package managers report it
+    (
+        "clang-killed",
+        "clang++: error: unable to execute command: Killed\nclang++: error: clang frontend command failed due to signal (use -v to see invocation)",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    (
+        "go-link-killed",
+        "# example.com/server\n/usr/local/go/pkg/tool/linux_amd64/link: signal: killed",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    (
+        "npm-sigkill",
+        "npm error path /app\nnpm error command failed\nnpm error signal SIGKILL\nnpm error command sh -c next build",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    (
+        "jvm-native",
+        "# There is insufficient memory for the Java Runtime Environment to continue.\n# Native memory allocation (mmap) failed to map 262144 bytes for committing reserved memory.",
+        F.OOM_KILLED,
+        "out-of-memory",
+    ),
+    (
+        "cxx-bad-alloc",
+        "terminate called after throwing an instance of 'std::bad_alloc'\n  what():  std::bad_alloc",
+        F.OOM_KILLED,
+        "out-of-memory",
+    ),
+    (
+        "make-137",
+        "make[2]: *** [CMakeFiles/core.dir/build.make:76: core.o] Error 137",
+        F.OOM_KILLED,
+        "oom-exit-137",
+    ),
+    (
+        "bash-job-killed",
+        "/bin/sh: line 1:   812 Killed                  node --max-old-space-size=8192 build.js",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    (
+        "k8s-oomkilled",
+        "    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    (
+        "numpy-alloc",
+        "numpy.core._exceptions._ArrayMemoryError: Unable to allocate 3.2 GiB for an array with shape (430000000,) and data type float64",
+        F.OOM_KILLED,
+        "out-of-memory",
+    ),
+    # --- registries refusing, in their own words
+    (
+        "ecr-name-unknown",
+        "name unknown: The repository with name 'api' does not exist in the registry with id '123456789012'",
+        F.IMAGE_NOT_FOUND,
+        "manifest-unknown",
+    ),
+    (
+        "ggcr-manifest-unknown",
+        "error building image: GET https://registry.example.com/v2/base/manifests/9.9: MANIFEST_UNKNOWN: manifest unknown; map[Tag:9.9]",
+        F.IMAGE_NOT_FOUND,
+        "manifest-unknown",
+    ),
+    (
+        "podman-pull-denied",
+        "Error: initializing source docker://nosuch/image:latest: reading manifest latest in docker.io/nosuch/image: requested access to the resource is denied",
+        F.IMAGE_NOT_FOUND,
+        "pull-access-denied",
+    ),
+    (
+        "gitlab-basic",
+        'Error response from daemon: Get "https://registry.gitlab.com/v2/": HTTP Basic: Access denied. The provided password or token is incorrect',
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "push-denied-bare",
+        "The push refers to repository [docker.io/acme/api]\n5f70bf18a086: Preparing\nrequested access to the resource is denied",
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "npm-self-signed",
+        "npm error code SELF_SIGNED_CERT_IN_CHAIN\nnpm error errno SELF_SIGNED_CERT_IN_CHAIN\nnpm error request to https://registry.npmjs.org/express failed, reason: self-signed certificate in certificate chain",
+        F.TLS_UNTRUSTED,
+        "x509-untrusted",
+    ),
+    (
+        "java-pkix",
+        "Could not GET 'https://repo.maven.apache.org/maven2/org/x/1.0/x-1.0.pom'.\n> PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target",
+        F.TLS_UNTRUSTED,
+        "x509-untrusted",
+    ),
+    (
+        "buildkit-no-platform",
+        "ERROR: failed to solve: node:20-alpine: failed to resolve source metadata for docker.io/library/node:20-alpine: no match for platform in manifest: not found",
+        F.IMAGE_NOT_FOUND,
+        "manifest-unknown",
+    ),
+    (
+        "apt-proxy-ca",
+        "Err:1 https://packages.example.com/apt stable InRelease\n  Certificate verification failed: The certificate is NOT trusted. The certificate issuer is unknown.  Could not handshake: Error in the certificate verification. [IP: 10.0.0.5 3128]",
+        F.TLS_UNTRUSTED,
+        "x509-untrusted",
+    ),
+    (
+        "wget-proxy-ca",
+        "ERROR: cannot verify github.com's certificate, issued by 'CN=Corp Proxy CA':\n  Unable to locally verify the issuer's authority.",
+        F.TLS_UNTRUSTED,
+        "x509-untrusted",
+    ),
+    (
+        "sender-permission",
+        "ERROR: failed to solve: error from sender: open /src/data/private: permission denied",
+        F.BUILD_CONTEXT_ERROR,
+        "copy-source-missing",
+    ),
+    (
+        "sender-canceled",
+        "ERROR: failed to solve: error from sender: context canceled",
+        F.UNKNOWN,
+        "context-canceled",
+    ),
+    # --- CI platforms' own deadlines
+    (
+        "jenkins-timeout-step",
+        "Cancelling nested steps due to timeout\nSending interrupt signal to process\nscript returned exit code 143",
+        F.TIMEOUT,
+        "ci-step-deadline",
+    ),
+    (
+        "gha-action-timeout",
+        "##[error]The action 'Build and push' has timed out after 30 minutes.",
+        F.TIMEOUT,
+        "ci-step-deadline",
+    ),
+    (
+        "gitlab-stuck",
+        "There has been a timeout failure or the job got stuck. Check your timeout limits or try again",
+        F.TIMEOUT,
+        "ci-step-deadline",
+    ),
+    (
+        "tekton",
+        'TaskRun "build-image-run-x7k2p" failed to finish within "1h0m0s"',
+        F.TIMEOUT,
+        "ci-step-deadline",
+    ),
+    (
+        "azure-canceled",
+        "##[error]The operation was canceled.",
+        F.TIMEOUT,
+        "ci-operation-canceled",
+    ),
+    # --- runtime, network set-up and layer-store faults
+    (
+        "endpoint",
+        "docker: Error response from daemon: failed to create endpoint sad_hopper on network bridge: failed to add the host (veth3b2e) <=> sandbox (veth9a1c) pair interfaces: operation not supported.",
+        F.DAEMON_ERROR,
+        "daemon-runtime-setup",
+    ),
+    (
+        "iptables",
+        "Error response from daemon: driver failed to program external connectivity on endpoint web: iptables failed: iptables --wait -t nat -A DOCKER -p tcp -d 0/0 --dport 8080 -j DNAT: iptables: No chain/target/match by that name.",
+        F.DAEMON_ERROR,
+        "daemon-runtime-setup",
+    ),
+    (
+        "podman-uids",
+        'Error: writing blob: adding layer with blob "sha256:4abc": processing tar file(potentially insufficient UIDs or GIDs available in user namespace (requested 0:42 for /etc/shadow): lchown /etc/shadow: invalid argument): exit status 1',
+        F.DAEMON_ERROR,
+        "daemon-runtime-setup",
+    ),
+    (
+        "containerd-content",
+        "failed to extract layer sha256:7d0b: failed to get reader from content store: content digest sha256:9c1a: not found",
+        F.DAEMON_ERROR,
+        "daemon-storage",
+    ),
+    (
+        "windows-hcs",
+        "hcs::CreateComputeSystem 4f2c: The virtual machine could not be started because a required feature is not installed.",
+        F.DAEMON_ERROR,
+        "daemon-storage",
+    ),
+    (
+        "crun-runtime",
+        "Error: OCI runtime error: crun: runc run failed: unable to start container process: error during container init: error setting cgroup config for procHooks process: openat2 /sys/fs/cgroup/pids.max: no such file or directory",
+        F.DAEMON_ERROR,
+        "oci-runtime-create",
+    ),
+    (
+        "compose-v1-socket-missing",
+        "requests.exceptions.ConnectionError: ('Connection aborted.', FileNotFoundError(2, 'No such file or directory'))",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "cancelled-sibling-runc",
+        "#12 0.214 runc run failed: container process is already dead\n#12 CANCELED\nERROR: failed to solve: Canceled: context canceled",
+        F.UNKNOWN,
+        "context-canceled",
+    ),
+    # --- the GitLab runner's own failures
+    (
+        "gitlab-system-failure",
+        'Preparing the "docker" executor\nERROR: Job failed (system failure): unable to upgrade connection: container not found ("build")',
+        F.DAEMON_ERROR,
+        "ci-runner-system-failure",
+    ),
+    (
+        "gitlab-system-failure-with-cause",
+        "ERROR: Job failed (system failure): Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to apply cgroup configuration: unknown",
+        F.DAEMON_ERROR,
+        "oci-runtime-create",
+    ),
+    (
+        "gitlab-no-such-container",
+        "ERROR: Job failed (system failure): Error: No such container: 6d1e0f5b2a9c",
+        F.DAEMON_ERROR,
+        "ci-runner-system-failure",
+    ),
+    # --- Windows wording of connection failures
+    (
+        "connectex-unreachable",
+        'Error response from daemon: Get "https://mcr.microsoft.com/v2/": dial tcp 204.79.197.219:443: connectex: A socket operation was attempted to an unreachable network.',
+        F.CONNECTION_FAILURE,
+        "connection-refused",
+    ),
+    (
+        "wsasend-aborted",
+        "write tcp 10.0.0.4:50123->13.107.42.14:443: wsasend: An established connection was aborted by the software in your host machine.",
+        F.CONNECTION_FAILURE,
+        "connection-reset",
+    ),
+    (
+        "windows-no-such-host",
+        'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: getaddrinfow: The requested name is valid, but no data of the requested type was found.',
+        F.DNS_FAILURE,
+        "apt-dns",
+    ),
+    (
+        "docker-desktop-pipe",
+        'error during connect: this error may indicate that the docker daemon is not running: Get "http://%2F%2F.%2Fpipe%2Fdocker_engine/v1.24/version": open //./pipe/docker_engine: The system cannot find the file specified.',
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "rule"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_family_is_named_by_its_cause(text: str, expected: FailureClass, rule: str) -> None:
+    failure = classify_text(text)
+    assert (failure.failure_class, failure.rule) == (expected, rule), failure.evidence
+    assert failure.retryable is class_table()[expected].retryable
+    assert failure.evidence
+
+
+def test_case_ids_are_distinct() -> None:
+    assert len({c[0] for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        BUILDKIT_TAIL.format(cmd="pip install -r requirements.txt", code=1),
+        LEGACY_TAIL.format(cmd="pip install -r requirements.txt", code=1),
+        "error building image: error building stage: failed to execute command: waiting for process to exit: exit status 1\n",
+        'Error: building at STEP "RUN pip install -r requirements.txt": while running runtime: exit status 1\n',
+    ],
+    ids=["buildkit", "legacy", "kaniko", "buildah"],
+)
+def test_network_cause_beats_every_builders_exit_line(tail: str) -> None:
+    """The same pip failure wrapped by each builder: the cause, never the exit line."""
+    text = (
+        "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='pypi.org', port=443): Read timed out. (read timeout=15)\")': /simple/flask/\n"
+        + tail
+    )
+    failure = classify_text(text)
+    assert (failure.failure_class, failure.rule) == (F.STEP_NETWORK_FAILURE, "pip-network")
+
+
+def test_socket_permission_keeps_the_unreachable_daemons_retry() -> None:
+    failure = classify_text(
+        "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"
+    )
+    assert failure.failure_class is F.DAEMON_UNREACHABLE
+    assert failure.retryable is True

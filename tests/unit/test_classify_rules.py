@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from ci_guard.classify import RulesError, load_rules
+from ci_guard.classify import RulesError, classify_text, load_rules
 from ci_guard.classify.classifier import scan
 from ci_guard.classify.rules import TIERS, parse_rules_text
 from ci_guard.failure import FailureClass
@@ -121,6 +121,11 @@ EXAMPLES: dict[str, str] = {
     "NO_PUBKEY 3B4FE6ACC0B21F32",
     "ci-runner-system-failure": "ERROR: Job failed (system failure): unable to upgrade connection: "
     'container not found ("build")',
+    "registry-access-refused": "unauthorized: unauthorized to access repository: library/app, "
+    "action: push: unauthorized to access repository: library/app, action: push",
+    "git-remote-refused": "git@github.com: Permission denied (publickey).",
+    "containerd-content-missing": "ctr: content digest sha256:"
+    "0692f38991d53a0c28679148f99de26a44d630fda984b41f63c5e19f839d15a6: not found",
 }
 
 
@@ -206,3 +211,86 @@ def test_case_sensitive_rules_stay_case_sensitive() -> None:
     rule = rules.by_name("r")
     assert rule.regex.search("Killed")
     assert not rule.regex.search("killed")
+
+
+# Whole outputs (tool wording as printed) where the order of tiers and rules decides.
+ORDER_CASES: list[tuple[str, FailureClass]] = [
+    # an index that could not be fetched also ends in "unable to select packages"
+    (
+        "WARNING: fetching https://dl-cdn.alpinelinux.org/alpine/v3.20/main: could not connect "
+        "to server (check repositories file)\nERROR: unable to select packages:\n  curl (no such "
+        "package):\n    required by: world[curl]",
+        FailureClass.STEP_NETWORK_FAILURE,
+    ),
+    (
+        "WARNING: fetching https://dl-cdn.alpinelinux.org/alpine/v3.20/community: operation timed "
+        "out\nERROR: unable to select packages:\n  curl (no such package):",
+        FailureClass.STEP_NETWORK_FAILURE,
+    ),
+    (
+        "ERROR: unable to select packages:\n  py3-nope (no such package):\n    required by: world[py3-nope]",
+        FailureClass.BUILD_STEP_FAILURE,
+    ),
+    (
+        "Err:1 http://deb.debian.org/debian bookworm InRelease\n  Temporary failure resolving "
+        "'deb.debian.org'\nE: Unable to locate package curl",
+        FailureClass.DNS_FAILURE,
+    ),
+    # an ssh connection that timed out is the network, not a refusal
+    (
+        "ssh: connect to host github.com port 22: Connection timed out\nfatal: Could not read "
+        "from remote repository.",
+        FailureClass.STEP_NETWORK_FAILURE,
+    ),
+    (
+        "git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.",
+        FailureClass.BUILD_STEP_FAILURE,
+    ),
+    # kaniko's push check that lost the network is not a refusal
+    (
+        "error checking push permissions -- make sure you entered the correct tag name, and that "
+        'you are authenticated correctly, and try again: checking push permission for "r.example/a:1": '
+        'creating push check transport for r.example failed: Get "https://r.example/v2/": dial tcp '
+        "10.0.0.9:443: i/o timeout",
+        FailureClass.REGISTRY_TIMEOUT,
+    ),
+    (
+        "error checking push permissions -- make sure you entered the correct tag name, and that "
+        'you are authenticated correctly, and try again: checking push permission for "r.example/a:1": '
+        "POST https://r.example/v2/a/blobs/uploads/: UNAUTHORIZED: authentication required",
+        FailureClass.AUTH_DENIED,
+    ),
+    # podman lists each search registry's answer to a short name on its own line
+    (
+        "Trying to pull quay.io/app:latest...\n  manifest unknown: manifest unknown\nError: "
+        'writing blob: adding layer with blob "sha256:43c4": Error processing tar file(exit status 1): '
+        "operation not permitted",
+        FailureClass.DAEMON_ERROR,
+    ),
+    (
+        "Error: initializing source docker://quay.io/app:9: reading manifest 9 in quay.io/app: "
+        "manifest unknown: manifest unknown",
+        FailureClass.IMAGE_NOT_FOUND,
+    ),
+    # Go names no address when the dial deadline ran out while resolving
+    ('Get "https://registry-1.docker.io/v2/": dial tcp: i/o timeout', FailureClass.DNS_FAILURE),
+    (
+        'Get "https://registry-1.docker.io/v2/": dial tcp 10.0.0.9:443: i/o timeout',
+        FailureClass.REGISTRY_TIMEOUT,
+    ),
+    # a compiler killed by the OOM killer is not a compiler bug
+    (
+        "cc1plus: internal compiler error: Killed (program cc1plus)\nmake: *** [all] Error 4",
+        FailureClass.OOM_KILLED,
+    ),
+    (
+        "cc: internal compiler error: Segmentation fault signal terminated program cc1\n"
+        "make[2]: *** [src/x.o] Error 4",
+        FailureClass.BUILD_STEP_FAILURE,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ORDER_CASES)
+def test_order_between_related_rules(text: str, expected: FailureClass) -> None:
+    assert classify_text(text).failure_class is expected

@@ -691,9 +691,9 @@ def test_network_cause_beats_every_builders_exit_line(tail: str) -> None:
     assert (failure.failure_class, failure.rule) == (F.STEP_NETWORK_FAILURE, "pip-network")
 
 
-def test_socket_permission_keeps_the_unreachable_daemons_retry() -> None:
+def test_socket_permission_is_not_retried() -> None:
     failure = classify_text(
         "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"
     )
     assert failure.failure_class is F.DAEMON_UNREACHABLE
-    assert failure.retryable is True
+    assert failure.retryable is False  # who may use the socket does not change on retry

@@ -121,6 +121,9 @@ class RunRecord:
     log_file: Path | None = None
     stop: StopReason | None = None
     """Set when the run ends; None only while it is still running."""
+    daemon_remote: dict[str, Any] | None = None
+    """The daemon is not this host's to configure (another host, container...): why,
+    and the way that works (the `daemon.remote` event's fields); None when it is."""
 
     @property
     def stop_reason(self) -> str:

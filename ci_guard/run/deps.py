@@ -31,6 +31,13 @@ def _default_classify(
     return classify(exit_code, signal, timed_out, lines)
 
 
+def _default_reach(docker_host: str | None) -> dict[str, Any]:
+    from ci_guard.docker.api import endpoint
+    from ci_guard.docker.reach import observe_reach
+
+    return observe_reach(endpoint(docker_host)).as_log_fields()
+
+
 def _default_snapshot(docker_host: str | None) -> None:
     from ci_guard.docker.control import snapshot
 
@@ -45,6 +52,8 @@ class RunDeps:
     preflight: PreflightFn | None = None
     snapshot: Callable[[str | None], None] | None = _default_snapshot
     """Records how the daemon runs while it is healthy, so a remedy can relaunch it."""
+    reach: Callable[[str | None], dict[str, Any]] | None = _default_reach
+    """Whether the daemon is this host's (docker/reach.py fields), when preflight did not say."""
     daemon_log: root_cause.DaemonLogFn | None = root_cause.default_daemon_log
     """The daemon's log lines (a DaemonLog) for an attempt's window, or None."""
     ask_mirrors: root_cause.AskMirrorsFn | None = root_cause.default_ask_mirrors

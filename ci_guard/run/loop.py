@@ -28,6 +28,7 @@ from ci_guard.run import attempt as attempt_mod
 from ci_guard.run import policy, remedy_step, root_cause
 from ci_guard.run.artifacts import default_artifacts_dir
 from ci_guard.run.attempt_logs import AttemptLogs
+from ci_guard.run.daemon_reach import note_reach
 from ci_guard.run.deps import RunDeps
 from ci_guard.supervise.cancel import Cancelled, call_cancellable
 from ci_guard.supervise.supervisor import ProcessResult
@@ -72,6 +73,7 @@ class Runner:
         try:
             self._check_cancel()
             self._preflight()
+            note_reach(self.run, self.log, self.config, self.deps, self.env.get("DOCKER_HOST"))
             stop = self._ladder()
         except Cancelled as exc:
             self._finish_cancelled(exc.signum)

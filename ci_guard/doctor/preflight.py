@@ -24,7 +24,7 @@ from ci_guard.docker.endpoint import (
     find_daemon_process,
     find_endpoint,
 )
-from ci_guard.docker.reach import DaemonReach, observe_reach
+from ci_guard.docker.reach import REACH_FIELD, DaemonReach, observe_reach
 from ci_guard.doctor import checks, mirror_checks
 from ci_guard.doctor.daemon_checks import check_reach
 from ci_guard.doctor.result import CheckResult, DoctorReport, skipped
@@ -45,8 +45,6 @@ from ci_guard.records import RemedyResult
 DEFAULT_DATA_ROOT = Path("/var/lib/docker")
 PROBE_IMAGE = "library/busybox"
 REMOTE_SKIP = "the daemon is not this host's (see daemon.reach)"
-REACH_FIELD = "daemon_reach"
-"""The field of `preflight.finished` saying whether the daemon is this host's."""
 
 __all__ = [
     "CheckResult",

@@ -10,8 +10,6 @@ classify, sleep, clock, remedies, preflight) comes in through RunDeps.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,14 +26,11 @@ from ci_guard.run import attempt as attempt_mod
 from ci_guard.run import policy, remedy_step, root_cause
 from ci_guard.run.artifacts import default_artifacts_dir
 from ci_guard.run.attempt_logs import AttemptLogs
-from ci_guard.run.daemon_reach import note_reach
+from ci_guard.run.daemon_reach import REMEDY_WAIT_S, DaemonFacts
 from ci_guard.run.deps import RunDeps
 from ci_guard.supervise.cancel import Cancelled, call_cancellable
 from ci_guard.supervise.supervisor import ProcessResult
 
-DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
-DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
-"""Ladder stages that may need to relaunch the daemon as it ran."""
 SLEEP_SLICE_S = 0.25
 """Waits between attempts are cut in slices this long so a stop signal is seen at once."""
 
@@ -65,15 +60,16 @@ class Runner:
         artifacts = config.artifacts_dir or default_artifacts_dir("none", self.env, Path.cwd())
         masker = None if config.raw_logs else (self.deps.redactor or Redactor(self.env))
         self._logs = AttemptLogs(artifacts, run.run_id, masker)
+        self._daemon = DaemonFacts(config, self.deps, self.env.get("DOCKER_HOST"))
 
     def execute(self) -> RunRecord:
         self._started = self.deps.clock()
         self.hooks.run_started(self.run)
-        self._snapshot_daemon()
+        self._daemon.start()
         try:
             self._check_cancel()
             self._preflight()
-            note_reach(self.run, self.log, self.config, self.deps, self.env.get("DOCKER_HOST"))
+            self._daemon.note(self.run, self.log)
             stop = self._ladder()
         except Cancelled as exc:
             self._finish_cancelled(exc.signum)
@@ -112,6 +108,7 @@ class Runner:
 
     def _between_attempts(self, decision: policy.Decision, last: AttemptRecord) -> None:
         self.log.info("retry.scheduled", **remedy_step.retry_fields(decision, last))
+        self._daemon.note(self.run, self.log, wait=REMEDY_WAIT_S)
         result = remedy_step.apply_remedy(
             decision.remedy,
             last,
@@ -126,22 +123,6 @@ class Runner:
         self.run.retries.append(retry)
         self.hooks.retry_scheduled(self.run, retry)
         self._sleep(decision.delay_s)
-
-    def _snapshot_daemon(self) -> None:
-        """In the background: a daemon that dies mid-run can only be relaunched as it ran."""
-        if self.deps.snapshot is None or self.config.dry_run:
-            return
-        if not DAEMON_STAGES & set(self.config.ladder):
-            return
-        host = self.env.get("DOCKER_HOST")
-        if host is None and not os.path.exists(DEFAULT_DOCKER_SOCKET):
-            return  # no daemon to record: spare the run the imports and the process scan
-        threading.Thread(
-            target=self.deps.snapshot,
-            args=(host,),
-            name="ci-guard-daemon-snapshot",
-            daemon=True,
-        ).start()
 
     def _time_left(self) -> float | None:
         if self.config.total_timeout is None:
@@ -284,6 +265,7 @@ class Runner:
 
     def _log_finished(self, stop: StopReason, **extra: Any) -> None:
         run = self.run
+        self._daemon.note(run, self.log)
         run.stop = stop
         run.duration_s = round(self.deps.clock() - self._started, 3)
         level = "info" if run.status == model.STATUS_SUCCEEDED else "error"

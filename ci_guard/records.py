@@ -187,6 +187,9 @@ class RunRecord:
     """What preflight and the remedies changed on the host, in order (secrets masked)."""
     output_failures: list[OutputFailure] = field(default_factory=list)
     """Outputs not written (JUnit, metrics file, Pushgateway, CI files), reasons masked."""
+    daemon_remote: dict[str, Any] | None = None
+    """The daemon is not this host's to configure (another host, container...): why,
+    and the way that works (the `daemon.remote` event's fields); None when it is."""
 
     @property
     def stop_reason(self) -> str:

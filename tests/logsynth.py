@@ -33,6 +33,7 @@ import structlog
 
 from ci_guard import logs
 from ci_guard.config import Config, resolve
+from ci_guard.docker.reach import LOCAL, DaemonReach
 from ci_guard.doctor.preflight import PreflightResult
 from ci_guard.doctor.result import CheckResult, DoctorReport
 from ci_guard.failure import Failure, FailureClass, class_table
@@ -202,7 +203,10 @@ def preflight_fields(mirrors: Sequence[dict[str, Any]]) -> dict[str, Any]:
         ranked=ranked,
     )
     check = CheckResult("dns", ok=True, severity="error", detail="", duration_s=0.01)
-    return PreflightResult(DoctorReport((check,)), applied).as_log_fields()
+    reach = DaemonReach(
+        "unix:///var/run/docker.sock", True, LOCAL, "dockerd pid 812 on this host serves it"
+    )
+    return PreflightResult(DoctorReport((check,)), applied, reach).as_log_fields()
 
 
 @functools.cache
@@ -259,6 +263,7 @@ def play(run_id: str, start: datetime, script: Script) -> list[str]:
             load_remedy=lambda name: _Remedy(name, verdicts),
             preflight=preflight,
             snapshot=None,
+            reach=None,
             wait_after=lambda _n: next(delays, 1.0),
             sleep=clock.sleep,
             clock=clock,

@@ -77,17 +77,37 @@ def probe_cmd(mirror_urls: tuple[str, ...], as_json: bool, image: str, **params:
     """
     from ci_guard.mirrors.rank import rank_mirrors
 
-    config, _ = _settings(params)
+    config, sources = _settings(params)
     candidates = _candidates(mirror_urls, config)
+    origin = "--mirror" if mirror_urls else "the mirrors setting"
     if not candidates:
-        raise UsageError("no candidate mirrors: pass --mirror URL or set `mirrors` in the config")
+        candidates, origin = _daemon_candidates(config, sources)
     ranked = rank_mirrors(candidates, timeout=config.probe_timeout, image=image)
     if as_json:
-        click.echo(json.dumps({"mirrors": [m.as_dict() for m in ranked]}, indent=2))
+        listed = {"source": origin, "mirrors": [m.as_dict() for m in ranked]}
+        click.echo(json.dumps(listed, indent=2))
     else:
+        click.echo(f"mirrors from {origin}:")
         click.echo(_table(ranked))
     if not any(m.usable for m in ranked):
         sys.exit(exitcodes.UNHEALTHY)
+
+
+def _daemon_candidates(config: Config, sources: dict[str, str]) -> tuple[list[str], str]:
+    """No candidates given: the daemon's own list (daemon.json, docker info)."""
+    from ci_guard.doctor.mirror_checks import daemon_mirror_list
+
+    explicit = sources.get("daemon-config", "default") != "default"
+    listed, origin = daemon_mirror_list(
+        config.daemon_config, explicit=explicit, timeout=config.probe_timeout
+    )
+    kept = _candidates(tuple(listed), config)
+    if not kept:
+        raise UsageError(
+            f"no candidate mirrors: none given (--mirror URL, or `mirrors` in the config) "
+            f"and none configured in {origin}"
+        )
+    return kept, origin
 
 
 def _table(ranked: list[Any]) -> str:
@@ -189,10 +209,9 @@ def _print_result(result: Any) -> None:
     if result.ranked:
         click.echo(_table(list(result.ranked)))
         click.echo("")
-    click.echo(
-        f"{result.daemon_config}: registry-mirrors" + (" (dry run)" if result.dry_run else "")
-    )
-    for line in result.diff or ["  (none)"]:
+    where = "the daemon's" if result.remote else f"{result.daemon_config}:"
+    click.echo(f"{where} registry-mirrors" + (" (dry run)" if result.dry_run else ""))
+    for line in result.diff or [f"  {url}" for url in result.before] or ["  (none)"]:
         click.echo(f"  {line}")
     for message in result.messages:
         click.echo(f"- {message}")

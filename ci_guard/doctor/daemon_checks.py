@@ -11,6 +11,7 @@ from typing import Any
 from ci_guard.docker import api
 from ci_guard.docker import daemon_json as dj
 from ci_guard.docker.endpoint import DaemonEndpoint, DaemonProcess
+from ci_guard.docker.reach import DIND_ADVICE, DaemonReach
 from ci_guard.doctor.result import INFO, WARNING, CheckResult, failed, passed, since
 from ci_guard.errors import CiGuardError
 
@@ -58,6 +59,18 @@ def daemon_facts(info: dict[str, Any], endpoint: DaemonEndpoint) -> dict[str, An
         "live_restore": bool(info.get("LiveRestoreEnabled")),
         "data_root": info.get("DockerRootDir"),
     }
+
+
+def check_reach(reach: DaemonReach) -> CheckResult:
+    """Whether ci-guard may configure the daemon, or only use it over its API."""
+    data = reach.as_log_fields()
+    if reach.local:
+        return passed("daemon.reach", reach.reason, 0.0, data=data)
+    why = (
+        f"{reach.reason}: ci-guard uses it over its API but changes none of its "
+        f"configuration; {DIND_ADVICE}"
+    )
+    return failed("daemon.reach", why, 0.0, WARNING, data=data)
 
 
 def check_daemon_json(path: Path, process: DaemonProcess | None) -> CheckResult:

@@ -24,19 +24,27 @@ from ci_guard.docker.endpoint import (
     find_daemon_process,
     find_endpoint,
 )
-from ci_guard.doctor import checks
-from ci_guard.doctor.result import CheckResult, DoctorReport
+from ci_guard.docker.reach import REACH_FIELD, DaemonReach, observe_reach
+from ci_guard.doctor import checks, mirror_checks
+from ci_guard.doctor.daemon_checks import check_reach
+from ci_guard.doctor.result import CheckResult, DoctorReport, skipped
 from ci_guard.doctor.runner import Task, run_tasks
 from ci_guard.errors import CiGuardError, PermissionDenied
 from ci_guard.mirror_url import HUB_REGISTRY, normalise_mirror
 from ci_guard.mirrors.apply import DaemonHandle, daemon_handle
 from ci_guard.mirrors.builder import BuilderCheck, builder_probe_timeout, daemon_check
-from ci_guard.mirrors.refresh import effective_daemon_config, refresh_mirrors, refresh_request
+from ci_guard.mirrors.refresh import (
+    effective_daemon_config,
+    live_mirrors,
+    refresh_mirrors,
+    refresh_request,
+)
 from ci_guard.mirrors.result import MirrorApplyResult, skipped_result
 from ci_guard.records import RemedyResult
 
 DEFAULT_DATA_ROOT = Path("/var/lib/docker")
 PROBE_IMAGE = "library/busybox"
+REMOTE_SKIP = "the daemon is not this host's (see daemon.reach)"
 
 __all__ = [
     "CheckResult",
@@ -58,24 +66,43 @@ class DoctorSetup:
     buildx: bool = True
     endpoint: DaemonEndpoint | None = None
     process: DaemonProcess | None = None
+    reach: DaemonReach | None = None
+    """Whether the daemon is this host's (None: found out by run_doctor)."""
+    mirrors: bool = True
+    """Probe the daemon's configured mirrors (preflight ranks them itself)."""
 
 
-def _daemon_tasks(setup: DoctorSetup, endpoint: DaemonEndpoint) -> list[Task]:
+def _daemon_tasks(setup: DoctorSetup, endpoint: DaemonEndpoint, reach: DaemonReach) -> list[Task]:
     def daemon_and_disk() -> list[CheckResult]:
         daemon = checks.check_daemon(endpoint, setup.timeout)
+        if reach.remote:  # its data root is a path on another host
+            return [daemon, skipped("disk", REMOTE_SKIP)]
         root = daemon.data.get("data_root") or DEFAULT_DATA_ROOT
         return [daemon, checks.check_disk(Path(root))]
 
-    path = effective_daemon_config(
+    path: Path | None = effective_daemon_config(
         setup.daemon_config, explicit=setup.explicit_config, process=setup.process
     )
-    tasks = [
-        Task("daemon", daemon_and_disk),
-        Task("daemon.json", lambda: [checks.check_daemon_json(path, setup.process)]),
-    ]
+    if reach.remote and not setup.explicit_config:
+        path = None  # this host's daemon.json is not the one that daemon reads
+    tasks = [Task("daemon", daemon_and_disk)]
+    if path is not None:
+        checked = path
+        tasks.append(
+            Task("daemon.json", lambda: [checks.check_daemon_json(checked, setup.process)])
+        )
+    if setup.mirrors:
+        tasks.append(Task("mirrors", lambda: _mirror_checks(setup, endpoint, path)))
     if setup.buildx:
         tasks.append(Task("buildx", lambda: [checks.check_buildx(endpoint.url)]))
     return tasks
+
+
+def _mirror_checks(
+    setup: DoctorSetup, endpoint: DaemonEndpoint, path: Path | None
+) -> list[CheckResult]:
+    listed = mirror_checks.configured_mirrors(path, endpoint.url, setup.timeout)
+    return mirror_checks.check_mirrors(listed, setup.timeout, setup.image)
 
 
 def _registry_task(url: str, setup: DoctorSetup) -> Task:
@@ -85,10 +112,15 @@ def _registry_task(url: str, setup: DoctorSetup) -> Task:
 def run_doctor(setup: DoctorSetup) -> DoctorReport:
     """Every check at once; the whole run takes about as long as the slowest chain."""
     endpoint = setup.endpoint or find_endpoint()
+    reach = setup.reach or observe_reach(endpoint)
     registries = [normalise_mirror(url) for url in setup.registries]  # UsageError if bad
-    tasks = [_registry_task(url, setup) for url in registries] + _daemon_tasks(setup, endpoint)
+    tasks = [_registry_task(url, setup) for url in registries]
+    tasks += _daemon_tasks(setup, endpoint, reach)
     results = run_tasks(tasks, deadline_s=setup.timeout * 2 + 2)
     results.append(checks.check_clock(results))
+    results.append(check_reach(reach))
+    if reach.remote and not setup.explicit_config:
+        results.append(skipped("daemon.json", REMOTE_SKIP))
     return DoctorReport(tuple(results))
 
 
@@ -96,6 +128,8 @@ def run_doctor(setup: DoctorSetup) -> DoctorReport:
 class PreflightResult:
     report: DoctorReport
     mirrors: MirrorApplyResult | None
+    reach: DaemonReach | None = None
+    """Whether the daemon is this host's; a remote one gets no host-side change."""
 
     @property
     def healthy(self) -> bool:
@@ -106,6 +140,7 @@ class PreflightResult:
         fields["mirrors"] = self.mirrors.as_log_fields() if self.mirrors else None
         changes = self.mirrors.host_changes() if self.mirrors else ()
         fields["host_changes"] = [replace(c, source="preflight").as_dict() for c in changes]
+        fields[REACH_FIELD] = self.reach.as_log_fields() if self.reach else None
         return fields
 
 
@@ -148,12 +183,14 @@ def run_preflight(
         buildx=False,
         endpoint=endpoint,
         process=process,
+        reach=observe_reach(endpoint),
+        mirrors=False,
     )
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight") as pool:
         report = pool.submit(run_doctor, setup)
         target = _Target(tuple(command), dict(os.environ if env is None else env), restarters)
         mirrors = pool.submit(_mirrors, config, setup, apply_mirrors, target)
-        return PreflightResult(report=report.result(), mirrors=mirrors.result())
+        return PreflightResult(report.result(), mirrors.result(), setup.reach)
 
 
 @dataclass(frozen=True)
@@ -169,14 +206,15 @@ def _mirrors(
     path = effective_daemon_config(
         setup.daemon_config, explicit=setup.explicit_config, process=setup.process
     )
-    existing = _existing_mirrors(path)
-    if not config.mirrors and not existing:
-        return None
     assert setup.endpoint is not None
     host = setup.endpoint.url
     restarter = target.restarters.daemon
     restart = restarter(config, host) if restarter is not None else None
-    handle = replace(_handle(setup.endpoint, setup.process), restart=restart)
+    handle = replace(_handle(setup), restart=restart)
+    remote = handle.reach is not None and handle.reach.remote
+    existing = live_mirrors(handle) if remote else _existing_mirrors(path)
+    if not config.mirrors and not existing:
+        return None
     request = refresh_request(config, dry_run=config.dry_run or not apply)
     try:
         return refresh_mirrors(request, daemon=handle, builder=builder_check(config, host, target))
@@ -216,6 +254,7 @@ def _existing_mirrors(path: Path) -> list[str]:
         return []  # the daemon.json check reports it; nothing to re-rank
 
 
-def _handle(endpoint: DaemonEndpoint, process: DaemonProcess | None) -> DaemonHandle:
-    handle = daemon_handle(endpoint=endpoint)
-    return replace(handle, process=process if process is not None else handle.process)
+def _handle(setup: DoctorSetup) -> DaemonHandle:
+    handle = daemon_handle(endpoint=setup.endpoint, reach=setup.reach)
+    process = setup.process if setup.process is not None else handle.process
+    return replace(handle, process=process)

@@ -26,6 +26,7 @@ from ci_guard.docker.endpoint import (
     find_endpoint,
 )
 from ci_guard.docker.mirror_files import write_buildkitd, write_containerd_hosts
+from ci_guard.docker.reach import DaemonReach, observe_reach
 from ci_guard.errors import PermissionDenied, UsageError
 from ci_guard.mirror_url import split_hub
 from ci_guard.mirrors.result import WRITTEN, MirrorApplyResult
@@ -70,18 +71,25 @@ class DaemonHandle:
     restart: Callable[[], bool] | None = None
     kill: Callable[[int, int], None] = os.kill
     verify_timeout: float = 20.0
+    reach: DaemonReach | None = None
+    """Whether ci-guard may configure it (None: not decided, taken as this host's)."""
 
 
 def daemon_handle(
-    restart: Callable[[], bool] | None = None, *, endpoint: DaemonEndpoint | None = None
+    restart: Callable[[], bool] | None = None,
+    *,
+    endpoint: DaemonEndpoint | None = None,
+    reach: DaemonReach | None = None,
 ) -> DaemonHandle:
-    """The local daemon as the docker CLI sees it (DOCKER_HOST, context, default socket)."""
+    """The daemon as the docker CLI sees it (DOCKER_HOST, context, default socket), and
+    whether it is this host's to configure (`reach`, found out when not given)."""
     endpoint = endpoint or find_endpoint()
 
     def info() -> dict[str, Any]:
         return api.info(endpoint.url)
 
-    return DaemonHandle(endpoint, find_daemon_process(endpoint), info, restart)
+    reach = reach or observe_reach(endpoint)
+    return DaemonHandle(endpoint, find_daemon_process(endpoint), info, restart, reach=reach)
 
 
 def apply_mirrors(

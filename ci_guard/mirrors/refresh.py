@@ -40,6 +40,14 @@ def candidate_list(given: Sequence[str], existing: Sequence[str]) -> list[str]:
     return merged
 
 
+def request_candidates(request: RefreshRequest, existing: Sequence[str]) -> list[str]:
+    """What to rank or apply: without probing, the given list is the new list as it
+    stands (order kept, nothing merged in); else the given ones and daemon.json's."""
+    if not request.probe and request.candidates:
+        return list(request.candidates)
+    return candidate_list(request.candidates, existing)
+
+
 def refresh_request(config: Config, *, dry_run: bool) -> RefreshRequest:
     """The refresh preflight and repair-network make: the configured candidates, probed.
 
@@ -90,8 +98,10 @@ def refresh_mirrors(
     path = effective_daemon_config(
         request.daemon_config, explicit=request.explicit_config, process=daemon.process
     )
+    if daemon.reach is not None and daemon.reach.remote:
+        return probe_only(request, daemon, path, probe)
     existing = dj.current_mirrors(dj.read_daemon_json(path).data)
-    candidates = candidate_list(request.candidates, existing)
+    candidates = request_candidates(request, existing)
     if not candidates:
         return skipped_result(path, existing, dry_run=request.dry_run, why="no candidate mirrors")
     ranked: tuple[RankedMirror, ...] = ()
@@ -126,3 +136,31 @@ def follow_after(
     if builder is None or not reload_reaches_builder(result.action, result.changed, result.ok):
         return result
     return replace(result, builder=follow_builder(builder()))
+
+
+def probe_only(
+    request: RefreshRequest, daemon: DaemonHandle, path: Path, probe: ProbeFn
+) -> MirrorApplyResult:
+    """A daemon ci-guard cannot configure: rank what it lists and what was given, over
+    the network, and say why nothing is written (and what to do instead)."""
+    assert daemon.reach is not None
+    existing = live_mirrors(daemon)
+    candidates = request_candidates(request, existing)
+    ranked: tuple[RankedMirror, ...] = ()
+    if request.probe and candidates:
+        ranked = tuple(
+            rank_mirrors(candidates, timeout=request.timeout, image=request.image, probe=probe)
+        )
+    why = daemon.reach.skip_reason("changing registry-mirrors")
+    result = skipped_result(path, existing, dry_run=request.dry_run, why=why)
+    return replace(result, ranked=ranked, remote=daemon.reach.reason)
+
+
+def live_mirrors(daemon: DaemonHandle) -> list[str]:
+    """The registry-mirrors the daemon reports in /info (empty when it does not answer)."""
+    try:
+        info = daemon.info()
+    except OSError:
+        return []
+    mirrors = (info.get("RegistryConfig") or {}).get("Mirrors") or []
+    return [str(m).rstrip("/") for m in mirrors]

@@ -43,6 +43,8 @@ class MirrorApplyResult:
     ranked: tuple[RankedMirror, ...] = field(default=())
     builder: BuilderResult | None = None
     """Whether the daemon's BuildKit took the change (after a SIGHUP reload only)."""
+    remote: str | None = None
+    """Why the daemon cannot be configured from here (another host...), when so."""
 
     def as_log_fields(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class MirrorApplyResult:
             "messages": list(self.messages),
             RANKED_FIELD: [m.as_dict() for m in self.ranked],
             "builder": self.builder.as_log_fields() if self.builder else None,
+            "remote": self.remote,
         }
 
     def host_changes(self) -> tuple[HostChange, ...]:

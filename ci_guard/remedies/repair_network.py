@@ -23,6 +23,7 @@ from typing import Any
 
 from ci_guard import process
 from ci_guard.docker.api import endpoint, ping
+from ci_guard.docker.reach import DaemonReach, observe_reach
 from ci_guard.docker.sdk import docker_errors, open_client
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
@@ -97,12 +98,18 @@ class RepairNetwork:
 
     def apply(self, ctx: RemedyContext) -> RemedyResult:
         report = _Report(ctx.dry_run)
+        reach = observe_reach(endpoint(ctx.docker_host))
         try:
             with HostLock(self._lock_path, timeout=self._lock_timeout) as lock:
-                self._mirrors(ctx, report, lock)
-                self._flush_resolvers(report)
+                self._mirrors(ctx, report, lock, reach)
+                if reach.local:
+                    self._flush_resolvers(report)
+                else:  # this host's resolver and sysctl are not the daemon's
+                    report.extra["daemon_reach"] = reach.kind
+                    report.did(reach.skip_reason("host-side repairs"), changed=False)
                 self._prune_networks(ctx, report)
-                self._tune(ctx, report)
+                if reach.local:
+                    self._tune(ctx, report)
                 self._restart_if_silent(ctx, report)
         except CiGuardError as exc:
             report.problems.append(exc.message)
@@ -122,7 +129,9 @@ class RepairNetwork:
 
     # -- steps -------------------------------------------------------------------------
 
-    def _mirrors(self, ctx: RemedyContext, report: _Report, lock: HostLock) -> None:
+    def _mirrors(
+        self, ctx: RemedyContext, report: _Report, lock: HostLock, reach: DaemonReach
+    ) -> None:
         # The same refresh as preflight and `mirrors apply`: the daemon.json the running
         # dockerd reads (its --config-file), the same ranking, the same "keep them all when
         # none answers" rule.
@@ -130,7 +139,9 @@ class RepairNetwork:
         from ci_guard.mirrors.refresh import refresh_mirrors, refresh_request
 
         try:
-            daemon = daemon_handle(self._restart_callable(ctx), endpoint=endpoint(ctx.docker_host))
+            daemon = daemon_handle(
+                self._restart_callable(ctx), endpoint=endpoint(ctx.docker_host), reach=reach
+            )
             request = refresh_request(ctx.config, dry_run=ctx.dry_run)
             result = refresh_mirrors(
                 request, daemon=daemon, lock=lock, builder=self._builder_check(ctx)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from ci_guard.docker import control as daemon_control
 from ci_guard.docker import restarted
-from ci_guard.docker.api import resolve_host
+from ci_guard.docker.api import endpoint, resolve_host
+from ci_guard.docker.reach import observe_reach
 from ci_guard.docker.restarter import Restarter
 from ci_guard.errors import CiGuardError
 from ci_guard.hostlock import HostLock
@@ -41,10 +42,29 @@ class RestartDaemon:
         self._restarter = restarter or Restarter(folder=state_folder)
 
     def plan(self, ctx: RemedyContext) -> list[str]:
+        remote = self._remote(ctx)
+        if remote is not None:
+            return [str(remote.skipped)]
         plan = daemon_control.plan_restart(ctx.config, ctx.docker_host, folder=self._folder)
         return _describe(plan)
 
+    def _remote(self, ctx: RemedyContext) -> RemedyResult | None:
+        """Skipped, with the reason, for a daemon that is not this host's: a local
+        restart would restart nothing it runs on (or another job's daemon). A configured
+        restart-command is the user's own way, and is used."""
+        if ctx.config.restart_command:
+            return None
+        reach = observe_reach(endpoint(ctx.docker_host))
+        if reach.local:
+            return None
+        why = reach.skip_reason("restarting the daemon")
+        extra: dict[str, object] = {"docker_host": reach.endpoint, "daemon_reach": reach.kind}
+        return RemedyResult(self.name, True, False, (), why, why, extra)
+
     def apply(self, ctx: RemedyContext) -> RemedyResult:
+        remote = self._remote(ctx)
+        if remote is not None:
+            return remote
         if ctx.dry_run:
             plan = daemon_control.plan_restart(ctx.config, ctx.docker_host, folder=self._folder)
             extra: dict[str, object] = {"method": plan.method, "docker_host": plan.host}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +32,13 @@ def _default_classify(
     return classify(exit_code, signal, timed_out, lines)
 
 
+def _default_reach(docker_host: str | None) -> dict[str, Any]:
+    from ci_guard.docker.api import endpoint
+    from ci_guard.docker.reach import observe_reach
+
+    return observe_reach(endpoint(docker_host)).as_log_fields()
+
+
 def _default_snapshot(docker_host: str | None) -> None:
     from ci_guard.docker.control import snapshot
 
@@ -48,6 +53,8 @@ class RunDeps:
     preflight: PreflightFn | None = None
     snapshot: Callable[[str | None], None] | None = _default_snapshot
     """Records how the daemon runs while it is healthy, so a remedy can relaunch it."""
+    reach: Callable[[str | None], dict[str, Any]] | None = _default_reach
+    """Whether the daemon is this host's (docker/reach.py fields), when preflight did not say."""
     daemon_log: root_cause.DaemonLogFn | None = root_cause.default_daemon_log
     """The daemon's log lines (a DaemonLog) for an attempt's window, or None."""
     ask_mirrors: root_cause.AskMirrorsFn | None = root_cause.default_ask_mirrors
@@ -68,24 +75,3 @@ def wait_strategy(config: Config) -> Callable[[int], float]:
     if config.retry_wait is not None:
         return lambda _failures: 0.0
     return Backoff(config.backoff_initial, config.backoff_max).wait_after
-
-
-DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
-DAEMON_STAGES = frozenset({"restart-daemon", "repair-network"})
-"""Ladder stages that may need to relaunch the daemon as it ran."""
-
-
-def start_daemon_snapshot(deps: RunDeps, config: Config, docker_host: str | None) -> None:
-    """In the background: a daemon that dies mid-run can only be relaunched as it ran."""
-    if deps.snapshot is None or config.dry_run:
-        return
-    if not DAEMON_STAGES & set(config.ladder):
-        return
-    if docker_host is None and not os.path.exists(DEFAULT_DOCKER_SOCKET):
-        return  # no daemon to record: spare the run the imports and the process scan
-    threading.Thread(
-        target=deps.snapshot,
-        args=(docker_host,),
-        name="ci-guard-daemon-snapshot",
-        daemon=True,
-    ).start()

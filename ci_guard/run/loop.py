@@ -26,7 +26,8 @@ from ci_guard.run import attempt as attempt_mod
 from ci_guard.run import changes, finish, policy, remedy_step, retry_hook, root_cause
 from ci_guard.run.artifacts import default_artifacts_dir
 from ci_guard.run.attempt_logs import AttemptLogs
-from ci_guard.run.deps import RunDeps, start_daemon_snapshot, wait_strategy
+from ci_guard.run.daemon_reach import REMEDY_WAIT_S, DaemonFacts
+from ci_guard.run.deps import RunDeps, wait_strategy
 from ci_guard.run.preflight_step import run_preflight_step
 from ci_guard.supervise.cancel import Cancelled, call_cancellable
 from ci_guard.supervise.supervisor import ProcessResult
@@ -60,14 +61,16 @@ class Runner:
         artifacts = config.artifacts_dir or default_artifacts_dir("none", self.env, Path.cwd())
         masker = None if config.raw_logs else (self.deps.redactor or Redactor(self.env))
         self._logs = AttemptLogs(artifacts, run.run_id, masker)
+        self._daemon = DaemonFacts(config, self.deps, self.env.get("DOCKER_HOST"))
 
     def execute(self) -> RunRecord:
         self._started = self.deps.clock()
         self.hooks.run_started(self.run)
-        start_daemon_snapshot(self.deps, self.config, self.env.get("DOCKER_HOST"))
+        self._daemon.start()
         try:
             self._check_cancel()
             self._preflight()
+            self._daemon.note(self.run, self.log)
             stop = self._ladder()
         except Cancelled as exc:
             self._finish_cancelled(exc.signum)
@@ -105,6 +108,7 @@ class Runner:
 
     def _between_attempts(self, decision: policy.Decision, last: AttemptRecord) -> None:
         self.log.info("retry.scheduled", **remedy_step.retry_fields(decision, last))
+        self._daemon.note(self.run, self.log, wait=REMEDY_WAIT_S)
         retry = self._remedy(decision, last)
         result = retry.remedy_result
         source = changes.remedy_source(decision.remedy, last.attempt)
@@ -273,6 +277,7 @@ class Runner:
 
     def _log_finished(self, stop: StopReason, **extra: Any) -> None:
         run = self.run
+        self._daemon.note(run, self.log)
         run.stop = stop
         run.duration_s = round(self.deps.clock() - self._started, 3)
         level = "info" if run.status == model.STATUS_SUCCEEDED else "error"

@@ -14,7 +14,7 @@ from ci_guard.doctor.preflight import Restarters, run_preflight
 from ci_guard.remedies import restart_via_remedy
 from tests.testbed.bed import TestBed
 from tests.testbed.faultproxy import Fault
-from tests.unit.test_registry_servers import blackhole
+from tests.unit.test_registry_servers import blackhole, closed_port_url
 
 pytestmark = pytest.mark.docker
 
@@ -87,3 +87,39 @@ def test_preflight_prunes_a_dead_mirror_and_reports(
     assert "dns:registry-1.docker.io" in names
     assert "daemon" in names
     assert fields["healthy"] is False  # Docker Hub does not resolve in the namespace
+
+
+def test_doctor_fails_on_each_dead_mirror_daemon_json_lists(bed: TestBed) -> None:
+    # Five dead mirrors in front of the live one, as a user found them: each is a failed
+    # check with its reason, and doctor is unhealthy (exit 1), not "healthy".
+    with blackhole() as hole_a, blackhole() as hole_b:
+        dead = [closed_port_url(), hole_a, closed_port_url(), hole_b, closed_port_url()]
+        bed.set_mirrors([*dead, bed.mirror.url])
+        done = _doctor(bed, "--json", "--probe-timeout", "1", "--registry", bed.mirror.url)
+    report = json.loads(done.stdout)
+    checks = _checks(done)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert report["healthy"] is False
+    mirror_checks = [c for c in report["checks"] if c["name"].startswith("mirror:")]
+    assert [c["name"] for c in mirror_checks] == [f"mirror:{u}" for u in [*dead, bed.mirror.url]]
+    for url in dead:
+        check = checks[f"mirror:{url}"]
+        assert (check["ok"], check["severity"]) == (False, "error"), check
+        assert check["detail"].startswith("dead: ")
+        assert check["data"]["sources"] == ["daemon.json", "docker info"]
+    assert "no answer within 1s" in checks[f"mirror:{hole_a}"]["detail"]
+    assert checks[f"mirror:{bed.mirror.url}"]["ok"]
+    failing = [c["name"] for c in report["checks"] if c["severity"] == "error" and not c["ok"]]
+    assert sorted(failing) == sorted(f"mirror:{u}" for u in dead)
+    assert checks["daemon.reach"]["ok"]
+
+
+def test_doctor_table_names_the_dead_mirror_and_its_source(bed: TestBed) -> None:
+    dead = closed_port_url()
+    bed.set_mirrors([dead, bed.mirror.url])
+    done = _doctor(bed, "--probe-timeout", "1", "--registry", bed.mirror.url)
+    assert done.returncode == 1
+    line = next(row for row in done.stdout.splitlines() if f"mirror:{dead}" in row)
+    assert line.startswith("FAIL")
+    assert "listed in daemon.json and docker info" in line
+    assert done.stdout.splitlines()[-1] == "unhealthy"

@@ -215,3 +215,51 @@ def test_cli_apply_writes_through_a_linked_daemon_json_and_dockerd_reloads_it(
         text = target.read_text()
         restore_config.unlink()
         restore_config.write_text(text)
+
+
+def test_probe_without_mirror_probes_the_list_daemon_json_has(bed: TestBed) -> None:
+    dead = closed_port_url()
+    bed.set_mirrors([dead, bed.mirror.url])
+    done = _cli(bed, "mirrors", "probe", "--json", "--probe-timeout", "1")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["source"] == (
+        f"daemon.json {bed.dockerd.config_path} and docker info at {bed.docker_host}"
+    )
+    assert {m["url"]: m["verdict"] for m in answer["mirrors"]} == {
+        bed.mirror.url: HEALTHY,
+        dead: DEAD,
+    }
+    table = _cli(bed, "mirrors", "probe", "--probe-timeout", "1")
+    assert table.stdout.splitlines()[0] == f"mirrors from {answer['source']}:"
+
+
+def test_probe_without_mirror_exits_1_when_every_configured_mirror_is_dead(
+    bed: TestBed,
+) -> None:
+    bed.set_mirrors([closed_port_url(), closed_port_url()])
+    done = _cli(bed, "mirrors", "probe", "--json", "--probe-timeout", "1")
+    assert done.returncode == 1
+    assert [m["verdict"] for m in json.loads(done.stdout)["mirrors"]] == [DEAD, DEAD]
+
+
+def test_probe_without_any_mirror_anywhere_is_a_usage_error(bed: TestBed) -> None:
+    bed.set_mirrors([])
+    done = _cli(bed, "mirrors", "probe")
+    assert done.returncode == 2
+    assert "none configured in daemon.json" in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+def test_apply_no_probe_makes_the_given_list_the_new_list(
+    bed: TestBed, restore_config: Path
+) -> None:
+    first, second = closed_port_url(), closed_port_url()
+    assert bed.dockerd.config["registry-mirrors"] == [bed.mirror.url]
+    done = _cli(bed, "mirrors", "apply", "--no-probe", "--mirror", second, "--mirror", first,
+                "--daemon-config", str(restore_config))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(restore_config.read_text())["registry-mirrors"] == [second, first]
+    info = bed.docker("info", "--format", "{{json .RegistryConfig.Mirrors}}").stdout
+    assert [m.rstrip("/") for m in json.loads(info)] == [second, first]
+    assert f"- {bed.mirror.url}" in done.stdout  # the diff shows it left

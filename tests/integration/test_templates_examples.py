@@ -74,3 +74,13 @@ def test_the_docs_show_the_examples_deadlines(name: str) -> None:
     _, total_timeout = example()
     doc = (ROOT / "docs" / f"ci-{name}.md").read_text("utf-8")
     assert f"{total_timeout:.0f}" in doc
+
+
+def test_the_gitlab_dind_example_gives_the_service_its_mirrors_on_its_command_line() -> None:
+    """dind's dockerd reads no daemon.json of the job: its mirrors are flags of the
+    service (ci-guard does not configure a daemon that is not the job's)."""
+    job = _yaml(ROOT / "ci-templates" / "gitlab" / "example.gitlab-ci.yml")["build-images"]
+    dind = next(s for s in job["services"] if "dind" in str(s.get("name", "")))
+    assert any(arg.startswith("--registry-mirror=https://") for arg in dind["command"])
+    doc = (ROOT / "docs" / "ci-gitlab.md").read_text("utf-8")
+    assert 'command: ["--registry-mirror=https://mirror.example"]' in doc

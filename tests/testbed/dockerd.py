@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,15 @@ START_TIMEOUT_S = 60.0
 
 class Dockerd:
     def __init__(
-        self, root: Path, config: dict[str, Any] | None = None, data_root: Path | None = None
+        self,
+        root: Path,
+        config: dict[str, Any] | None = None,
+        data_root: Path | None = None,
+        extra_hosts: Sequence[str] = (),
     ) -> None:
         self.root = root
+        self.extra_hosts = tuple(extra_hosts)
+        """More -H addresses (tcp://127.0.0.1:PORT) beside the unix socket."""
         self.data_root = data_root or root / "data"
         self.exec_root = root / "exec"
         self.pidfile = root / "dockerd.pid"
@@ -71,6 +78,7 @@ class Dockerd:
             str(self.pidfile),
             "-H",
             self.docker_host,
+            *(arg for host in self.extra_hosts for arg in ("-H", host)),
             "--bridge=none",
             "--iptables=false",
             "--ip-masq=false",

@@ -4,8 +4,10 @@ When run.finished carries its own split (`lost_attempts_s`, `lost_waits_s`,
 `lost_remedies_s`) each logged part is taken as is. Otherwise the parts come from the
 per-attempt and per-retry events:
 
-- failed attempts: `attempt.finished.duration_s` of every classified failure (an attempt
-  a stop signal ended is no build failure);
+- failed attempts: `attempt.finished.duration_s` of every classified failure that another
+  attempt was to follow (a `retry.scheduled` after it), as the run summary counts them: a
+  run's last failure is its result, not time lost to retries; an attempt a stop signal
+  ended is no build failure;
 - remedies: from `remedy.started` to `remedy.finished`; a remedy a cancel interrupted
   counts until the run's last line;
 - waits: `retry.scheduled.delay_s`, which the run waits in full before its next
@@ -44,7 +46,7 @@ def _seconds(start: datetime | None, end: datetime | None) -> float:
 
 
 def failed_attempts_s(run: LoggedRun) -> float:
-    return sum(a.duration_s for a in run.attempts.values() if a.failed)
+    return sum(a.duration_s for n, a in run.attempts.items() if a.failed and n in run.retries)
 
 
 def remedy_s(run: LoggedRun, retry: LoggedRetry) -> float:

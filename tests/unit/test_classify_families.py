@@ -702,7 +702,7 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "push-bare-denied",
         "The push refers to repository [registry.example.com/team/api]\n5f70bf18a086: Preparing\n9c1b6dd6c1e6: Preparing\ndenied",
         F.AUTH_DENIED,
-        "registry-unauthorized",
+        "registry-bare-denied",
     ),
     # --- the builder, daemon or storage itself failing
     (

@@ -133,6 +133,7 @@ EXAMPLES: dict[str, str] = {
     "/runner-1a2b3c4d-project-7-concurrent-0-docker-0 AS /runner-1a2b3c4d-project-7-concurrent-0-"
     "docker-0-wait-for-service/service",
     "buildkit-run-step-error": "ERROR [stage-1 4/9] RUN make install",
+    "registry-bare-denied": "denied",
 }
 
 

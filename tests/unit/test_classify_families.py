@@ -654,6 +654,141 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.DAEMON_UNREACHABLE,
         "daemon-not-running",
     ),
+    # --- the daemon's API over TCP refused: no daemon listening
+    (
+        "daemon-tcp-refused",
+        'Get "http://localhost:2375/v1.41/version": dial tcp 127.0.0.1:2375: connect: connection refused',
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "daemon-ping-refused-windows",
+        "Get http://192.168.99.100:2376/_ping: dial tcp 192.168.99.100:2376: connectex: No connection could be made because the target machine actively refused it.",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "gitlab-dind-service-exited",
+        "*** WARNING: Service runner-ab12cd34-project-42-concurrent-0-docker-0 probably didn't start properly.\n\nHealth check error:\nContainerStart: Error response from daemon: Cannot link to a non running container: /runner-ab12cd34-project-42-concurrent-0-docker-0 AS /runner-ab12cd34-project-42-concurrent-0-docker-0-wait-for-service/service",
+        F.DAEMON_UNREACHABLE,
+        "ci-dind-service-down",
+    ),
+    # --- layer transfers that kept breaking (moby's retry progress, its push log, the config blob)
+    (
+        "pull-layer-retrying-then-eof",
+        "latest: Pulling from library/node\n3e440a704568: Retrying in 5 seconds\n68a71c865a2c: Downloading  12.1MB/49.6MB\n7c2a5d1f0e33: Waiting\nunexpected EOF",
+        F.CONNECTION_FAILURE,
+        "layer-transfer-retrying",
+    ),
+    (
+        "push-upload-retrying-journal",
+        'dockerd[811]: time="2024-02-01T09:12:44.100Z" level=error msg="Upload failed, retrying: write tcp 10.1.2.3:50412->10.1.2.9:443: write: broken pipe"',
+        F.CONNECTION_FAILURE,
+        "layer-download-network",
+    ),
+    (
+        "pull-config-attempts-eof",
+        "Error response from daemon: error pulling image configuration: download failed after attempts=6: unexpected EOF",
+        F.CONNECTION_FAILURE,
+        "layer-download-network",
+    ),
+    (
+        "registry-v2-service-unavailable",
+        'Error response from daemon: Get "https://registry.example.com/v2/": Service Unavailable',
+        F.REGISTRY_UNAVAILABLE,
+        "registry-5xx",
+    ),
+    (
+        "push-bare-denied",
+        "The push refers to repository [registry.example.com/team/api]\n5f70bf18a086: Preparing\n9c1b6dd6c1e6: Preparing\ndenied",
+        F.AUTH_DENIED,
+        "registry-bare-denied",
+    ),
+    # --- the builder, daemon or storage itself failing
+    (
+        "buildkitd-panic",
+        "panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x1a2b3c]\n\ngoroutine 812 [running]:\ngithub.com/moby/buildkit/solver.(*edge).createInputRequests(0xc000a1c000, 0x2, 0xc0004f6e40)\n\t/src/solver/edge.go:836 +0x3a5\nERROR: failed to solve: rpc error: code = Unknown desc = panic",
+        F.DAEMON_ERROR,
+        "builder-panic",
+    ),
+    (
+        "legacy-pull-operation-not-permitted",
+        "Error pulling image (14.04) from ubuntu, operation not permitted",
+        F.DAEMON_ERROR,
+        "daemon-storage",
+    ),
+    (
+        "desktop-engine-stream-lost",
+        '[com.docker.backend.apiproxy][W] error reading response from engine for "/containers/json": unexpected EOF',
+        F.DAEMON_ERROR,
+        "desktop-engine-lost",
+    ),
+    # --- the platform's or tool's own deadline
+    (
+        "cloud-build-step-timeout",
+        'Step #1: Sending build context to Docker daemon  412.3MB\nERROR: build step 1 "gcr.io/cloud-builders/docker" failed: context deadline exceeded',
+        F.TIMEOUT,
+        "ci-step-deadline",
+    ),
+    (
+        "tool-command-timed-out",
+        "Command timed out after 10m0s",
+        F.TIMEOUT,
+        "ci-step-deadline",
+    ),
+    # --- a step's own tools failing, in their words
+    (
+        "wget-gnutls-revoked",
+        buildkit(
+            "3/6",
+            "Connecting to dl.example.org (dl.example.org)|203.0.113.7|:443... connected.\nERROR: The certificate of \u2018dl.example.org\u2019 has been revoked.",
+            cmd="wget https://dl.example.org/tool.tgz",
+            code=5,
+        ),
+        F.TLS_UNTRUSTED,
+        "x509-untrusted",
+    ),
+    (
+        "v8-heap-report",
+        buildkit(
+            "5/8",
+            "<--- Last few GCs --->\n[1:0x5d8e3c0]    81234 ms: Scavenge 2011.4 (2075.1) -> 2008.9 (2077.6) MB, 5.1 / 0.0 ms  (average mu = 0.27, current mu = 0.19) allocation failure",
+            cmd="npm run build",
+            code=134,
+        ),
+        F.OOM_KILLED,
+        "out-of-memory",
+    ),
+    (
+        "buildkit-tty-run-step-error",
+        " => ERROR [builder 3/7] RUN ./scripts/gen.sh                       4.1s\n------\n > [builder 3/7] RUN ./scripts/gen.sh:\n#0 4.05 gen: template schema.tmpl missing",
+        F.BUILD_STEP_FAILURE,
+        "buildkit-run-step-error",
+    ),
+    (
+        "apk-post-install-script",
+        "(14/14) Installing openrc (0.48-r0)\nExecuting openrc-0.48-r0.post-install\nERROR: openrc-0.48-r0.post-install: script exited with error 1",
+        F.BUILD_STEP_FAILURE,
+        "step-build-tool-failed",
+    ),
+    (
+        "coreutils-cannot-stat",
+        "cp: cannot stat 'dist/app': No such file or directory",
+        F.BUILD_STEP_FAILURE,
+        "step-build-tool-failed",
+    ),
+    (
+        "python-import-error",
+        "Traceback (most recent call last):\n  File \"/app/manage.py\", line 3, in <module>\n    from jinja2 import Markup\nImportError: cannot import name 'Markup' from 'jinja2' (/usr/local/lib/python3.11/site-packages/jinja2/__init__.py)",
+        F.BUILD_STEP_FAILURE,
+        "step-build-tool-failed",
+    ),
+    (
+        "kaniko-base-chown-missing",
+        "error building image: error building stage: failed to get filesystem from image: lchown /usr/lib/os-release: no such file or directory",
+        F.BUILD_STEP_FAILURE,
+        "kaniko-unpack-conflict",
+    ),
 ]
 
 
@@ -697,3 +832,24 @@ def test_socket_permission_is_not_retried() -> None:
     )
     assert failure.failure_class is F.DAEMON_UNREACHABLE
     assert failure.retryable is False  # who may use the socket does not change on retry
+
+
+def test_a_registry_cause_beats_the_layer_retry_progress() -> None:
+    """Retrying lines say only that the transfer broke; a 429 after them says why."""
+    failure = classify_text(
+        "latest: Pulling from library/python\n"
+        "2c310454138b: Retrying in 1 second\n"
+        "toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit"
+    )
+    assert failure.failure_class is F.RATE_LIMITED
+
+
+def test_a_programs_own_panic_in_a_step_is_not_the_builders() -> None:
+    """A Go program built in a step may panic; its frames are not the builder's code."""
+    text = buildkit(
+        "4/6",
+        "panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/cmd/gen/main.go:42 +0x1d",
+        cmd="go run ./cmd/gen",
+        code=2,
+    )
+    assert classify_text(text).failure_class is F.BUILD_STEP_FAILURE

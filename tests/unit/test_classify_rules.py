@@ -126,6 +126,14 @@ EXAMPLES: dict[str, str] = {
     "git-remote-refused": "git@github.com: Permission denied (publickey).",
     "containerd-content-missing": "ctr: content digest sha256:"
     "0692f38991d53a0c28679148f99de26a44d630fda984b41f63c5e19f839d15a6: not found",
+    "layer-transfer-retrying": "a3ed95caeb02: Retrying in 10 seconds",
+    "builder-panic": "github.com/containers/buildah.(*Executor).Build(0xc000488000, 0x2)",
+    "desktop-engine-lost": "Resyncer volumes: while watching docker events: unexpected EOF",
+    "ci-dind-service-down": "Cannot link to a non running container: "
+    "/runner-1a2b3c4d-project-7-concurrent-0-docker-0 AS /runner-1a2b3c4d-project-7-concurrent-0-"
+    "docker-0-wait-for-service/service",
+    "buildkit-run-step-error": "ERROR [stage-1 4/9] RUN make install",
+    "registry-bare-denied": "denied",
 }
 
 

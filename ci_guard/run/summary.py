@@ -17,7 +17,7 @@ from ci_guard.failure import FailureClass, class_table
 from ci_guard.records import (
     STATUS_CANCELLED,
     STATUS_SUCCEEDED,
-    AttemptRecord,
+    STOP_SUCCEEDED,
     HostChange,
     OutputFailure,
     RetryRecord,
@@ -35,18 +35,33 @@ SHOWN_S = 0.05
 _ERRNO = re.compile(r"\[Errno \d+\] ")
 
 
-def unrecognised_lines(attempts: list[AttemptRecord]) -> list[str]:
+def unrecognised_lines(run: RunRecord) -> list[str]:
     """What to do about failures no rule recognised: see why, add a rule, report it."""
-    unknown = [a for a in attempts if a.failure and a.failure.failure_class is FailureClass.UNKNOWN]
+    unknown = [
+        a for a in run.attempts if a.failure and a.failure.failure_class is FailureClass.UNKNOWN
+    ]
     if not unknown:
         return []
-    log = unknown[-1].log_path or "ATTEMPT.log"
+    last = unknown[-1]
+    log = last.log_path or "ATTEMPT.log"
     return [
-        f"  not recognised: no rule matched attempt {unknown[-1].attempt}'s output"
-        " (retried plainly, no daemon restart or network repair)",
+        f"  not recognised: no rule matched attempt {last.attempt}'s output"
+        f" ({_what_followed(run, last.attempt)})",
         f"    see why: ci-guard classify --explain {log}",
         f"    add a rule (rules-file) or report the output: {FAILURE_CLASSES_DOC}",
     ]
+
+
+def _what_followed(run: RunRecord, attempt: int) -> str:
+    """What the run did after that attempt: its retry, else why it stopped there."""
+    retry = next((r for r in run.retries if r.attempt == attempt), None)
+    if retry is not None and retry.remedy == PLAIN_RETRY:
+        return "retried plainly, no daemon restart or network repair"
+    if retry is not None:
+        return f"retried after {retry.remedy}"
+    if run.stop is not None and run.stop.code != STOP_SUCCEEDED:
+        return f"not retried: {run.stop.detail}"
+    return "not retried"
 
 
 def one_line(text: str, limit: int) -> str:
@@ -186,7 +201,7 @@ def render_summary(run: RunRecord) -> str:
     lines += _remedies(run)
     lines += _host_changes(run)
     lines += _cause(run)
-    lines += unrecognised_lines(run.attempts)
+    lines += unrecognised_lines(run)
     lines += _outputs(run)
     if run.log_file is not None:
         lines.append(f"  log: {run.log_file}")

@@ -39,3 +39,20 @@ def test_retry_unknown_off_stops_after_the_first_attempt(tmp_path: Path) -> None
     assert done.returncode == 3
     assert len(of(events, "attempt.finished")) == 1
     assert "--no-retry-unknown" in of(events, "retry.stopped")[0]["reason"]
+
+
+def test_a_retry_on_stop_is_what_the_summary_says_not_a_plain_retry(tmp_path: Path) -> None:
+    done, events = run(
+        tmp_path, "--max-attempts", "4", "--retry-on", "network", "--", "sh", "-c", GIBBERISH
+    )
+    assert done.returncode == 3
+    assert len(of(events, "attempt.finished")) == 1
+    line = next(x for x in done.stderr.splitlines() if "not recognised" in x)
+    assert "retried plainly" not in line
+    assert "(not retried: unknown (exit 3) is not in --retry-on (network))" in line
+
+
+def test_the_summary_says_an_unknown_failure_was_retried_plainly(tmp_path: Path) -> None:
+    done, _events = run(tmp_path, "--max-attempts", "2", "--", "sh", "-c", GIBBERISH)
+    # Attempt 2, the last, was not retried: the line names why the run stopped there.
+    assert "not recognised: no rule matched attempt 2's output (not retried: " in done.stderr

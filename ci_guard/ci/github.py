@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ci_guard.ci import common
+from ci_guard.ci.changes import failed_remedies, host_change_line
 from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, NoHooks, RetryRecord, RunRecord
 
 _DATA_ESCAPES = (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"))
@@ -142,12 +143,22 @@ def render_step_summary(run: RunRecord) -> str:
             f"| {_cell(failure.failure_class.value if failure else '')} "
             f"| {record.exit_code} | {record.duration_s:.1f} s | {_cell(then)} |"
         )
+    lines += _bullets("Changed on the host", [host_change_line(c) for c in run.host_changes])
+    lines += _bullets("Remedies that failed", [f.line() for f in failed_remedies(run)])
     evidence = common.evidence_lines(run.last_failure)
     if evidence and run.status != STATUS_SUCCEEDED:
         lines += ["", "<details><summary>Evidence</summary>", "", "<pre>"]
         lines += [_html(line) for line in evidence]
         lines += ["</pre>", "</details>"]
     return "\n".join(lines) + "\n\n"
+
+
+def _bullets(title: str, items: list[str]) -> list[str]:
+    """A short list under a bold title; nothing when there is nothing to say."""
+    if not items:
+        return []
+    shown = [f"- {_html(common.clean_line(item))}" for item in items]
+    return ["", f"**{title}:**", "", *shown]
 
 
 def _html(text: str) -> str:

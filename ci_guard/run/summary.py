@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from ci_guard.ci.changes import failed_remedies, host_change_line
 from ci_guard.ci.common import clean_line
 from ci_guard.durations import human_duration as format_duration
 from ci_guard.failure import FailureClass, class_table
@@ -18,7 +19,6 @@ from ci_guard.records import (
     STATUS_CANCELLED,
     STATUS_SUCCEEDED,
     STOP_SUCCEEDED,
-    HostChange,
     OutputFailure,
     RetryRecord,
     RunRecord,
@@ -132,27 +132,12 @@ def _remedies(run: RunRecord) -> list[str]:
     for retry in ran:
         by_name.setdefault(retry.remedy, []).append(retry)
     lines = [f"  remedies: {', '.join(_remedy_state(group) for group in by_name.values())}"]
-    failed: dict[tuple[str, str], list[int]] = {}
-    for retry in ran:
-        result = retry.remedy_result
-        if result is not None and not result.ok:
-            failed.setdefault((retry.remedy, result.why_failed), []).append(retry.attempt)
-    for (name, why), after in failed.items():
-        when = f"attempt{'s' if len(after) > 1 else ''} {', '.join(map(str, after))}"
-        lines.append(f"    {name} after {when} failed: {one_line(why, REASON_CHARS)}")
+    lines += [f"    {f.line(one_line(f.why, REASON_CHARS))}" for f in failed_remedies(run)]
     return lines
 
 
-def _change_line(change: HostChange) -> str:
-    detail = clean_line(change.detail, limit=600)
-    if change.rolled_back and "rolled back" not in detail:
-        detail += "; rolled back"
-    source = f" ({change.source})" if change.source else ""
-    return f"{change.what}{source}: {detail}"
-
-
 def _host_changes(run: RunRecord) -> list[str]:
-    lines = [_change_line(change) for change in run.host_changes]
+    lines = [host_change_line(change) for change in run.host_changes]
     if len(lines) == 1:
         return [f"  changed on the host: {lines[0]}"]
     return ["  changed on the host:", *(f"    {line}" for line in lines)] if lines else []

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from ci_guard.ci import common
 from ci_guard.ci.changes import failed_remedies, host_change_line
+from ci_guard.durations import human_duration
 from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, NoHooks, RetryRecord, RunRecord
 
 _DATA_ESCAPES = (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"))
@@ -85,7 +86,7 @@ class GitHubHooks(NoHooks):
         name = failure.failure_class.value if failure else "unknown"
         lines = [
             f"attempt {retry.attempt}/{run.max_attempts} failed with {name}; "
-            f"retrying in {retry.delay_s:g}s (remedy: {retry.remedy})",
+            f"retrying in {human_duration(retry.delay_s)} (remedy: {retry.remedy})",
             *common.evidence_lines(failure),
         ]
         title = f"ci-guard retry: {name}"
@@ -137,7 +138,7 @@ def render_step_summary(run: RunRecord) -> str:
     for record in run.attempts:
         failure = record.failure
         retry = retries.get(record.attempt)
-        then = f"retry in {retry.delay_s:g} s ({retry.remedy})" if retry else ""
+        then = f"retry in {retry.delay_s:.1f} s ({retry.remedy})" if retry else ""
         lines.append(
             f"| {record.attempt} | {'passed' if failure is None else 'failed'} "
             f"| {_cell(failure.failure_class.value if failure else '')} "

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from ci_guard.ci import common
 from ci_guard.ci.dotenv import DotenvHooks
+from ci_guard.durations import human_duration
 from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, RetryRecord, RunRecord
 
 ESC_CLEAR = "\x1b[0K"
@@ -65,7 +66,7 @@ class GitLabHooks(DotenvHooks):
         name = failure.failure_class.value if failure else "unknown"
         text = (
             f"ci-guard: attempt {retry.attempt}/{run.max_attempts} failed with {name}; "
-            f"retrying in {retry.delay_s:g}s (remedy: {retry.remedy})"
+            f"retrying in {human_duration(retry.delay_s)} (remedy: {retry.remedy})"
         )
         common.emit(self.stdout, f"{YELLOW}{text}{RESET}\n")
 

@@ -197,7 +197,7 @@ def test_retry_warning_names_the_class_and_evidence(tmp_path: Path) -> None:
     warnings = [c for c in RunnerModel().feed(log).executed if c.name == "warning"]
     assert len(warnings) == 1
     assert warnings[0].properties["title"] == "ci-guard retry: registry_timeout"
-    assert "attempt 1/3 failed with registry_timeout; retrying in 5s" in warnings[0].data
+    assert "attempt 1/3 failed with registry_timeout; retrying in 5.0s" in warnings[0].data
     assert "Client.Timeout exceeded" in warnings[0].data
 
 
@@ -247,7 +247,7 @@ def test_step_summary_table_has_a_row_per_attempt(tmp_path: Path) -> None:
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text("utf-8")
     rows = [line for line in summary.splitlines() if re.match(r"\| \d+ \|", line)]
     assert len(rows) == 2
-    assert "| 1 | failed | registry_timeout | 1 | 1.5 s | retry in 5 s (retry) |" in rows[0]
+    assert "| 1 | failed | registry_timeout | 1 | 1.5 s | retry in 5.0 s (retry) |" in rows[0]
     assert rows[1].startswith("| 2 | passed |")
     assert summary.startswith("### ci-guard: succeeded after 2 attempts")
 

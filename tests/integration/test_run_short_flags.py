@@ -7,8 +7,9 @@ from pathlib import Path
 from ci_guard.options import option_specs
 from tests.integration.test_run_cli import run
 
-FAILS_ONCE = "test -e tried || { touch tried; echo 'E: Temporary failure resolving deb.debian.org'; exit 100; }"
-EVIDENCE = "ci-guard:   > E: Temporary failure resolving deb.debian.org"
+DNS = "E: Temporary failure resolving deb.debian.org"
+FAILS_ONCE = f"test -e tried || {{ touch tried; echo '{DNS}'; exit 100; }}"
+EVIDENCE = f"ci-guard:   > {DNS}"
 
 
 def test_short_flags_are_single_letters_used_once() -> None:

@@ -74,7 +74,8 @@ def test_junit_properties_and_output_hold_host_changes_and_failed_remedies(
         f"restart-daemon after attempts 1, 2 failed: {WHY}"
     ]
     out = suite.find("system-out")
-    assert out is not None and out.text is not None
+    assert out is not None
+    assert out.text is not None
     assert out.text.splitlines() == [
         *(f"changed on the host: {c}" for c in changes),
         f"remedy failed: restart-daemon after attempts 1, 2 failed: {WHY}",

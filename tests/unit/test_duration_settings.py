@@ -137,7 +137,8 @@ def test_config_text_shows_durations_as_written_and_json_keeps_seconds(
     assert re.search(r"^kill-grace +10s +default$", text, re.M)
     code, out, _ = _config([], capsys, monkeypatch, {"CI_GUARD_TIMEOUT": typed})
     settings = {row["name"]: row["value"] for row in json.loads(out)["settings"]}
-    assert code == 0 and settings["timeout"] == FORMS_SECONDS[typed]
+    assert code == 0
+    assert settings["timeout"] == FORMS_SECONDS[typed]
 
 
 FORMS_SECONDS = {"40m": 2400.0, "5400": 5400.0, "2.5s": 2.5}

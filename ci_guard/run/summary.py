@@ -14,7 +14,7 @@ from collections import Counter
 from ci_guard.ci.changes import failed_remedies, host_change_line
 from ci_guard.ci.common import clean_line
 from ci_guard.durations import human_duration as format_duration
-from ci_guard.failure import FailureClass, class_table
+from ci_guard.failure import NO_MATCH_RULE, FailureClass, class_table
 from ci_guard.records import (
     STATUS_CANCELLED,
     STATUS_SUCCEEDED,
@@ -37,9 +37,7 @@ _ERRNO = re.compile(r"\[Errno \d+\] ")
 
 def unrecognised_lines(run: RunRecord) -> list[str]:
     """What to do about failures no rule recognised: see why, add a rule, report it."""
-    unknown = [
-        a for a in run.attempts if a.failure and a.failure.failure_class is FailureClass.UNKNOWN
-    ]
+    unknown = [a for a in run.attempts if a.failure and a.failure.rule == NO_MATCH_RULE]
     if not unknown:
         return []
     last = unknown[-1]
@@ -153,6 +151,8 @@ def _cause(run: RunRecord) -> list[str]:
         return lines
     lines.append(f"  last failure: {last.failure_class.value} (rule {last.rule})")
     lines.extend(f"    > {line}" for line in last.evidence[:3])
+    if last.failure_class is FailureClass.UNKNOWN and last.rule != NO_MATCH_RULE and last.why:
+        lines.append(f"  why: {one_line(last.why, ADVICE_CHARS)}")  # known, if unclassed
     if run.status != STATUS_CANCELLED and last.failure_class is not FailureClass.UNKNOWN:
         advice = class_table()[last.failure_class].advice
         lines.append(f"  what to do: {one_line(advice, ADVICE_CHARS)}")

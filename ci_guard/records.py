@@ -141,10 +141,12 @@ class AttemptRecord:
     """Why log_path is missing or cut short (disk full...), if it is."""
     stalled: bool = False
     """Ended by ci-guard because a registry phase made no progress (registry-stall-timeout)."""
+    cancelled: bool = False
+    """Stopped because ci-guard itself was stopped (a signal): no failure, no success."""
 
     @property
     def succeeded(self) -> bool:
-        return self.failure is None
+        return self.failure is None and not self.cancelled
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import TextIO
 from ci_guard.ci import common
 from ci_guard.ci.changes import failed_remedies, host_change_line
 from ci_guard.durations import human_duration
+from ci_guard.errors import CiGuardError
 from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, NoHooks, RetryRecord, RunRecord
 
 _DATA_ESCAPES = (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"))
@@ -97,8 +98,18 @@ class GitHubHooks(NoHooks):
             lines = [common.final_message(run), *common.evidence_lines(run.last_failure)]
             title = f"ci-guard: {run.failure_class or run.status}"
             common.emit(self.stdout, workflow_command("error", "\n".join(lines), title=title))
-        self._append("GITHUB_STEP_SUMMARY", render_step_summary(run))
-        self._append("GITHUB_OUTPUT", render_outputs(run))
+        # One file that cannot be written must not cost the other; the error names both.
+        problems = []
+        for variable, text in (
+            ("GITHUB_STEP_SUMMARY", render_step_summary(run)),
+            ("GITHUB_OUTPUT", render_outputs(run)),
+        ):
+            try:
+                self._append(variable, text)
+            except OSError as exc:
+                problems.append(f"{variable} {self.env.get(variable)}: {exc.strerror or exc}")
+        if problems:
+            raise CiGuardError("; ".join(problems))
 
     def _append(self, variable: str, text: str) -> None:
         target = self.env.get(variable)

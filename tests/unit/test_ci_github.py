@@ -24,6 +24,7 @@ from ci_guard.ci.github import (
     render_step_summary,
     workflow_command,
 )
+from ci_guard.errors import CiGuardError
 from ci_guard.records import RunRecord
 from tests.ci_records import NOT_FOUND_FAILURE, TIMEOUT_FAILURE, attempt, finish, new_run, retry
 
@@ -284,3 +285,16 @@ def test_no_files_written_without_the_variables(
     run = finish(new_run(attempts=[attempt(1, None)]))
     hooks.run_finished(run)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_that_cannot_be_written_costs_not_the_other_and_is_named(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    summary = tmp_path / "no-such-folder" / "summary.md"
+    hooks = GitHubHooks(
+        {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}, io.StringIO()
+    )
+    run = finish(new_run(attempts=[attempt(1, None)]))
+    with pytest.raises(CiGuardError) as caught:
+        hooks.run_finished(run)
+    assert str(caught.value) == f"GITHUB_STEP_SUMMARY {summary}: No such file or directory"
+    assert parse_github_output(output.read_text("utf-8"))["attempts"] == "1"

@@ -84,6 +84,9 @@ class HostChange:
 class OutputFailure:
     """An output the run asked for and could not write (JUnit, metrics, a CI file)."""
 
+    LOG_FILE = "log-file"
+    """`output` of a JSON log file that stopped taking lines: it is incomplete."""
+
     output: str
     target: str
     reason: str

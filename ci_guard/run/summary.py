@@ -189,5 +189,6 @@ def render_summary(run: RunRecord) -> str:
     lines += unrecognised_lines(run)
     lines += _outputs(run)
     if run.log_file is not None:
-        lines.append(f"  log: {run.log_file}")
+        cut = any(f.output == OutputFailure.LOG_FILE for f in run.output_failures)
+        lines.append(f"  log: {run.log_file}" + (" (incomplete)" if cut else ""))
     return "\n".join(lines)

@@ -8,11 +8,12 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := docker.io docker-registry docker-compose busybox-static iproute2 util-linux chromium prometheus-pushgateway rsync
 PYTEST_ARGS ?=
 
-.PHONY: help deps venv tools compose-v2 test unit lint fmt bench demo clean coverage-report
+.PHONY: help deps venv tools compose-v2 test unit lint fmt bench demo transcripts clean coverage-report
 
 help:
 	@echo "make test   - install what is needed, then run every test (real dockerd included)"
 	@echo "make demo   - run ci-guard against a sandboxed Docker engine with a registry fault"
+	@echo "make transcripts - rerun the CI transcripts of docs/transcripts.md (GitHub, GitLab)"
 	@echo "make lint   - ruff and mypy --strict"
 	@echo "make bench  - benchmarks (results in bench/results/, see docs/benchmarks.md)"
 
@@ -78,6 +79,9 @@ bench: deps venv compose-v2
 
 demo: deps venv compose-v2
 	$(BIN)/python -m tests.testbed.netns_exec $(BIN)/python -m tests.testbed.demo
+
+transcripts: deps venv compose-v2
+	$(BIN)/python -m tests.testbed.netns_exec $(BIN)/python -m tests.testbed.transcripts
 
 clean:
 	rm -rf $(VENV) .tools .ci-guard .pytest_cache .mypy_cache .ruff_cache bench/results .coverage .coverage.* .coverage-report

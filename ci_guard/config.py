@@ -7,6 +7,7 @@ from, and builds a typed Config.
 
 from __future__ import annotations
 
+import difflib
 import errno
 import os
 import stat
@@ -169,7 +170,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
     data = {key: value for key, value in data.items() if key != RULE_TABLES}
     unknown = sorted(key for key in data if key.replace("_", "-") not in specs)
     if unknown:
-        raise UsageError(f"config file {path}: unknown setting {unknown[0]!r}")
+        name = unknown[0].replace("_", "-")
+        close = difflib.get_close_matches(name, list(specs), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else " (see: ci-guard help configuration)"
+        raise UsageError(f"config file {path}: unknown setting {unknown[0]!r}{hint}")
     return {key.replace("_", "-"): value for key, value in data.items()}
 
 

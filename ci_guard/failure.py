@@ -10,6 +10,10 @@ from typing import Any
 from ci_guard.data import read_text as read_data_file
 from ci_guard.tomlcompat import tomllib
 
+NO_MATCH_RULE = "no-match"
+"""The rule of an `unknown` failure when no rule matched the output (not a spawn error,
+a bare SIGKILL or a cancelled classification, which are unknown for a known reason)."""
+
 
 class FailureClass(str, Enum):
     REGISTRY_TIMEOUT = "registry_timeout"

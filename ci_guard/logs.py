@@ -137,6 +137,16 @@ class _TeeToFile:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         rest = "goes to stderr only" if self._json_on_stderr else "is lost"
         warn(f"log file {name}: {reason}; from here on the JSON log {rest}", once_per=reason)
+        _lost[:] = [reason]
+
+
+_lost: list[str] = []
+"""Why the log file stopped taking lines during this run, if it did."""
+
+
+def log_file_lost() -> str | None:
+    """Why the JSON log file is incomplete (it stopped taking lines), else None."""
+    return _lost[0] if _lost else None
 
 
 class _SafeStream:
@@ -225,6 +235,7 @@ def configure(
     `log_format` json: the JSON lines on `stream` too; else progress lines at `level`.
     """
     _open_file[:] = [log_file] if log_file is not None else []
+    _lost.clear()
     stream = stream or sys.stderr
     json_on_stream = log_format == "json"
     processors: list[Any] = [

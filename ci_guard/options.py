@@ -36,6 +36,8 @@ class OptionSpec:
     max: float | None = None
     item_flag: str | None = None
     """A list setting's repeatable one-item flag (`--mirror URL` beside `--mirrors A,B`)."""
+    short: str | None = None
+    """A one-letter flag beside the long one (`-q` for `--quiet`)."""
 
     @property
     def env_var(self) -> str:
@@ -61,6 +63,7 @@ def option_specs() -> dict[str, OptionSpec]:
             min=row.get("min"),
             max=row.get("max"),
             item_flag=row.get("item-flag"),
+            short=row.get("short"),
         )
     return specs
 

@@ -154,6 +154,8 @@ def attempt_started(f: Fields, command: str) -> str:
 
 def attempt_finished(f: Fields) -> str:
     took = human_duration(f.get("duration_s"))
+    if f.get("cancelled"):
+        return f"attempt {f.get('attempt')} stopped after {took}, with ci-guard"
     if f.get("failure_class") is None:
         return f"attempt {f.get('attempt')} succeeded in {took}"
     how = "stalled" if f.get("stalled") else "timed out" if f.get("timed_out") else "failed"

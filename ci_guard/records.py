@@ -84,6 +84,9 @@ class HostChange:
 class OutputFailure:
     """An output the run asked for and could not write (JUnit, metrics, a CI file)."""
 
+    LOG_FILE = "log-file"
+    """`output` of a JSON log file that stopped taking lines: it is incomplete."""
+
     output: str
     target: str
     reason: str
@@ -141,10 +144,12 @@ class AttemptRecord:
     """Why log_path is missing or cut short (disk full...), if it is."""
     stalled: bool = False
     """Ended by ci-guard because a registry phase made no progress (registry-stall-timeout)."""
+    cancelled: bool = False
+    """Stopped because ci-guard itself was stopped (a signal): no failure, no success."""
 
     @property
     def succeeded(self) -> bool:
-        return self.failure is None
+        return self.failure is None and not self.cancelled
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,9 @@ def attempt_header(run: RunRecord, attempt: int) -> str:
 
 
 def attempt_verdict(record: AttemptRecord) -> str:
-    """'passed', or 'failed: CLASS (exit N)' with the deadline when it was hit."""
+    """'passed', 'failed: CLASS (exit N)' with the deadline when it was hit, or 'stopped'."""
+    if record.cancelled:
+        return f"stopped with ci-guard (exit {record.exit_code})"
     if record.failure is None:
         return "passed"
     how = "timed out" if record.timed_out else f"exit {record.exit_code}"

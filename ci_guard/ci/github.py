@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import TextIO
 
 from ci_guard.ci import common
+from ci_guard.ci.changes import failed_remedies, host_change_line
+from ci_guard.durations import human_duration
+from ci_guard.errors import CiGuardError
 from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, NoHooks, RetryRecord, RunRecord
 
 _DATA_ESCAPES = (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"))
@@ -84,7 +87,7 @@ class GitHubHooks(NoHooks):
         name = failure.failure_class.value if failure else "unknown"
         lines = [
             f"attempt {retry.attempt}/{run.max_attempts} failed with {name}; "
-            f"retrying in {retry.delay_s:g}s (remedy: {retry.remedy})",
+            f"retrying in {human_duration(retry.delay_s)} (remedy: {retry.remedy})",
             *common.evidence_lines(failure),
         ]
         title = f"ci-guard retry: {name}"
@@ -95,8 +98,18 @@ class GitHubHooks(NoHooks):
             lines = [common.final_message(run), *common.evidence_lines(run.last_failure)]
             title = f"ci-guard: {run.failure_class or run.status}"
             common.emit(self.stdout, workflow_command("error", "\n".join(lines), title=title))
-        self._append("GITHUB_STEP_SUMMARY", render_step_summary(run))
-        self._append("GITHUB_OUTPUT", render_outputs(run))
+        # One file that cannot be written must not cost the other; the error names both.
+        problems = []
+        for variable, text in (
+            ("GITHUB_STEP_SUMMARY", render_step_summary(run)),
+            ("GITHUB_OUTPUT", render_outputs(run)),
+        ):
+            try:
+                self._append(variable, text)
+            except OSError as exc:
+                problems.append(f"{variable} {self.env.get(variable)}: {exc.strerror or exc}")
+        if problems:
+            raise CiGuardError("; ".join(problems))
 
     def _append(self, variable: str, text: str) -> None:
         target = self.env.get(variable)
@@ -136,18 +149,28 @@ def render_step_summary(run: RunRecord) -> str:
     for record in run.attempts:
         failure = record.failure
         retry = retries.get(record.attempt)
-        then = f"retry in {retry.delay_s:g} s ({retry.remedy})" if retry else ""
+        then = f"retry in {retry.delay_s:.1f} s ({retry.remedy})" if retry else ""
         lines.append(
             f"| {record.attempt} | {'passed' if failure is None else 'failed'} "
             f"| {_cell(failure.failure_class.value if failure else '')} "
             f"| {record.exit_code} | {record.duration_s:.1f} s | {_cell(then)} |"
         )
+    lines += _bullets("Changed on the host", [host_change_line(c) for c in run.host_changes])
+    lines += _bullets("Remedies that failed", [f.line() for f in failed_remedies(run)])
     evidence = common.evidence_lines(run.last_failure)
     if evidence and run.status != STATUS_SUCCEEDED:
         lines += ["", "<details><summary>Evidence</summary>", "", "<pre>"]
         lines += [_html(line) for line in evidence]
         lines += ["</pre>", "</details>"]
     return "\n".join(lines) + "\n\n"
+
+
+def _bullets(title: str, items: list[str]) -> list[str]:
+    """A short list under a bold title; nothing when there is nothing to say."""
+    if not items:
+        return []
+    shown = [f"- {_html(common.clean_line(item))}" for item in items]
+    return ["", f"**{title}:**", "", *shown]
 
 
 def _html(text: str) -> str:

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from ci_guard.ci import common
 from ci_guard.ci.dotenv import DotenvHooks
+from ci_guard.durations import human_duration
 from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, RetryRecord, RunRecord
 
 ESC_CLEAR = "\x1b[0K"
@@ -48,6 +49,11 @@ class GitLabHooks(DotenvHooks):
         super().__init__(env, artifacts_dir)
         self.stdout = stdout
         self.clock = clock
+        # GitLab's log renders colour though it is no terminal; NO_COLOR still means none.
+        self.colour = not env.get("NO_COLOR")
+
+    def _paint(self, colour: str, line: str) -> str:
+        return f"{colour}{line}{RESET}\n" if self.colour else f"{line}\n"
 
     def attempt_started(self, run: RunRecord, attempt: int) -> None:
         header = common.attempt_header(run, attempt)
@@ -65,12 +71,12 @@ class GitLabHooks(DotenvHooks):
         name = failure.failure_class.value if failure else "unknown"
         text = (
             f"ci-guard: attempt {retry.attempt}/{run.max_attempts} failed with {name}; "
-            f"retrying in {retry.delay_s:g}s (remedy: {retry.remedy})"
+            f"retrying in {human_duration(retry.delay_s)} (remedy: {retry.remedy})"
         )
-        common.emit(self.stdout, f"{YELLOW}{text}{RESET}\n")
+        common.emit(self.stdout, self._paint(YELLOW, text))
 
     def run_finished(self, run: RunRecord) -> None:
         if run.status != STATUS_SUCCEEDED:
             lines = [common.final_message(run), *common.evidence_lines(run.last_failure)]
-            common.emit(self.stdout, "".join(f"{RED}{line}{RESET}\n" for line in lines))
+            common.emit(self.stdout, "".join(self._paint(RED, line) for line in lines))
         super().run_finished(run)

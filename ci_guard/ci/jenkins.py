@@ -12,6 +12,7 @@ from typing import TextIO
 
 from ci_guard.ci import common
 from ci_guard.ci.dotenv import DotenvHooks
+from ci_guard.durations import human_duration
 from ci_guard.records import STATUS_SUCCEEDED, AttemptRecord, RetryRecord, RunRecord
 
 
@@ -32,7 +33,7 @@ class JenkinsHooks(DotenvHooks):
     def retry_scheduled(self, run: RunRecord, retry: RetryRecord) -> None:
         common.emit(
             self.stdout,
-            f"ci-guard: retrying in {retry.delay_s:g}s (remedy: {retry.remedy})\n",
+            f"ci-guard: retrying in {human_duration(retry.delay_s)} (remedy: {retry.remedy})\n",
         )
 
     def run_finished(self, run: RunRecord) -> None:

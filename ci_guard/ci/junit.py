@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ci_guard.atomic import atomic_write_text
 from ci_guard.ci import common
+from ci_guard.ci.changes import failed_remedies, host_change_line
 from ci_guard.records import STATUS_CANCELLED, AttemptRecord, RunRecord
 from ci_guard.redact import Redactor
 
@@ -115,16 +116,17 @@ def build_report(run: RunRecord, redactor: Redactor | None = None) -> ET.Element
     )
     suite.attrib.update(totals)
     properties = ET.SubElement(suite, "properties")
-    for name, value in _properties(run).items():
+    for name, value in _properties(run):
         ET.SubElement(properties, "property", name=name, value=xml_text(value))
     suite.extend(cases)
-    ET.SubElement(suite, "system-out").text = ""
+    ET.SubElement(suite, "system-out").text = xml_text("\n".join(_run_notes(run)))
     ET.SubElement(suite, "system-err").text = ""
     return root
 
 
-def _properties(run: RunRecord) -> dict[str, str]:
-    return {
+def _properties(run: RunRecord) -> list[tuple[str, str]]:
+    """The run's fields, then one `host_change` and one `remedy_failed` property each."""
+    fields = {
         "run_id": run.run_id,
         "command": " ".join(run.command),
         "status": run.status,
@@ -134,6 +136,16 @@ def _properties(run: RunRecord) -> dict[str, str]:
         "failure_class": run.failure_class or "",
         "stop_reason": run.stop_reason,
     }
+    listed = list(fields.items())
+    listed += [("host_change", host_change_line(c)) for c in run.host_changes]
+    listed += [("remedy_failed", f.line()) for f in failed_remedies(run)]
+    return listed
+
+
+def _run_notes(run: RunRecord) -> list[str]:
+    """The same two lists in words, for the suite's output (what report viewers show)."""
+    notes = [f"changed on the host: {host_change_line(c)}" for c in run.host_changes]
+    return notes + [f"remedy failed: {f.line()}" for f in failed_remedies(run)]
 
 
 def write_junit(run: RunRecord, path: Path, redactor: Redactor | None = None) -> Path:

@@ -44,7 +44,7 @@ from ci_guard.classify.evidence import (
     pre_clean_block,
 )
 from ci_guard.classify.rules import Rule, RuleSet, load_rules
-from ci_guard.failure import Failure, FailureClass, class_table
+from ci_guard.failure import NO_MATCH_RULE, Failure, FailureClass, class_table
 
 MAX_EVIDENCE = 5
 DOCKER_CLI_DAEMON_ERROR = 125
@@ -119,7 +119,7 @@ def _no_match(exit_code: int, signal: int | None) -> Failure:
         )
     return _failure(
         FailureClass.UNKNOWN,
-        "no-match",
+        NO_MATCH_RULE,
         f"The command exited {exit_code} and no rule matched its output.",
     )
 

@@ -10,6 +10,7 @@ import click
 
 from ci_guard.cli.options import resolve_from_params, settings_options
 from ci_guard.config import Resolved
+from ci_guard.durations import format_duration
 from ci_guard.options import option_specs
 from ci_guard.redact import Redactor
 from ci_guard.remedies import known_stages
@@ -40,9 +41,11 @@ def rows(resolved: Resolved) -> list[dict[str, Any]]:
     return out
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, kind: str = "") -> str:
     if value is None:
         return "(unset)"
+    if kind == "duration" and isinstance(value, int | float) and not isinstance(value, bool):
+        return format_duration(value)  # as people write it (40m); --json keeps seconds
     if isinstance(value, list):
         return ",".join(value) if value else "(empty)"
     if isinstance(value, bool):
@@ -74,5 +77,7 @@ def command(as_json: bool, **params: Any) -> None:
         return
     click.echo(f"config file: {resolved.file or '(none found)'}")
     width = max(len(row["name"]) for row in table)
+    specs = option_specs()
     for row in table:
-        click.echo(f"{row['name']:<{width}}  {_text(row['value']):<40}  {row['source']}")
+        text = _text(row["value"], specs[row["name"]].type)
+        click.echo(f"{row['name']:<{width}}  {text:<40}  {row['source']}")

@@ -18,11 +18,12 @@ END = "<!-- end of the generated settings table -->"
 
 
 def _flag(spec: OptionSpec) -> str:
+    short = f"`-{spec.short}`, " if spec.short else ""
     if spec.type == "bool":
-        return f"`--{spec.name}/--no-{spec.name}`"
+        return f"{short}`--{spec.name}/--no-{spec.name}`"
     if spec.item_flag:
-        return f"`--{spec.name}`, `--{spec.item_flag}` (repeatable)"
-    return f"`--{spec.name}`"
+        return f"{short}`--{spec.name}`, `--{spec.item_flag}` (repeatable)"
+    return f"{short}`--{spec.name}`"
 
 
 def _type(spec: OptionSpec) -> str:

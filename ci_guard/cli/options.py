@@ -35,10 +35,14 @@ def setting_option(name: str) -> Callable[[F], F]:
     default = default_text(spec)
     shown = f"default: {default}; " if default is not None else ""
     help_text = f"{spec.help}  [{shown}env {spec.env_var}]"
+    short = (f"-{spec.short}",) if spec.short else ()
     if spec.type == "bool":
-        return click.option(f"--{name}/--no-{name}", spec.attr, default=None, help=help_text)
+        decls = (*short, f"--{name}/--no-{name}", spec.attr)
+        return click.option(*decls, default=None, help=help_text)
     metavar = "|".join(spec.choices) if spec.type == "choice" else _METAVARS[spec.type]
-    main = click.option(f"--{name}", spec.attr, default=None, metavar=metavar, help=help_text)
+    main = click.option(
+        *short, f"--{name}", spec.attr, default=None, metavar=metavar, help=help_text
+    )
     if not spec.item_flag:
         return main
     items = click.option(

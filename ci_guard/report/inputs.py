@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log")
 
 SKIP_UNREADABLE = "unreadable_tail"
 """Skip reason of a gzip file cut short or corrupt: what was read is kept."""
+SKIP_VANISHED = "vanished"
+"""Skip reason of a file found in a folder and gone before it was read."""
 
 
 _GLOB_CHARS = frozenset("*?[")
@@ -49,10 +52,20 @@ def _expand_one(spec: str) -> list[Path]:
 
 def _from_path(path: Path, spec: str, *, named: bool) -> list[Path]:
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and _is_log_name(p.name))
+        return sorted(_logs_under(path))
     if path.is_file():
         return [path] if named or _is_log_name(path.name) else []
     raise UsageError(f"cannot read {spec}: not a regular file or directory")
+
+
+def _logs_under(folder: Path) -> Iterator[Path]:
+    """Log files below `folder`; a subfolder that vanishes or cannot be read mid-walk (a
+    shared temp folder, a job still writing) is passed over, as os.walk does."""
+    for parent, _dirs, names in os.walk(folder):
+        for name in names:
+            candidate = Path(parent, name)
+            if _is_log_name(name) and candidate.is_file():
+                yield candidate
 
 
 def _is_log_name(name: str) -> bool:
@@ -72,5 +85,7 @@ def read_lines(path: Path, skipped: dict[str, int]) -> Iterator[str]:
     except (EOFError, gzip.BadGzipFile, UnicodeError):
         # A truncated or corrupt archive: keep what was read, count the loss once.
         skipped[SKIP_UNREADABLE] = skipped.get(SKIP_UNREADABLE, 0) + 1
+    except FileNotFoundError:
+        skipped[SKIP_VANISHED] = skipped.get(SKIP_VANISHED, 0) + 1
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None

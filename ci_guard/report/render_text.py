@@ -11,6 +11,7 @@ SKIP_WORDS = {
     "not_an_event": "JSON but not a ci-guard event",
     "bad_fields": "ci-guard events with malformed fields",
     "unreadable_tail": "files cut short (corrupt or truncated archive)",
+    "vanished": "files gone before they were read (a folder still being written)",
 }
 
 

@@ -137,6 +137,7 @@ def finished_fields(record: AttemptRecord) -> dict[str, Any]:
         "daemon_evidence": failure.daemon_log if failure else None,
         "log_path": record.log_path,
         **({"log_error": record.log_error} if record.log_error is not None else {}),
+        **({"cancelled": True} if record.cancelled else {}),
     }
 
 

@@ -248,6 +248,10 @@ def run_job(
         runner = Runner(command, config, run=run, log=log, hooks=hooks, deps=deps, env=env)
         _run_guarded(runner, log)
         _write_outputs(run, config, log, redactor)
+        lost = logs.log_file_lost()
+        if lost is not None and run.log_file is not None:  # the summary must not promise it
+            cut = OutputFailure(OutputFailure.LOG_FILE, str(run.log_file), lost)
+            run.output_failures.append(cut)
     except Exception as exc:
         crash.record(exc)  # while the log file is still open; main reports it
         raise

@@ -199,6 +199,7 @@ class Runner:
             failure=attempt_mod.redacted(failure, self.deps.redact),
             log_path=log_path,
             log_error=result.log_error,
+            cancelled=result.cancelled_by is not None,
         )
         self.run.attempts.append(record)
         self._log_attempt(record)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from ci_guard.ci.changes import failed_remedies, host_change_line
 from ci_guard.ci.common import clean_line
 from ci_guard.durations import human_duration as format_duration
-from ci_guard.failure import FailureClass, class_table
+from ci_guard.failure import NO_MATCH_RULE, FailureClass, class_table
 from ci_guard.records import (
     STATUS_CANCELLED,
     STATUS_SUCCEEDED,
-    AttemptRecord,
-    HostChange,
+    STOP_SUCCEEDED,
     OutputFailure,
     RetryRecord,
     RunRecord,
@@ -35,18 +35,31 @@ SHOWN_S = 0.05
 _ERRNO = re.compile(r"\[Errno \d+\] ")
 
 
-def unrecognised_lines(attempts: list[AttemptRecord]) -> list[str]:
+def unrecognised_lines(run: RunRecord) -> list[str]:
     """What to do about failures no rule recognised: see why, add a rule, report it."""
-    unknown = [a for a in attempts if a.failure and a.failure.failure_class is FailureClass.UNKNOWN]
+    unknown = [a for a in run.attempts if a.failure and a.failure.rule == NO_MATCH_RULE]
     if not unknown:
         return []
-    log = unknown[-1].log_path or "ATTEMPT.log"
+    last = unknown[-1]
+    log = last.log_path or "ATTEMPT.log"
     return [
-        f"  not recognised: no rule matched attempt {unknown[-1].attempt}'s output"
-        " (retried plainly, no daemon restart or network repair)",
+        f"  not recognised: no rule matched attempt {last.attempt}'s output"
+        f" ({_what_followed(run, last.attempt)})",
         f"    see why: ci-guard classify --explain {log}",
         f"    add a rule (rules-file) or report the output: {FAILURE_CLASSES_DOC}",
     ]
+
+
+def _what_followed(run: RunRecord, attempt: int) -> str:
+    """What the run did after that attempt: its retry, else why it stopped there."""
+    retry = next((r for r in run.retries if r.attempt == attempt), None)
+    if retry is not None and retry.remedy == PLAIN_RETRY:
+        return "retried plainly, no daemon restart or network repair"
+    if retry is not None:
+        return f"retried after {retry.remedy}"
+    if run.stop is not None and run.stop.code != STOP_SUCCEEDED:
+        return f"not retried: {run.stop.detail}"
+    return "not retried"
 
 
 def one_line(text: str, limit: int) -> str:
@@ -117,27 +130,12 @@ def _remedies(run: RunRecord) -> list[str]:
     for retry in ran:
         by_name.setdefault(retry.remedy, []).append(retry)
     lines = [f"  remedies: {', '.join(_remedy_state(group) for group in by_name.values())}"]
-    failed: dict[tuple[str, str], list[int]] = {}
-    for retry in ran:
-        result = retry.remedy_result
-        if result is not None and not result.ok:
-            failed.setdefault((retry.remedy, result.why_failed), []).append(retry.attempt)
-    for (name, why), after in failed.items():
-        when = f"attempt{'s' if len(after) > 1 else ''} {', '.join(map(str, after))}"
-        lines.append(f"    {name} after {when} failed: {one_line(why, REASON_CHARS)}")
+    lines += [f"    {f.line(one_line(f.why, REASON_CHARS))}" for f in failed_remedies(run)]
     return lines
 
 
-def _change_line(change: HostChange) -> str:
-    detail = clean_line(change.detail, limit=600)
-    if change.rolled_back and "rolled back" not in detail:
-        detail += "; rolled back"
-    source = f" ({change.source})" if change.source else ""
-    return f"{change.what}{source}: {detail}"
-
-
 def _host_changes(run: RunRecord) -> list[str]:
-    lines = [_change_line(change) for change in run.host_changes]
+    lines = [host_change_line(change) for change in run.host_changes]
     if len(lines) == 1:
         return [f"  changed on the host: {lines[0]}"]
     return ["  changed on the host:", *(f"    {line}" for line in lines)] if lines else []
@@ -153,6 +151,8 @@ def _cause(run: RunRecord) -> list[str]:
         return lines
     lines.append(f"  last failure: {last.failure_class.value} (rule {last.rule})")
     lines.extend(f"    > {line}" for line in last.evidence[:3])
+    if last.failure_class is FailureClass.UNKNOWN and last.rule != NO_MATCH_RULE and last.why:
+        lines.append(f"  why: {one_line(last.why, ADVICE_CHARS)}")  # known, if unclassed
     if run.status != STATUS_CANCELLED and last.failure_class is not FailureClass.UNKNOWN:
         advice = class_table()[last.failure_class].advice
         lines.append(f"  what to do: {one_line(advice, ADVICE_CHARS)}")
@@ -186,8 +186,9 @@ def render_summary(run: RunRecord) -> str:
     lines += _remedies(run)
     lines += _host_changes(run)
     lines += _cause(run)
-    lines += unrecognised_lines(run.attempts)
+    lines += unrecognised_lines(run)
     lines += _outputs(run)
     if run.log_file is not None:
-        lines.append(f"  log: {run.log_file}")
+        cut = any(f.output == OutputFailure.LOG_FILE for f in run.output_failures)
+        lines.append(f"  log: {run.log_file}" + (" (incomplete)" if cut else ""))
     return "\n".join(lines)

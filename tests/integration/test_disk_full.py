@@ -144,3 +144,17 @@ def test_dev_full_as_log_file(tmp_path: Path) -> None:
         "from here on the JSON log goes to stderr only"
     ]
     assert stat.S_ISCHR(full.stat().st_mode)
+
+
+def test_a_lost_log_file_is_called_incomplete_in_the_summary(tmp_path: Path) -> None:
+    full = tmp_path / "full"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    argv = [sys.executable, "-m", "ci_guard", "run", "--no-preflight", "--log-file", str(full),
+            "--", "true"]  # fmt: skip
+    done = subprocess.run(
+        argv, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0
+    lines = done.stderr.splitlines()
+    assert f"  outputs not written: log-file {full}: No space left on device" in lines
+    assert lines[-1] == f"  log: {full} (incomplete)"

@@ -226,6 +226,12 @@ def test_sigterm_to_ci_guard_ends_tree_and_exits_143(tmp_path: Path) -> None:
     assert events[-1]["exit_code"] == 143
     assert _gone(grandchild)
     assert "Traceback" not in err
+    # The stopped attempt neither failed nor succeeded, and says so.
+    (finished,) = [e for e in events if e["event"] == "attempt.finished"]
+    assert finished["cancelled"] is True
+    assert finished["failure_class"] is None
+    assert "ci-guard: attempt 1 stopped after " in err
+    assert "succeeded" not in err
 
 
 def test_bad_usage_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -283,14 +283,30 @@ def test_retry_variables_choose_what_is_retried(tmp_path: Path) -> None:
     assert hook.read_text("utf-8") == "1 unknown 3\n"
 
 
+SHOP_PIN = "pin-4711-quokka"
+PRINT_PIN_EXIT_3 = "import os, sys; print('pin is', os.environ['SHOP_PIN']); sys.exit(3)\n"
+
+
 def test_empty_retry_variables_leave_the_config_file_in_charge(tmp_path: Path) -> None:
     """The template's empty CI_GUARD_RETRY_ON is unset, so ci-guard.toml's retry-on holds:
-    exit 3 (class unknown) is not in it and is not retried (else: 2 attempts, exit 75)."""
-    toml = 'retry-on = ["dns_failure"]\n'
-    project = _project(tmp_path, "import sys; sys.exit(3)\n", files={"ci-guard.toml": toml})
-    done = _gitlab_ci_local(project, "--variable", f"CI_GUARD_BIN={_ci_guard()}", "build")
+    exit 3 (class unknown) is not in it and is not retried (else: 2 attempts, exit 75).
+    So is its empty CI_GUARD_SECRET_ENV: the file's secret-env masks SHOP_PIN (a name
+    the built-in patterns do not catch) in what ci-guard keeps (the command's own output
+    passes through unmasked; GitLab masks its masked variables there)."""
+    toml = 'retry-on = ["dns_failure"]\nsecret-env = ["SHOP_PIN"]\n'
+    project = _project(tmp_path, PRINT_PIN_EXIT_3, files={"ci-guard.toml": toml})
+    done = _gitlab_ci_local(
+        project,
+        "--variable", f"CI_GUARD_BIN={_ci_guard()}",
+        "--variable", f"SHOP_PIN={SHOP_PIN}",
+        "build",
+    )  # fmt: skip
     log = done.stdout + done.stderr
     assert done.returncode != 0, log
+    assert f"pin is {SHOP_PIN}" in log
+    kept = [p for p in (project / ".ci-guard").rglob("*") if p.is_file()]
+    assert kept
+    assert not [p for p in kept if SHOP_PIN in p.read_text("utf-8", "replace")]
     dotenv = _dotenv(project)
     assert (dotenv["CI_GUARD_ATTEMPTS"], dotenv["CI_GUARD_EXIT_CODE"]) == ("1", "3"), log
     assert dotenv["CI_GUARD_STOP_REASON"] == "not_in_retry_on"

@@ -24,6 +24,7 @@ from ci_guard.ci.github import (
     render_step_summary,
     workflow_command,
 )
+from ci_guard.errors import CiGuardError
 from ci_guard.records import RunRecord
 from tests.ci_records import NOT_FOUND_FAILURE, TIMEOUT_FAILURE, attempt, finish, new_run, retry
 
@@ -197,7 +198,7 @@ def test_retry_warning_names_the_class_and_evidence(tmp_path: Path) -> None:
     warnings = [c for c in RunnerModel().feed(log).executed if c.name == "warning"]
     assert len(warnings) == 1
     assert warnings[0].properties["title"] == "ci-guard retry: registry_timeout"
-    assert "attempt 1/3 failed with registry_timeout; retrying in 5s" in warnings[0].data
+    assert "attempt 1/3 failed with registry_timeout; retrying in 5.0s" in warnings[0].data
     assert "Client.Timeout exceeded" in warnings[0].data
 
 
@@ -247,7 +248,7 @@ def test_step_summary_table_has_a_row_per_attempt(tmp_path: Path) -> None:
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text("utf-8")
     rows = [line for line in summary.splitlines() if re.match(r"\| \d+ \|", line)]
     assert len(rows) == 2
-    assert "| 1 | failed | registry_timeout | 1 | 1.5 s | retry in 5 s (retry) |" in rows[0]
+    assert "| 1 | failed | registry_timeout | 1 | 1.5 s | retry in 5.0 s (retry) |" in rows[0]
     assert rows[1].startswith("| 2 | passed |")
     assert summary.startswith("### ci-guard: succeeded after 2 attempts")
 
@@ -284,3 +285,16 @@ def test_no_files_written_without_the_variables(
     run = finish(new_run(attempts=[attempt(1, None)]))
     hooks.run_finished(run)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_that_cannot_be_written_costs_not_the_other_and_is_named(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    summary = tmp_path / "no-such-folder" / "summary.md"
+    hooks = GitHubHooks(
+        {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}, io.StringIO()
+    )
+    run = finish(new_run(attempts=[attempt(1, None)]))
+    with pytest.raises(CiGuardError) as caught:
+        hooks.run_finished(run)
+    assert str(caught.value) == f"GITHUB_STEP_SUMMARY {summary}: No such file or directory"
+    assert parse_github_output(output.read_text("utf-8"))["attempts"] == "1"

@@ -17,9 +17,11 @@ SECTION = re.compile(
 DOTENV_LINE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=[^\r\n]*")
 
 
-def _drive(tmp_path: Path, child_output: str) -> tuple[str, Path]:
+def _drive(
+    tmp_path: Path, child_output: str, extra_env: dict[str, str] | None = None
+) -> tuple[str, Path]:
     out = io.StringIO()
-    env = {"CI_GUARD_DOTENV": str(tmp_path / "sub" / "ci-guard.env")}
+    env = {"CI_GUARD_DOTENV": str(tmp_path / "sub" / "ci-guard.env"), **(extra_env or {})}
     clock = iter([1700000000.0, 1700000003.9, 1700000010.0, 1700000012.0])
     hooks = GitLabHooks(env, out, clock=lambda: next(clock))
     run = new_run(log_file=Path("logs/run.jsonl"))
@@ -59,6 +61,17 @@ def test_retry_and_final_failure_are_reported(tmp_path: Path) -> None:
     assert "attempt 1/3 failed with registry_timeout; retrying in 7.5s (remedy: retry)" in log
     assert "image_not_found (exit 1) after 2 attempts; stopped: image_not_found is not" in log
     assert "manifest for busybox:nope not found" in log
+
+
+def test_no_color_drops_the_colour_but_keeps_the_section_markers(tmp_path: Path) -> None:
+    coloured, _ = _drive(tmp_path, "x\n")
+    plain, _ = _drive(tmp_path, "x\n", {"NO_COLOR": "1"})
+    assert "\x1b[33;1m" in coloured
+    assert "\x1b[31;1m" in coloured
+    assert "\x1b[3" not in plain
+    assert "\x1b[0m" not in plain
+    assert plain.count("section_start:") == coloured.count("section_start:") == 2
+    assert "\nci-guard: attempt 1/3 failed with registry_timeout; retrying in 7.5s" in plain
 
 
 def test_dotenv_report_has_the_five_keys(tmp_path: Path) -> None:

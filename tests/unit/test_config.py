@@ -85,6 +85,24 @@ def test_bad_config_files(tmp_path: Path) -> None:
         resolve({}, env={}, config_path=tmp_path / "missing.toml")
 
 
+@pytest.mark.parametrize(
+    ("line", "hint"),
+    [
+        ("timout = 5", "unknown setting 'timout' (did you mean 'timeout'?)"),
+        ("max_attempt = 3", "unknown setting 'max_attempt' (did you mean 'max-attempts'?)"),
+        ("frobnicate = 1", "unknown setting 'frobnicate' (see: ci-guard help configuration)"),
+    ],
+)
+def test_an_unknown_setting_in_the_file_names_the_close_one(
+    tmp_path: Path, line: str, hint: str
+) -> None:
+    bad = tmp_path / "ci-guard.toml"
+    bad.write_text(line + "\n", "utf-8")
+    with pytest.raises(UsageError) as caught:
+        resolve({}, env={}, config_path=bad)
+    assert str(caught.value) == f"config file {bad}: {hint}"
+
+
 def test_optional_values_can_be_unset(tmp_path: Path) -> None:
     resolved = resolve({"no-output-timeout": "none"}, env={"CI_GUARD_MIRRORS": ""}, cwd=tmp_path)
     assert resolved.config.no_output_timeout is None

@@ -21,7 +21,8 @@ def test_the_settings_table_is_not_stale() -> None:
 def test_every_setting_has_one_row_with_its_variable_and_help() -> None:
     table = config_doc.render_table()
     for name, spec in option_specs().items():
-        flag = (f"| `--{name}`", f"| `--{name}/")  # --retry-on is not --retry-on-timeout
+        short = f"`-{spec.short}`, " if spec.short else ""
+        flag = (f"| {short}`--{name}`", f"| {short}`--{name}/")  # not --retry-on-timeout
         rows = [line for line in table.splitlines() if line.startswith(flag)]
         assert len(rows) == 1, name
         assert f"`{spec.env_var}`" in rows[0]

@@ -122,3 +122,23 @@ def test_a_bad_duration_is_one_line_and_exit_2(
     assert code == 2
     assert out == ""
     assert err == f"ci-guard: error: {where}: not a duration (examples: 90, 90s, 40m, 1h30m)\n"
+
+
+@pytest.mark.parametrize(("typed", "shown"), [("40m", "40m"), ("5400", "1h30m"), ("2.5s", "2.5s")])
+def test_config_text_shows_durations_as_written_and_json_keeps_seconds(
+    typed: str, shown: str, workdir: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("CI_GUARD_TIMEOUT", typed)
+    main(["config"])
+    text = capsys.readouterr().out
+    (line,) = [x for x in text.splitlines() if x.startswith("timeout ")]
+    assert line.split() == ["timeout", shown, "env"]
+    assert re.search(r"^kill-grace +10s +default$", text, re.M)
+    code, out, _ = _config([], capsys, monkeypatch, {"CI_GUARD_TIMEOUT": typed})
+    settings = {row["name"]: row["value"] for row in json.loads(out)["settings"]}
+    assert code == 0
+    assert settings["timeout"] == FORMS_SECONDS[typed]
+
+
+FORMS_SECONDS = {"40m": 2400.0, "5400": 5400.0, "2.5s": 2.5}

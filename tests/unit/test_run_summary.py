@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 from ci_guard.config import Config, resolve
 from ci_guard.doctor.preflight import PreflightResult
 from ci_guard.doctor.result import CheckResult, DoctorReport
-from ci_guard.failure import Failure, FailureClass, class_table
+from ci_guard.failure import NO_MATCH_RULE, Failure, FailureClass, class_table
 from ci_guard.mirrors.result import MirrorApplyResult
 from ci_guard.records import (
     STATUS_FAILED,
@@ -423,9 +423,8 @@ def test_a_failed_run_says_what_to_do_from_its_class(config: Config, cls: Failur
 def test_no_advice_after_success_cancel_or_an_unrecognised_failure(config: Config) -> None:
     run, _ = play(config, [(1.0, failure(FailureClass.REGISTRY_TIMEOUT)), (1.0, None)])
     assert "what to do" not in render_summary(run)
-    run, _ = play(
-        dataclasses.replace(config, max_attempts=1), [(1.0, failure(FailureClass.UNKNOWN))]
-    )
+    no_match = Failure(FailureClass.UNKNOWN, True, NO_MATCH_RULE, ("frobnicator wedged",))
+    run, _ = play(dataclasses.replace(config, max_attempts=1), [(1.0, no_match)])
     text = render_summary(run)
     assert "what to do" not in text
     assert "  not recognised: no rule matched attempt 1's output" in text

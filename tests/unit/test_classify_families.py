@@ -789,6 +789,168 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.BUILD_STEP_FAILURE,
         "kaniko-unpack-conflict",
     ),
+    # --- the sixth batch's families, each in every producer's wording found
+    (
+        "python-wrapper-returned-code-137",
+        "ERROR: Command 'pip3 install torch' returned code 137",
+        F.OOM_KILLED,
+        "oom-exit-137",
+    ),
+    (
+        "windows-pipe-backslashes",
+        "error during connect: this error may indicate that the docker daemon is not running: open \\\\.\\pipe\\docker_engine: The system cannot find the file specified.",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "old-cli-dial-unix-without-connect",
+        'time="2015-06-01T10:00:00Z" level=fatal msg="Post http:///var/run/docker.sock/v1.18/build: dial unix /var/run/docker.sock: no such file or directory"',
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "legacy-copy-many-sources",
+        "Step 3/6 : COPY package.json yarn.lock .\nWhen using COPY with more than one source file, the destination must be a directory and end with a /",
+        F.DOCKERFILE_ERROR,
+        "dockerfile-structure",
+    ),
+    (
+        "kaniko-copy-many-sources",
+        "error building image: error building stage: failed to optimize instructions: failed to get files used from context: when specifying multiple sources in a COPY command, destination must be a directory and end in '/'",
+        F.DOCKERFILE_ERROR,
+        "dockerfile-structure",
+    ),
+    (
+        "buildah-unshare-refused",
+        "STEP 3/5: RUN make\nerror running container: error creating new mount namespace for [/bin/sh -c make]: operation not permitted",
+        F.DAEMON_ERROR,
+        "daemon-runtime-setup",
+    ),
+    (
+        "libcontainer-system-error",
+        "[8] System error: mkdir /sys/fs/cgroup/docker: read-only file system",
+        F.DAEMON_ERROR,
+        "oci-runtime-create",
+    ),
+    (
+        "runc-rootfs-mount",
+        'ERRO[0000] container_linux.go:349: starting container process caused "process_linux.go:449: container init caused \\"rootfs_linux.go:58: mounting \\\\\\"proc\\\\\\" to rootfs \\\\\\"/var/lib/containers/storage/overlay/x/merged\\\\\\" at \\\\\\"/proc\\\\\\" caused \\\\\\"permission denied\\\\\\"\\""',
+        F.DAEMON_ERROR,
+        "oci-runtime-create",
+    ),
+    (
+        "node-getaddrinfo-enoent",
+        buildkit("3/5", "npm ERR! Error: getaddrinfo ENOENT registry.npmjs.org:443", cmd="npm ci"),
+        F.DNS_FAILURE,
+        "node-dns",
+    ),
+    (
+        "ruby-getaddrinfo-try-again",
+        legacy(
+            "Fetching source index from https://rubygems.org/\nRetrying fetcher due to error (2/4): Bundler::HTTPError Could not fetch specs from https://rubygems.org/ due to underlying error <SocketError: Failed to open TCP connection to rubygems.org:443 (getaddrinfo: Try again) (https://rubygems.org/specs.4.8.gz)>",
+            cmd="bundle install",
+        ),
+        F.DNS_FAILURE,
+        "node-dns",
+    ),
+    (
+        "rubygems-timeout-is-not-dns",
+        legacy(
+            "ERROR:  While executing gem ... (Gem::RemoteFetcher::UnknownHostError)\n    timed out (https://rubygems.org/gems/rake-13.0.6.gem)\nGem::RemoteFetcher::UnknownHostError: timed out (https://rubygems.org/gems/rake-13.0.6.gem)",
+            cmd="gem install rake",
+        ),
+        F.STEP_NETWORK_FAILURE,
+        "gem-nuget-network",
+    ),
+    (
+        "rubygems-forbidden",
+        legacy(
+            "ERROR:  While executing gem ... (Gem::RemoteFetcher::FetchError)\n    bad response Forbidden 403 (https://rubygems.org/gems/private-1.0.gem)",
+            cmd="gem install private",
+        ),
+        F.BUILD_STEP_FAILURE,
+        "gem-fetch-refused",
+    ),
+    (
+        "npm-eresolve-is-not-dns",
+        buildkit(
+            "6/8",
+            'npm error code ERESOLVE\nnpm error ERESOLVE unable to resolve dependency tree\nnpm error Could not resolve dependency:\nnpm error peer react@"^17" from react-dom@17.0.2',
+            cmd="npm install",
+        ),
+        F.BUILD_STEP_FAILURE,
+        "step-nonzero-exit",
+    ),
+    (
+        "daemon-login-lockout-429",
+        "Error response from daemon: Login: Too many failed login attempts. Try again later. (Code: 429; Headers: map[Content-Type:[application/json]])",
+        F.RATE_LIMITED,
+        "rate-limited",
+    ),
+    (
+        "old-cli-push-503",
+        'The push refers to a repository [registry.example.com/app]\n5f70bf18a086: Retrying in 5 seconds\nError: Status 503 trying to push repository app: "<html><body>Service Unavailable</body></html>"',
+        F.REGISTRY_UNAVAILABLE,
+        "registry-5xx",
+    ),
+    (
+        "apt-https-libcurl-timeout",
+        legacy(
+            "Err https://download.docker.com/linux/ubuntu focal/stable amd64 Packages\n  Operation timed out after 120000 milliseconds with 0 out of 0 bytes received\nE: Some index files failed to download. They have been ignored, or old ones used instead.",
+            cmd="apt-get update",
+            code=100,
+        ),
+        F.STEP_NETWORK_FAILURE,
+        "libcurl-timeout",
+    ),
+    (
+        "git-libcurl-timeout",
+        "fatal: unable to access 'https://git.example.com/app.git/': Connection timed out after 300012 milliseconds with 0 out of 0 bytes received",
+        F.STEP_NETWORK_FAILURE,
+        "git-network",
+    ),
+    (
+        "github-runner-shutdown",
+        "##[error]The runner has received a shutdown signal. This can happen when the runner service is stopped, or a manually started runner is canceled.\n##[error]The operation was canceled.",
+        F.UNKNOWN,
+        "ci-runner-lost",
+    ),
+    (
+        "azure-agent-lost",
+        "##[error]We stopped hearing from agent Hosted Agent. Verify the agent machine is running and has a healthy network connection.",
+        F.UNKNOWN,
+        "ci-runner-lost",
+    ),
+    (
+        "go-read-connection-timed-out",
+        "ERROR: failed to solve: failed to copy: read tcp 10.1.0.4:50122->140.82.112.34:443: read: connection timed out",
+        F.CONNECTION_FAILURE,
+        "tcp-connection-dropped",
+    ),
+    (
+        "pull-eof-mid-layer",
+        "latest: Pulling from library/node\n6c5481a35016: Pull complete\n0258593a9987: Downloading [===========================>                       ]  412.3MB/754.1MB\nunexpected EOF",
+        F.CONNECTION_FAILURE,
+        "pull-download-unfinished",
+    ),
+    (
+        "buildx-boot-failed-plain",
+        "#1 [internal] booting buildkit\n#1 creating container buildx_buildkit_builder0\n#1 ERROR: exit code 1\n------\n > [internal] booting buildkit:\n------\nexit code 1",
+        F.DAEMON_ERROR,
+        "buildx-boot-failed",
+    ),
+    (
+        "podman-local-image-pulled",
+        'Trying to pull localhost/app:1.2...\nWARN[0000] Failed, retrying in 1s ... (1/3). Error: initializing source docker://localhost/app:1.2: pinging container registry localhost: Get "https://localhost/v2/": dial tcp [::1]:443: connect: connection refused',
+        F.IMAGE_NOT_FOUND,
+        "local-image-pulled",
+    ),
+    (
+        "docker-local-image-pulled",
+        'Error response from daemon: Get "https://localhost/v2/": dial tcp 127.0.0.1:443: connect: connection refused',
+        F.IMAGE_NOT_FOUND,
+        "local-image-pulled",
+    ),
 ]
 
 
@@ -853,3 +1015,20 @@ def test_a_programs_own_panic_in_a_step_is_not_the_builders() -> None:
         code=2,
     )
     assert classify_text(text).failure_class is F.BUILD_STEP_FAILURE
+
+
+def test_a_pull_that_completed_leaves_a_bare_eof_to_the_daemon() -> None:
+    """Only an unfinished progress bar blames the registry; completed layers do not."""
+    text = "latest: Pulling from library/busybox\n51616aa67071: Pull complete\nStep 2/2 : RUN sleep 60\nunexpected EOF"
+    assert classify_text(text).failure_class is F.DAEMON_UNREACHABLE
+
+
+def test_a_push_check_that_failed_in_transport_is_not_a_refusal() -> None:
+    """kaniko's push check that met a TLS port with plain HTTP names no credentials."""
+    text = (
+        "error checking push permissions -- make sure you entered the correct tag name, and that you are "
+        'authenticated correctly, and try again: checking push permission for "10.0.0.5:443/app:1": '
+        "creating push check transport for 10.0.0.5:443 failed: Get http://10.0.0.5:443/v2/: "
+        'net/http: HTTP/1.x transport connection broken: malformed HTTP response "\\x15\\x03\\x01\\x00\\x02\\x02"'
+    )
+    assert classify_text(text).failure_class is not F.AUTH_DENIED

@@ -134,6 +134,15 @@ EXAMPLES: dict[str, str] = {
     "docker-0-wait-for-service/service",
     "buildkit-run-step-error": "ERROR [stage-1 4/9] RUN make install",
     "registry-bare-denied": "denied",
+    "local-image-pulled": "Error: initializing source docker://localhost/app:latest: pinging container "
+    'registry localhost: Get "https://localhost/v2/": dial tcp 127.0.0.1:443: connect: connection refused',
+    "gem-fetch-refused": "bad response Not Found 404 (https://rubygems.org/gems/gone-0.1.gem)",
+    "libcurl-timeout": "Operation timed out after 30001 milliseconds with 0 out of 0 bytes received",
+    "ci-runner-lost": "The self-hosted runner: build-07 lost communication with the server. Verify "
+    "the machine is running and has a healthy network connection.",
+    "pull-download-unfinished": "0258593a9987: Downloading [=====>      ]  98.1MB/1.354GB",
+    "tcp-connection-dropped": "write tcp 172.17.0.2:41234->104.18.124.25:443: write: connection timed out",
+    "buildx-boot-failed": "=> ERROR [internal] booting buildkit                                  3.2s",
 }
 
 

@@ -20,6 +20,7 @@ from ci_guard.classify.rules import RuleSet
 from ci_guard.failure import FailureClass
 from tests.corpus_loader import (
     CORPUS,
+    HELD_OUT_WHOLE,
     HOLDOUT,
     TRAIN,
     CorpusError,
@@ -123,7 +124,11 @@ def test_rows_of_the_known_corpus_are_train_and_unseen_rows_split_by_source() ->
     known = [m for m in MESSAGES if m.file not in unseen]
     assert known
     assert all(m.split == TRAIN for m in known)
-    assert all(m.split == split_of(m.source) for m in MESSAGES if m.file in unseen)
+    whole = [m for m in MESSAGES if m.file.startswith(HELD_OUT_WHOLE)]
+    assert whole
+    assert all(m.split == HOLDOUT for m in whole)
+    by_source = [m for m in MESSAGES if m.file in unseen and m not in whole]
+    assert all(m.split == split_of(m.source) for m in by_source)
 
 
 def test_a_row_with_an_unknown_key_is_refused(tmp_path: Path) -> None:

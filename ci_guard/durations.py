@@ -67,9 +67,14 @@ def format_duration(seconds: float) -> str:
     """The shortest exact spelling parse_duration reads back: 40m, 1h30m, 500ms, 2.5s."""
     if seconds < 0 or not math.isfinite(seconds):
         return f"{seconds:g}"
+    if seconds == 0:
+        return "0s"
     millis = round(seconds * 1000)
-    if millis == 0 or abs(millis - seconds * 1000) > 1e-6:
-        return f"{seconds:g}s" if millis else f"{seconds:.3g}s"
+    # a float's own rounding grows with its size: 33615242.623 s is 33615242623.000004 ms
+    slack = max(1e-6, 1e-12 * seconds * 1000)
+    if millis == 0 or abs(millis - seconds * 1000) > slack:
+        exact = repr(float(seconds))  # every digit, so it reads back as it was
+        return exact if "e" in exact else f"{exact}s"
     if 1000 < millis < 60000 and millis % 1000:
         return f"{millis / 1000:g}s"  # 2.5s rather than 2s500ms
     parts = []

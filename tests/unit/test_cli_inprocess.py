@@ -185,6 +185,20 @@ def test_mirrors_probe_ranks_a_refused_mirror_dead(runner: CliRunner) -> None:
     assert (ranked["url"], ranked["verdict"], ranked["rank"]) == (closed, "dead", 1)
 
 
+def test_mirrors_probe_takes_the_candidates_from_the_named_daemon_json(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    daemon_json = tmp_path / "daemon.json"
+    closed = f"http://127.0.0.1:{free_port()}"
+    daemon_json.write_text(json.dumps({"registry-mirrors": [closed]}))
+    args = ["mirrors", "probe", "--daemon-config", str(daemon_json), "--probe-timeout", "1"]
+    result = invoke(runner, *args)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"mirrors from daemon.json {daemon_json}")
+    listed = json.loads(invoke(runner, *args, "--json").stdout)
+    assert [m["url"] for m in listed["mirrors"]] == [closed]
+
+
 def test_mirrors_apply_dry_run_shows_the_change_and_writes_nothing(
     runner: CliRunner, tmp_path: Path
 ) -> None:

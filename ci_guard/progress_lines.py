@@ -107,7 +107,20 @@ def mirrors_phrase(m: Fields) -> str:
         return f"would have {text} (dry run)"
     action = _ACTIONS.get(str(m.get("action")))
     text += f", {action}" if action else ""
+    text += _builder_phrase(m.get("builder"))
     return text + (", rolled back" if m.get("rolled_back") else "")
+
+
+# A daemon restart for the builder takes seconds and stops the daemon: say so here, not
+# only in the builder.mirrors line that --verbose shows.
+_BUILDER_WORDS = {
+    "restarted": ", then restarted (its BuildKit kept the old mirrors)",
+    "restart-failed": ", restart for its BuildKit failed",
+}
+
+
+def _builder_phrase(builder: Any) -> str:
+    return _BUILDER_WORDS.get(str(builder.get("decision")), "") if isinstance(builder, dict) else ""
 
 
 def preflight_finished(f: Fields, took: float | None) -> str:

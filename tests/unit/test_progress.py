@@ -11,11 +11,15 @@ from typing import Any
 import pytest
 
 from ci_guard import progress
+from ci_guard.docker.builder_probe import BuilderProbe
+from ci_guard.docker.builder_use import BuilderUse
 from ci_guard.doctor.preflight import PreflightResult
 from ci_guard.doctor.result import CheckResult, DoctorReport
+from ci_guard.mirrors.builder import BuilderResult
 from ci_guard.mirrors.rank import RankedMirror
 from ci_guard.mirrors.result import MirrorApplyResult
 from ci_guard.progress import NORMAL, QUIET, VERBOSE, ProgressRenderer
+from ci_guard.records import RemedyResult
 from ci_guard.registry.probe import RegistryProbe
 from tests.logsynth import simple_run
 
@@ -103,6 +107,18 @@ def _pruned(**changes: Any) -> MirrorApplyResult:
     return MirrorApplyResult(**values)
 
 
+def _restarted_for_buildkit() -> BuilderResult:
+    image = "docker.io/library/busybox:latest"
+    return BuilderResult(
+        "restarted",
+        "BuildKit did not resolve the probe image; after the restart it did",
+        BuilderUse(True, "Compose v2 builds with BuildKit"),
+        probe=BuilderProbe("stalled", image, 6.0),
+        restart=RemedyResult("restart-daemon", ok=True, changed=True),
+        verify=BuilderProbe("resolved", image, 0.2),
+    )
+
+
 @pytest.mark.parametrize(
     ("changes", "says"),
     [
@@ -110,6 +126,10 @@ def _pruned(**changes: Any) -> MirrorApplyResult:
         ({"action": "restart", "rolled_back": True}, "daemon restarted, rolled back"),
         ({"dry_run": True, "action": "none"}, "would have removed 2 dead mirrors from "),
         ({"ok": False, "action": "skipped", "messages": ("no rights",)}, "as they were: no rights"),
+        (
+            {"builder": _restarted_for_buildkit()},
+            "daemon reloaded, then restarted (its BuildKit kept the old mirrors); checks ok",
+        ),
     ],
 )
 def test_preflight_says_what_the_mirror_refresh_did(changes: dict[str, Any], says: str) -> None:

@@ -71,6 +71,26 @@ def test_run_retries_then_succeeds_and_writes_every_output(
     assert "ci_guard_run_attempts 2.0" in metrics.read_text("utf-8")
 
 
+def test_report_over_the_artifacts_folder_reads_the_json_logs_only(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    artifacts = tmp_path / "artifacts"
+    run = ["run", *FAST, "--artifacts-dir", str(artifacts), "--", sys.executable, "-c", FLAKY]
+    assert invoke(runner, *run).exit_code == 0
+    assert invoke(runner, *run).exit_code == 0  # the mark is left: first try
+    attempt_logs = sorted(p.name for p in artifacts.rglob("attempt-*.log"))
+    assert attempt_logs == ["attempt-1.log", "attempt-1.log", "attempt-2.log"]
+    result = invoke(runner, "report", "--json", str(artifacts))
+    assert result.exit_code == 0
+    assert result.stderr == ""  # no "skipped N lines: not JSON" for the build's output
+    report = json.loads(result.stdout)
+    assert (report["runs"], report["input"]["files"]) == (2, 2)
+    assert report["input"].get("skipped_total", 0) == 0
+    # Named or globbed, an attempt log is read like any file (and skipped line by line).
+    named = invoke(runner, "report", "--json", *map(str, artifacts.rglob("attempt-1.log")))
+    assert json.loads(named.stdout)["input"]["files"] == 2
+
+
 def test_run_permanent_failure_says_why_it_stopped(runner: CliRunner, tmp_path: Path) -> None:
     code = (
         "print('ERROR: manifest for busybox:nope not found: manifest unknown'); raise SystemExit(3)"

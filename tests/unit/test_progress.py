@@ -125,6 +125,13 @@ def _restarted_for_buildkit() -> BuilderResult:
         ({}, ": removed 2 dead mirrors from /etc/docker/daemon.json, daemon reloaded; checks ok"),
         ({"action": "restart", "rolled_back": True}, "daemon restarted, rolled back"),
         ({"dry_run": True, "action": "none"}, "would have removed 2 dead mirrors from "),
+        # Docker Hub is dropped unprobed: not counted as dead.
+        (
+            {"before": ("http://m2", "https://m1", "http://m3", "https://registry-1.docker.io")},
+            ": removed 2 dead mirrors and Docker Hub from /etc/docker/daemon.json,",
+        ),
+        # A removed mirror that was not probed leaves the verdict unsaid.
+        ({"before": ("http://m2", "https://m1", "http://m9")}, ": removed 2 mirrors from "),
         ({"ok": False, "action": "skipped", "messages": ("no rights",)}, "as they were: no rights"),
         (
             {"builder": _restarted_for_buildkit()},

@@ -10,8 +10,10 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from ci_guard.durations import human_duration
+from ci_guard.mirror_url import HUB_HOSTS
 
 Fields = Mapping[str, Any]
 COMMAND_WIDTH = 60
@@ -73,8 +75,19 @@ def _checks_phrase(f: Fields) -> str:
 
 
 def _verdict_word(removed: Sequence[str], ranked: Sequence[Fields]) -> str:
-    verdicts = {m.get("verdict") for m in ranked if m.get("url") in removed}
-    return f"{verdicts.pop()} " if len(verdicts) == 1 else ""
+    """The verdict all the removed mirrors got, when they all were probed and agree."""
+    verdict = {str(m.get("url")): m.get("verdict") for m in ranked}
+    verdicts = {verdict.get(url) for url in removed}
+    return f"{verdicts.pop()} " if len(verdicts) == 1 and None not in verdicts else ""
+
+
+def _removed_phrase(removed: Sequence[str], ranked: Sequence[Fields]) -> str:
+    # Docker Hub listed as a mirror is dropped unprobed (dockerd tries it anyway): it is
+    # neither dead nor healthy, so it is named apart.
+    hub = [url for url in removed if urlsplit(url).hostname in HUB_HOSTS]
+    others = [url for url in removed if url not in hub]
+    parts = [f"{_plural(len(others), _verdict_word(others, ranked) + 'mirror')}"] if others else []
+    return "removed " + " and ".join([*parts, "Docker Hub"] if hub else parts)
 
 
 _ACTIONS = {
@@ -97,8 +110,7 @@ def mirrors_phrase(m: Fields) -> str:
     added = [u for u in after if u not in before]
     changes = []
     if removed:
-        word = _verdict_word(removed, m.get("ranked") or [])
-        changes.append(f"removed {len(removed)} {word}mirror{'' if len(removed) == 1 else 's'}")
+        changes.append(_removed_phrase(removed, m.get("ranked") or []))
     if added:
         changes.append(f"added {len(added)}")
     text = " and ".join(changes) or "reordered the mirrors"
@@ -107,7 +119,20 @@ def mirrors_phrase(m: Fields) -> str:
         return f"would have {text} (dry run)"
     action = _ACTIONS.get(str(m.get("action")))
     text += f", {action}" if action else ""
+    text += _builder_phrase(m.get("builder"))
     return text + (", rolled back" if m.get("rolled_back") else "")
+
+
+# A daemon restart for the builder takes seconds and stops the daemon: say so here, not
+# only in the builder.mirrors line that --verbose shows.
+_BUILDER_WORDS = {
+    "restarted": ", then restarted (its BuildKit kept the old mirrors)",
+    "restart-failed": ", restart for its BuildKit failed",
+}
+
+
+def _builder_phrase(builder: Any) -> str:
+    return _BUILDER_WORDS.get(str(builder.get("decision")), "") if isinstance(builder, dict) else ""
 
 
 def preflight_finished(f: Fields, took: float | None) -> str:

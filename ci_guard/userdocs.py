@@ -44,7 +44,8 @@ def read_topic(name: str, folders: tuple[Path, ...] = FOLDERS) -> str:
     found = topics(folders)
     if not found:
         raise UsageError("no documentation is installed with this copy of ci-guard")
-    key = name.strip().lower().removesuffix(".md").removeprefix("docs/")
+    # A link's target as the pages write it works too: `mirrors.md#remote-daemons`.
+    key = name.strip().lower().split("#", 1)[0].removesuffix(".md").removeprefix("docs/")
     if key not in found:
         raise UsageError(f"no help topic {name!r} (topics: {', '.join(found)})")
     return found[key].read_text("utf-8")

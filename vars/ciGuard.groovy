@@ -14,11 +14,13 @@
  *   mirrors       candidate registry mirrors: a list or a comma-separated string
  *   retryOn       retry only these failures: failure classes, groups (network, registry,
  *                 daemon) or exit:N codes; a list or a comma-separated string
- *   retryWait     fixed wait between attempts in seconds, instead of the backoff
+ *   retryWait     fixed wait between attempts, instead of the backoff: seconds or a
+ *                 duration string ('1m')
  *   onRetryCommand  shell command run before each retry (sees CI_GUARD_ATTEMPT,
  *                 CI_GUARD_FAILURE_CLASS, CI_GUARD_EXIT_CODE...); its failure is a warning
  *   junit         JUnit report path (default junit.xml in the artifacts folder); false for none
  *   tempfailExitCode  exit code when attempts run out on a transient failure (default 75)
+ *   extraArgs     more `ci-guard run` options: a list of strings, one per argument
  *   repository    ci-guard's git repository URL; with ref, pip installs git+repository@ref
  *   ref           the tag or commit of ci-guard to install
  *   installFrom   any other pip requirement to install instead (a local checkout, a wheel)

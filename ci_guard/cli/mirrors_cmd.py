@@ -66,8 +66,19 @@ def command() -> None:
     """
 
 
+def _daemon_config_option(what: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--daemon-config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"{what}  [default: the running dockerd's --config-file, "
+        "else /etc/docker/daemon.json; env CI_GUARD_DAEMON_CONFIG]",
+    )
+
+
 @command.command("probe", cls=Command)
 @_with_common
+@_daemon_config_option("daemon.json whose registry-mirrors are the candidates when none is given")
 def probe_cmd(mirror_urls: tuple[str, ...], as_json: bool, image: str, **params: Any) -> None:
     """Rank candidate mirrors by real answers.
 
@@ -124,13 +135,7 @@ def _table(ranked: list[Any]) -> str:
 
 @command.command("apply", cls=Command)
 @_with_common
-@click.option(
-    "--daemon-config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="daemon.json to change  [default: the running dockerd's --config-file, "
-    "else /etc/docker/daemon.json; env CI_GUARD_DAEMON_CONFIG]",
-)
+@_daemon_config_option("daemon.json to change")
 @setting_option("dry-run")
 @setting_option("daemon-json-backups")
 @click.option("--no-probe", is_flag=True, help="Apply the mirrors as given, in order, unprobed.")

@@ -135,7 +135,7 @@ def check_buildx(docker_host: str) -> CheckResult:
     try:
         builders = _buildx_builders(docker_host)
     except Exception as exc:  # no docker CLI, no buildx plugin, daemon down...
-        return CheckResult("buildx", True, INFO, f"buildx not checked: {_short(exc)}", since(start))
+        return CheckResult("buildx", True, INFO, _buildx_unchecked(exc), since(start))
     ignoring = [
         f"{name} ({driver})" for name, driver in builders if driver in IGNORES_DAEMON_MIRRORS
     ]
@@ -152,6 +152,17 @@ def check_buildx(docker_host: str) -> CheckResult:
         since(start),
         data=data,
     )
+
+
+def _buildx_unchecked(exc: BaseException) -> str:
+    said = _short(exc)
+    # Without the plugin the docker CLI rejects the flags of `buildx ls --format json`.
+    if "unknown flag" in said or "is not a docker command" in said:
+        return (
+            "buildx not checked: the docker CLI has no buildx plugin, or one too old for "
+            f"`docker buildx ls --format` ({said})"
+        )
+    return f"buildx not checked: {said}"
 
 
 def _buildx_builders(docker_host: str) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import gzip
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,10 @@ from ci_guard.errors import UsageError
 
 LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log")
 """What a directory argument contributes (also gzipped); a named file is read whatever its name."""
+
+ATTEMPT_LOG = re.compile(r"attempt-\d+\.log(\.gz)?")
+"""The build output ci-guard keeps beside its JSON log in the artifacts folder: a
+folder argument passes over it (it holds no events); named or globbed, it is read."""
 
 SKIP_UNREADABLE = "unreadable_tail"
 """Skip reason of a gzip file cut short or corrupt: what was read is kept."""
@@ -64,7 +69,7 @@ def _logs_under(folder: Path) -> Iterator[Path]:
     for parent, _dirs, names in os.walk(folder):
         for name in names:
             candidate = Path(parent, name)
-            if _is_log_name(name) and candidate.is_file():
+            if _is_log_name(name) and not ATTEMPT_LOG.fullmatch(name) and candidate.is_file():
                 yield candidate
 
 

@@ -364,15 +364,16 @@ def _outputs(tmp_path: Path) -> dict[str, str]:
 
 
 def test_retry_inputs_reach_ci_guard(tmp_path: Path) -> None:
-    """retry-on, retry-wait and on-retry-command as nick-fields/retry users write them:
-    exit 3 is retried, the hook runs before the retry with the failed attempt's facts."""
+    """retry-on, retry-wait (a duration) and on-retry-command as nick-fields/retry users
+    write them: exit 3 is retried, the hook runs before the retry with the failed
+    attempt's facts."""
     done = _run_step_script(
         tmp_path,
         "--no-preflight",
         COMMAND="echo $((${CI_GUARD_ATTEMPT} + 2)) >> codes.txt; exit 3",
         MAX_ATTEMPTS="2",
         RETRY_ON="exit:3",
-        RETRY_WAIT="0.2",
+        RETRY_WAIT="200ms",  # a duration, as the input says
         ON_RETRY_COMMAND='echo "$CI_GUARD_ATTEMPT $CI_GUARD_EXIT_CODE" >> hook.txt',
     )
     assert done.returncode == 3, done.stdout + done.stderr

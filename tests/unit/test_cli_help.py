@@ -102,6 +102,9 @@ def test_help_lists_topics_and_prints_a_page() -> None:
     assert page.exit_code == 0
     assert page.stdout == (DOCS / "exit-codes.md").read_text("utf-8")
     assert _help_cmd(["Exit-Codes.md"]).stdout == page.stdout
+    # A link target as a page shows it, anchor and all, names its page.
+    assert _help_cmd(["log-schema.md#runfinished"]).stdout == _help_cmd(["log-schema"]).stdout
+    assert _help_cmd(["docs/exit-codes.md"]).stdout == page.stdout
 
 
 def test_help_unknown_topic_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -71,6 +71,26 @@ def test_run_retries_then_succeeds_and_writes_every_output(
     assert "ci_guard_run_attempts 2.0" in metrics.read_text("utf-8")
 
 
+def test_report_over_the_artifacts_folder_reads_the_json_logs_only(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    artifacts = tmp_path / "artifacts"
+    run = ["run", *FAST, "--artifacts-dir", str(artifacts), "--", sys.executable, "-c", FLAKY]
+    assert invoke(runner, *run).exit_code == 0
+    assert invoke(runner, *run).exit_code == 0  # the mark is left: first try
+    attempt_logs = sorted(p.name for p in artifacts.rglob("attempt-*.log"))
+    assert attempt_logs == ["attempt-1.log", "attempt-1.log", "attempt-2.log"]
+    result = invoke(runner, "report", "--json", str(artifacts))
+    assert result.exit_code == 0
+    assert result.stderr == ""  # no "skipped N lines: not JSON" for the build's output
+    report = json.loads(result.stdout)
+    assert (report["runs"], report["input"]["files"]) == (2, 2)
+    assert report["input"].get("skipped_total", 0) == 0
+    # Named or globbed, an attempt log is read like any file (and skipped line by line).
+    named = invoke(runner, "report", "--json", *map(str, artifacts.rglob("attempt-1.log")))
+    assert json.loads(named.stdout)["input"]["files"] == 2
+
+
 def test_run_permanent_failure_says_why_it_stopped(runner: CliRunner, tmp_path: Path) -> None:
     code = (
         "print('ERROR: manifest for busybox:nope not found: manifest unknown'); raise SystemExit(3)"
@@ -183,6 +203,20 @@ def test_mirrors_probe_ranks_a_refused_mirror_dead(runner: CliRunner) -> None:
     assert result.exit_code == 1
     (ranked,) = json.loads(result.stdout)["mirrors"]
     assert (ranked["url"], ranked["verdict"], ranked["rank"]) == (closed, "dead", 1)
+
+
+def test_mirrors_probe_takes_the_candidates_from_the_named_daemon_json(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    daemon_json = tmp_path / "daemon.json"
+    closed = f"http://127.0.0.1:{free_port()}"
+    daemon_json.write_text(json.dumps({"registry-mirrors": [closed]}))
+    args = ["mirrors", "probe", "--daemon-config", str(daemon_json), "--probe-timeout", "1"]
+    result = invoke(runner, *args)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"mirrors from daemon.json {daemon_json}")
+    listed = json.loads(invoke(runner, *args, "--json").stdout)
+    assert [m["url"] for m in listed["mirrors"]] == [closed]
 
 
 def test_mirrors_apply_dry_run_shows_the_change_and_writes_nothing(

@@ -179,3 +179,20 @@ def test_buildx_drivers_that_ignore_daemon_mirrors(
     assert f"ci ({driver})" in result.detail
     monkeypatch.setattr(daemon_checks, "_buildx_builders", lambda host: [("default", "docker")])
     assert checks.check_buildx("unix:///x.sock").ok
+
+
+def test_buildx_missing_says_so_rather_than_a_bare_cli_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from python_on_whales.exceptions import DockerException
+
+    def no_plugin(host: str) -> list[tuple[str, str]]:
+        # What docker 20.10 and 28.x print for `buildx ls --format json` with no plugin.
+        argv = ["docker", "buildx", "ls", "--format", "json"]
+        raise DockerException(argv, 125, b"", b"unknown flag: --format\nSee 'docker --help'.\n")
+
+    monkeypatch.setattr(daemon_checks, "_buildx_builders", no_plugin)
+    result = checks.check_buildx("unix:///x.sock")
+    assert (result.ok, result.severity) == (True, INFO)
+    assert result.detail.startswith("buildx not checked: the docker CLI has no buildx plugin")
+    assert result.detail.endswith("(unknown flag: --format)")

@@ -11,11 +11,15 @@ from typing import Any
 import pytest
 
 from ci_guard import progress
+from ci_guard.docker.builder_probe import BuilderProbe
+from ci_guard.docker.builder_use import BuilderUse
 from ci_guard.doctor.preflight import PreflightResult
 from ci_guard.doctor.result import CheckResult, DoctorReport
+from ci_guard.mirrors.builder import BuilderResult
 from ci_guard.mirrors.rank import RankedMirror
 from ci_guard.mirrors.result import MirrorApplyResult
 from ci_guard.progress import NORMAL, QUIET, VERBOSE, ProgressRenderer
+from ci_guard.records import RemedyResult
 from ci_guard.registry.probe import RegistryProbe
 from tests.logsynth import simple_run
 
@@ -103,13 +107,36 @@ def _pruned(**changes: Any) -> MirrorApplyResult:
     return MirrorApplyResult(**values)
 
 
+def _restarted_for_buildkit() -> BuilderResult:
+    image = "docker.io/library/busybox:latest"
+    return BuilderResult(
+        "restarted",
+        "BuildKit did not resolve the probe image; after the restart it did",
+        BuilderUse(True, "Compose v2 builds with BuildKit"),
+        probe=BuilderProbe("stalled", image, 6.0),
+        restart=RemedyResult("restart-daemon", ok=True, changed=True),
+        verify=BuilderProbe("resolved", image, 0.2),
+    )
+
+
 @pytest.mark.parametrize(
     ("changes", "says"),
     [
         ({}, ": removed 2 dead mirrors from /etc/docker/daemon.json, daemon reloaded; checks ok"),
         ({"action": "restart", "rolled_back": True}, "daemon restarted, rolled back"),
         ({"dry_run": True, "action": "none"}, "would have removed 2 dead mirrors from "),
+        # Docker Hub is dropped unprobed: not counted as dead.
+        (
+            {"before": ("http://m2", "https://m1", "http://m3", "https://registry-1.docker.io")},
+            ": removed 2 dead mirrors and Docker Hub from /etc/docker/daemon.json,",
+        ),
+        # A removed mirror that was not probed leaves the verdict unsaid.
+        ({"before": ("http://m2", "https://m1", "http://m9")}, ": removed 2 mirrors from "),
         ({"ok": False, "action": "skipped", "messages": ("no rights",)}, "as they were: no rights"),
+        (
+            {"builder": _restarted_for_buildkit()},
+            "daemon reloaded, then restarted (its BuildKit kept the old mirrors); checks ok",
+        ),
     ],
 )
 def test_preflight_says_what_the_mirror_refresh_did(changes: dict[str, Any], says: str) -> None:

@@ -951,6 +951,248 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.IMAGE_NOT_FOUND,
         "local-image-pulled",
     ),
+    # Jib (Maven, Gradle): its own exception names and advice, not a registry's words
+    (
+        "jib-gradle-credentials",
+        "Execution failed for task ':jib'.\n> com.google.cloud.tools.jib.plugins.common.BuildStepsExecutionException: Build image failed, perhaps you should make sure your credentials for '123456789012.dkr.ecr.eu-west-1.amazonaws.com/app' are set up correctly. See https://github.com/GoogleContainerTools/jib/blob/master/docs/faq.md#what-should-i-do-when-the-registry-responds-with-unauthorized for help",
+        F.AUTH_DENIED,
+        "jib-registry-refused",
+    ),
+    (
+        "jib-unauthorized-exception",
+        "Got more than one input Future failure. Logging failures after the first\ncom.google.cloud.tools.jib.registry.RegistryUnauthorizedException: Unauthorized for registry.hub.docker.com/o/app\n        at com.google.cloud.tools.jib.registry.RegistryEndpointCaller.call(RegistryEndpointCaller.java:200)",
+        F.AUTH_DENIED,
+        "jib-registry-refused",
+    ),
+    (
+        "jib-forbidden",
+        "[ERROR] Failed to execute goal com.google.cloud.tools:jib-maven-plugin:3.4.0:build (default-cli) on project app: Build image failed, perhaps you should make sure you have permissions for ghcr.io/o/app and set correct credentials.",
+        F.AUTH_DENIED,
+        "jib-registry-refused",
+    ),
+    (
+        "jib-maven-connect-timeout",
+        "[ERROR] Failed to execute goal com.google.cloud.tools:jib-maven-plugin:3.3.2:build (jib-maven-plugin) on project app: Connect to production.cloudflare.docker.com:443 [production.cloudflare.docker.com/104.18.122.25, production.cloudflare.docker.com/104.18.123.25] failed: connect timed out -> [Help 1]",
+        F.REGISTRY_TIMEOUT,
+        "jib-registry-timeout",
+    ),
+    (
+        "jib-gradle-connection-refused",
+        "Execution failed for task ':jibDockerBuild'.\n> com.google.cloud.tools.jib.plugins.common.BuildStepsExecutionException: Build to Docker daemon failed, perhaps you should make sure your Internet is up and that the registry you are pushing to exists",
+        F.CONNECTION_FAILURE,
+        "jib-registry-connection",
+    ),
+    # "denied", "unauthorized", "forbidden", 401/403 in each registry client's words
+    (
+        "ghcr-bare-denied",
+        'docker: Error response from daemon: Head "https://ghcr.io/v2/o/app/manifests/latest": denied.',
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "ghcr-bare-unauthorized",
+        'docker: Error response from daemon: Head "https://ghcr.io/v2/o/fedora-30/manifests/latest": unauthorized.',
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "old-client-status-403-push",
+        'Sending image list\nError: Status 403 trying to push repository o/api: "Access denied."',
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "old-client-status-403-pull",
+        'Pulling repository r.example/tool\ndocker: Error: Status 403 trying to pull repository tool: "<html>\\r\\n<head><title>403 Forbidden</title></head>".',
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "podman-statuscode-401-html",
+        'Error: initializing source docker://r.example/app:1: reading manifest 1 in r.example/app: StatusCode: 401, "<html>\\r\\n<head><title>401 Authorization Required</title>..."',
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "podman-blob-check-auth-required",
+        "Copying blob 388184f84e0a skipped: already exists\nError: trying to reuse blob sha256:388184f84e0a at destination: checking whether a blob sha256:388184f84e0a exists in r.example/o/app: authentication required",
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "kaniko-git-context-auth",
+        "Error: error resolving source context: authentication required",
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    # a missing image or tag in each client's words
+    (
+        "crane-manifest-404",
+        "Error: HEAD https://r.example/v2/o/app/manifests/1.2: unexpected status code 404 Not Found (HEAD responses have no body, use GET for details)",
+        F.IMAGE_NOT_FOUND,
+        "manifest-unknown",
+    ),
+    (
+        "podman-404-html-body",
+        "Error: initializing source docker://quay.io/debian:sid-slim: reading manifest sid-slim in quay.io/debian: error parsing HTTP 404 response body: invalid character '<' looking for beginning of value: \"<!DOCTYPE HTML PUBLIC>\"",
+        F.IMAGE_NOT_FOUND,
+        "manifest-unknown",
+    ),
+    (
+        "pack-image-not-on-daemon",
+        "ERROR: failed to build: failed to fetch builder image 'index.docker.io/o/builder:jammy': image index.docker.io/o/builder:jammy does not exist on the daemon: not found",
+        F.IMAGE_NOT_FOUND,
+        "manifest-unknown",
+    ),
+    (
+        "harbor-artifact-not-found",
+        "Error response from daemon: unknown: artifact library/app:1.2 not found",
+        F.IMAGE_NOT_FOUND,
+        "manifest-unknown",
+    ),
+    (
+        "docker-java-404",
+        'org.testcontainers.containers.ContainerFetchException: Can\'t get Docker image: RemoteDockerImage(imageName=o/app:latest)\nCaused by: com.github.dockerjava.api.exception.NotFoundException: Status 404: {"message":"No such image: o/app:9"}',
+        F.IMAGE_NOT_FOUND,
+        "manifest-unknown",
+    ),
+    # the Dockerfile, its flags and its sources (legacy builder, BuildKit, Skaffold)
+    (
+        "legacy-unknown-instruction-flag",
+        "Step 9/9 : COPY --from=0 /app/dist /usr/share/nginx/html\nERROR: Service 'frontend' failed to build: Unknown flag: from",
+        F.DOCKERFILE_ERROR,
+        "dockerfile-parse",
+    ),
+    (
+        "dockerfile-without-instructions",
+        "Error response from daemon: failed to parse Dockerfile: file with no instructions",
+        F.DOCKERFILE_ERROR,
+        "dockerfile-structure",
+    ),
+    (
+        "buildkit-blank-base-name",
+        "ERROR: failed to solve: base name (${BASE_IMAGE}) should not be blank",
+        F.DOCKERFILE_ERROR,
+        "dockerfile-structure",
+    ),
+    (
+        "legacy-copy-lstat",
+        "Step 12 : COPY init-data configure.sh /usr/sbin/\nlstat init-data: no such file or directory",
+        F.BUILD_CONTEXT_ERROR,
+        "copy-source-missing",
+    ),
+    (
+        "skaffold-dockerfile-missing",
+        "Error: running skaffold steps: build: build step: running build for artifact: running build: docker build: error during connect: Post http://%2Fvar%2Frun%2Fdocker.sock/v1.35/build?dockerfile=Dockerfile: creating docker context: getting relative tar paths: opening dockerfile: Dockerfile: open Dockerfile: no such file or directory",
+        F.BUILD_CONTEXT_ERROR,
+        "dockerfile-missing",
+    ),
+    # the engine's own faults under a builder's error
+    (
+        "buildkit-dockerfile-snapshot-gone",
+        "Error: failed to solve: rpc error: code = Unknown desc = failed to solve with frontend dockerfile.v0: failed to read dockerfile: failed to mount pf93naxl3gjm: snapshot pf93naxl3gjm does not exist: not found",
+        F.DAEMON_ERROR,
+        "daemon-storage",
+    ),
+    (
+        "desktop-mount-table-full",
+        "docker: Error response from daemon: mounting / to /tmp/docker-desktop/shadowing-mounts/abac646bc3d6: no space left on device.",
+        F.DAEMON_ERROR,
+        "daemon-storage",
+    ),
+    (
+        "buildah-crun-cannot-create",
+        'STEP 3/3: RUN pip install -r requirements.txt\nerror running container: error from /usr/bin/crun creating container for [/bin/sh -c pip install -r requirements.txt]: mount `/proc` to `/proc`: Operation not permitted\n: exit status 1\nError: building at STEP "RUN pip install -r requirements.txt": while running runtime: exit status 1',
+        F.DAEMON_ERROR,
+        "oci-runtime-create",
+    ),
+    (
+        "buildkit-frontend-runc-failed",
+        "failed to solve with frontend dockerfile.v0: failed to solve with frontend gateway.v0: runc did not terminate sucessfully",
+        F.DAEMON_ERROR,
+        "oci-runtime-create",
+    ),
+    # the daemon that never answered (dind wrappers, DOCKER_HOST over TCP, podman machines)
+    (
+        "dind-wrapper-gave-up",
+        "Timed out trying to connect to internal docker host.",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "docker-host-tcp-timeout",
+        '$ docker ps\nGet "http://192.168.59.103:2376/v1.24/containers/json": dial tcp 192.168.59.103:2376: i/o timeout',
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "podman-machine-ssh-reset",
+        "Error: failed to connect: ssh: handshake failed: read tcp [::1]:56237->[::1]:49619: read: connection reset by peer",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    # the OOM killer in a platform's words
+    (
+        "openshift-build-pod-oom",
+        "The build pod was killed due to an out of memory condition.",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    (
+        "deployer-step-ran-out-of-memory",
+        "Failed to build image: The build step ran out of memory: the kernel's OOM killer terminated 1 process on this host while the step ran",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    # registry transfers that timed out, broke, or were refused as too large
+    (
+        "old-client-upload-timeout",
+        "1f956f214189: Pushing [============>         ] 481.4 MB/1.97 GB 3m4s\n2014/06/07 00:57:07 Failed to upload layer: Put http://r.example:5000/v1/images/1f956f214189/layer: read tcp 10.0.1.16:5000: i/o timeout",
+        F.REGISTRY_TIMEOUT,
+        "layer-transfer-timeout",
+    ),
+    (
+        "push-refused-by-proxy-body-limit",
+        "7381522c58b0: Pushing [==================================================>]  322.7MB/322.7MB\nerror parsing HTTP 413 response body: invalid character '<' looking for beginning of value: \"<html><head><title>413 Request Entity Too Large</title></head>\"",
+        F.UNKNOWN,
+        "registry-body-too-large",
+    ),
+    (
+        "podman-pull-unfinished-blob",
+        "Copying blob f5e195d50b88 [====================================>-] 180.0MiB / 183.3MiB\nCopying blob dd8c6d374ea5 done\n  unexpected EOF",
+        F.CONNECTION_FAILURE,
+        "pull-download-unfinished",
+    ),
+    (
+        "podman-blob-store-eof",
+        'Error: error pulling image "docker.io/rust:latest": unable to pull docker.io/rust:latest: unable to pull image: Error writing blob: error storing blob to file "/var/tmp/storage987555834/2": unexpected EOF',
+        F.CONNECTION_FAILURE,
+        "layer-download-network",
+    ),
+    (
+        "kaniko-http2-goaway",
+        'error pushing image: failed to push to destination r.example/app:1: Patch "https://r.example/v2/app/blobs/uploads/feeb": http2: Transport: cannot retry err [http2: Transport received Server\'s graceful shutdown GOAWAY] after Request.Body was written; define Request.GetBody to avoid this error',
+        F.CONNECTION_FAILURE,
+        "connection-reset",
+    ),
+    (
+        "tls-handshake-alert",
+        'parsing image configuration: Get "https://cdn03.quay.io/sha256/96/9617": remote error: tls: handshake failure',
+        F.CONNECTION_FAILURE,
+        "connection-reset",
+    ),
+    (
+        "old-client-502-metadata",
+        "5187f1faccd4: Pushing\n2014/04/20 23:14:18 HTTP code 502 while uploading metadata: invalid character '<' looking for beginning of value",
+        F.REGISTRY_UNAVAILABLE,
+        "registry-5xx",
+    ),
+    (
+        "gradle-maven-central-dns",
+        "> Could not resolve all files for configuration ':app:testCompileClasspath'.\n   > Could not GET 'https://repo.maven.apache.org/maven2/org/junit/junit-bom/5.11.4/junit-bom-5.11.4.pom'.\n      > repo.maven.apache.org: Temporary failure in name resolution",
+        F.DNS_FAILURE,
+        "apt-dns",
+    ),
 ]
 
 

@@ -143,6 +143,19 @@ EXAMPLES: dict[str, str] = {
     "pull-download-unfinished": "0258593a9987: Downloading [=====>      ]  98.1MB/1.354GB",
     "tcp-connection-dropped": "write tcp 172.17.0.2:41234->104.18.124.25:443: write: connection timed out",
     "buildx-boot-failed": "=> ERROR [internal] booting buildkit                                  3.2s",
+    "jib-registry-refused": "> com.google.cloud.tools.jib.plugins.common.BuildStepsExecutionException: "
+    "Build image failed, perhaps you should make sure your credentials for 'registry.example.com/app' "
+    "are set up correctly.",
+    "jib-registry-timeout": "[ERROR] Failed to execute goal com.google.cloud.tools:jib-maven-plugin:"
+    "3.4.0:build (default-cli) on project app: Connect to registry-1.docker.io:443 "
+    "[registry-1.docker.io/54.227.20.253] failed: connect timed out -> [Help 1]",
+    "jib-registry-connection": "> com.google.cloud.tools.jib.plugins.common.BuildStepsExecutionException: "
+    "Build image failed, perhaps you should make sure your Internet is up and that the registry you "
+    "are pushing to exists",
+    "layer-transfer-timeout": "error pulling image configuration: download failed after attempts=6: "
+    "dial tcp 104.18.125.25:443: i/o timeout",
+    "registry-body-too-large": "error parsing HTTP 413 response body: invalid character '<' looking "
+    'for beginning of value: "<html><head><title>413 Request Entity Too Large</title></head>"',
 }
 
 
@@ -304,6 +317,84 @@ ORDER_CASES: list[tuple[str, FailureClass]] = [
         "cc: internal compiler error: Segmentation fault signal terminated program cc1\n"
         "make[2]: *** [src/x.o] Error 4",
         FailureClass.BUILD_STEP_FAILURE,
+    ),
+    # a socket that is not a container engine's names no daemon; the job's deadline does
+    (
+        "Error: Failed to start kubernetes client: error connecting to kubernetes runner: dial unix "
+        "/workspace/buildkite.sock: connect: no such file or directory\n"
+        "  Warning  DeadlineExceeded  3m28s  job-controller  Job was active longer than specified deadline",
+        FailureClass.TIMEOUT,
+    ),
+    # BuildKit's bare deadline names no request; one naming a registry request is its timeout
+    ("ERROR: failed to solve: DeadlineExceeded: context deadline exceeded", FailureClass.UNKNOWN),
+    (
+        'ERROR: failed to solve: DeadlineExceeded: failed to do request: Head "https://ghcr.io/v2/o/'
+        'a/manifests/1": dial tcp 140.82.1.1:443: i/o timeout',
+        FailureClass.REGISTRY_TIMEOUT,
+    ),
+    # mount(2)'s ENOSPC is the mount table's limit; a write's is a full disk
+    (
+        "docker: Error response from daemon: mounting / to /tmp/docker-desktop/shadowing-mounts/"
+        "abac646b: no space left on device.",
+        FailureClass.DAEMON_ERROR,
+    ),
+    (
+        "failed to compute cache key: mount callback failed on /tmp/containerd-mount1: write "
+        "/tmp/containerd-mount1/usr/bin/x: no space left on device",
+        FailureClass.DISK_FULL,
+    ),
+    # BuildKit's old runc executor: a RUN step's own exit, or the runtime failing outside one
+    (
+        "failed to solve with frontend dockerfile.v0: failed to build LLB: executor failed running "
+        "[/bin/sh -c make]: runc did not terminate sucessfully",
+        FailureClass.BUILD_STEP_FAILURE,
+    ),
+    (
+        "failed to solve with frontend dockerfile.v0: failed to solve with frontend gateway.v0: runc "
+        "did not terminate sucessfully",
+        FailureClass.DAEMON_ERROR,
+    ),
+    # a registry's v1 ping is not the Docker API's /_ping
+    (
+        "v1 ping attempt failed with error: Get https://10.1.1.1:30000/v1/_ping: dial tcp "
+        "10.1.1.1:30000: i/o timeout",
+        FailureClass.REGISTRY_TIMEOUT,
+    ),
+    (
+        'ERROR: Get "http://192.168.76.3:2375/_ping": dial tcp 192.168.76.3:2375: i/o timeout',
+        FailureClass.DAEMON_UNREACHABLE,
+    ),
+    # a 404 from a push check's ping is not a missing image; from a manifest it is
+    (
+        "error checking push permissions -- make sure you entered the correct tag name, and that "
+        'you are authenticated correctly, and try again: checking push permission for "r.example/a:1": '
+        "creating push check transport for r.example failed: GET https://r.example/v2/: unexpected "
+        "status code 404 Not Found: <html>",
+        FailureClass.AUTH_DENIED,
+    ),
+    (
+        "Error: HEAD https://r.example/v2/a/manifests/1: unexpected status code 404 Not Found (HEAD "
+        "responses have no body, use GET for details)",
+        FailureClass.IMAGE_NOT_FOUND,
+    ),
+    # containerd's NotFound from its own content store is the daemon's, not the registry's
+    (
+        'PullImage failed: rpc error: code = NotFound desc = failed to pull and unpack image "r/a:1": '
+        "failed to extract layer sha256:7da9: failed to get reader from content store: blob "
+        "sha256:9e2f expected at /var/lib/containerd/blobs/sha256/9e2f: blob not found: not found",
+        FailureClass.DAEMON_ERROR,
+    ),
+    # a pull whose layers were retried and then timed out: the timeout, not the broken connection
+    (
+        "v1: Pulling from o/app\naa11c7d3aa8c: Retrying in 1 second\nerror pulling image configuration: "
+        "download failed after attempts=6: dial tcp 31.13.1.1:443: i/o timeout",
+        FailureClass.REGISTRY_TIMEOUT,
+    ),
+    # Maven Central's name did not resolve under Gradle's "Could not GET": a DNS failure
+    (
+        "   > Could not GET 'https://repo.maven.apache.org/maven2/o/a/1/a-1.pom'.\n"
+        "      > repo.maven.apache.org: Temporary failure in name resolution",
+        FailureClass.DNS_FAILURE,
     ),
 ]
 

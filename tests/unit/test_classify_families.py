@@ -1193,6 +1193,138 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.DNS_FAILURE,
         "apt-dns",
     ),
+    # --- Google's IAM refusal, in docker's, gcloud's and a builder's words
+    (
+        "artifact-registry-iam-push",
+        'The push refers to repository [us-docker.pkg.dev/acme/apps/api]\n5f70bf18a086: Preparing\ndenied: Permission "artifactregistry.repositories.uploadArtifacts" denied on resource "projects/acme/locations/us/repositories/apps" (or it may not exist)',
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "artifact-registry-iam-gcloud",
+        "ERROR: (gcloud.run.deploy) PERMISSION_DENIED: Permission 'artifactregistry.repositories.get' denied on resource '//artifactregistry.googleapis.com/projects/acme/locations/us-central1/repositories/apps' (or it may not exist).",
+        F.AUTH_DENIED,
+        "registry-access-refused",
+    ),
+    (
+        "artifact-registry-iam-under-pull-access-denied",
+        'Error response from daemon: pull access denied for europe-docker.pkg.dev/acme/apps/web, repository does not exist or may require \'docker login\': denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource "projects/acme/locations/europe/repositories/apps" (or it may not exist)',
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    # --- npm 7+ and pnpm dependency resolution, run as a CI step: the project's own conflict
+    (
+        "npm-eresolve-ci-step",
+        'npm ERR! ERESOLVE unable to resolve dependency tree\nnpm ERR! Could not resolve dependency:\nnpm ERR! peer react@"^17.0.0" from react-dom@17.0.2',
+        F.BUILD_STEP_FAILURE,
+        "step-package-unavailable",
+    ),
+    (
+        "pnpm-outdated-lockfile",
+        ' ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with "frozen-lockfile" because pnpm-lock.yaml is not up to date with package.json',
+        F.BUILD_STEP_FAILURE,
+        "step-package-unavailable",
+    ),
+    # --- a layer the storage could not apply or find: the engine's, not the build's
+    (
+        "buildah-applylayer-remount",
+        'Copying blob sha256:4f4fb700ef54\nError: creating build container: writing blob: adding layer with blob "sha256:4f4fb700ef54": ApplyLayer stdout:  stderr: remount /, flags: 0x44000: permission denied exit status 1',
+        F.DAEMON_ERROR,
+        "daemon-storage",
+    ),
+    (
+        "moby-applylayer-exit-status",
+        "failed to register layer: ApplyLayer exit status 1 stdout:  stderr: lchown /usr/bin/ping: invalid argument",
+        F.DAEMON_ERROR,
+        "daemon-storage",
+    ),
+    (
+        "overlay-upper-dir-vanished",
+        "Step 6/9 : RUN make\n ---> Running in 2b1d9c3e4f5a\nError response from daemon: lstat /var/lib/docker/overlay2/5c1e0f3a9b7d2e4c6a8b0d1f3e5a7c9b/merged/etc: no such file or directory",
+        F.DAEMON_ERROR,
+        "daemon-storage",
+    ),
+    (
+        "podman-storage-layer-vanished",
+        "Error: stat /var/lib/containers/storage/overlay/8d3ac3489996423f53d6087c81180006263b79f206d3fdec9e66f0e27ceb8759/diff: no such file or directory",
+        F.DAEMON_ERROR,
+        "daemon-storage",
+    ),
+    (
+        "windows-hcsshim-compute-system",
+        "docker: Error response from daemon: hcsshim::CreateComputeSystem 0f8d2a1c: The container operating system does not match the host operating system.",
+        F.DAEMON_ERROR,
+        "daemon-storage",
+    ),
+    (
+        "veth-pair-enomem-is-the-kernel",
+        "docker: Error response from daemon: failed to create endpoint web on network bridge: failed to add the host (veth1a2b3c4) <=> sandbox (veth5d6e7f8) pair interfaces: cannot allocate memory.",
+        F.DAEMON_ERROR,
+        "daemon-runtime-setup",
+    ),
+    # --- processes killed by signal 9, in git's, Python's and buildbot's words
+    (
+        "git-index-pack-signal-9",
+        "remote: Counting objects: 100% (52311/52311), done.\nerror: index-pack died of signal 9\nfatal: index-pack failed",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    (
+        "python-subprocess-sigkill",
+        "subprocess.CalledProcessError: Command '['ninja', '-j', '8']' died with <Signals.SIGKILL: 9>.",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    (
+        "process-killed-by-signal-9",
+        "process killed by signal 9\nprogram finished with exit code -1",
+        F.OOM_KILLED,
+        "oom-killed-line",
+    ),
+    # --- apk's EAGAIN while fetching
+    (
+        "apk-eagain-package",
+        legacy(
+            "(7/21) Installing libffi (3.4.4-r3)\nERROR: py3-cffi-1.16.0-r0: Resource temporarily unavailable",
+            cmd="apk add --no-cache py3-cffi",
+        ),
+        F.STEP_NETWORK_FAILURE,
+        "apk-network",
+    ),
+    (
+        "apk-eagain-index",
+        "fetch https://dl-cdn.alpinelinux.org/alpine/v3.19/main/x86_64/APKINDEX.tar.gz\nWARNING: fetching https://dl-cdn.alpinelinux.org/alpine/v3.19/main: Resource temporarily unavailable",
+        F.STEP_NETWORK_FAILURE,
+        "apk-network",
+    ),
+    # --- Python requests' wording of a registry's 5xx
+    (
+        "requests-http-error-503",
+        "requests.exceptions.HTTPError: 503 Server Error: Service Unavailable for url: https://registry.example.com/v2/app/manifests/1.4",
+        F.REGISTRY_UNAVAILABLE,
+        "registry-5xx",
+    ),
+    # --- a cloud builder's own cancellation at its time limit
+    (
+        "hosted-build-canceled",
+        "Step 12/20 : RUN make -j4\n ---> Running in 9a8b7c6d5e4f\n[ 64%] Building CXX object src/CMakeFiles/core.dir/a.cc.o\nBuild canceled.",
+        F.TIMEOUT,
+        "ci-operation-canceled",
+    ),
+    # --- a registry that lost a blob: no network fault
+    (
+        "push-manifest-blob-unknown",
+        "c2adabaecedb: Pushed\n5f70bf18a086: Layer already exists\nmanifest blob unknown: blob unknown to registry",
+        F.UNKNOWN,
+        "registry-blob-unknown",
+    ),
+    # --- a registry's v1 ping refused: the registry, not the daemon
+    (
+        "registry-v1-ping-refused",
+        "Error response from daemon: v1 ping attempt failed with error: Get http://registry.local:5000/v1/_ping: dial tcp 10.1.2.3:5000: connection refused",
+        F.CONNECTION_FAILURE,
+        "connection-refused",
+    ),
 ]
 
 
@@ -1274,3 +1406,15 @@ def test_a_push_check_that_failed_in_transport_is_not_a_refusal() -> None:
         'net/http: HTTP/1.x transport connection broken: malformed HTTP response "\\x15\\x03\\x01\\x00\\x02\\x02"'
     )
     assert classify_text(text).failure_class is not F.AUTH_DENIED
+
+
+def test_a_daemon_api_500_is_named_by_its_message() -> None:
+    """docker-py wraps every daemon error as "500 Server Error"; the message says why."""
+    text = 'docker.errors.APIError: 500 Server Error: Internal Server Error ("OCI runtime create failed: container_linux.go:380: starting container process caused: exec: \\"/app\\": permission denied: unknown")'
+    assert classify_text(text).rule != "registry-5xx"
+
+
+def test_a_missing_build_context_file_is_not_the_storage_driver() -> None:
+    """The legacy builder's context lives under /var/lib/docker/tmp, not a driver's directory."""
+    text = "lstat /var/lib/docker/tmp/docker-builder123456789/app.py: no such file or directory"
+    assert classify_text(text).failure_class is not F.DAEMON_ERROR

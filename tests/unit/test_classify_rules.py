@@ -32,6 +32,7 @@ EXAMPLES: dict[str, str] = {
     "pip-no-matching-distribution": "ERROR: No matching distribution found for cloud-init==20.4",
     "gpg-keyserver-network": "gpg: keyserver receive failed: Cannot assign requested address",
     "push-stream-eof": "5e868bdcb028: Layer already exists",
+    "registry-blob-unknown": "error from registry: blob unknown to registry - sha256:ddf74a63f7d8",
     "composer-network": "curl error 28 while downloading https://repo.packagist.org/packages.json: "
     "Operation timed out after 10004 milliseconds",
     "dockerfile-parse": "dockerfile parse error on line 3: unknown instruction: RUNN",

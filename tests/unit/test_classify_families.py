@@ -1325,6 +1325,129 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.CONNECTION_FAILURE,
         "connection-refused",
     ),
+    # --- QEMU user emulation crashing a foreign-platform step, or missing its loader
+    (
+        "qemu-segfault-buildkit",
+        buildkit(
+            "2/4",
+            "Processing triggers for libc-bin (2.36-9) ...\nqemu: uncaught target signal 11 (Segmentation fault) - core dumped\nSegmentation fault (core dumped)",
+            cmd="apt-get install -y curl",
+            code=139,
+        ),
+        F.BUILD_STEP_FAILURE,
+        "qemu-emulation-crash",
+    ),
+    (
+        "qemu-loader-missing-legacy",
+        legacy(
+            "qemu-aarch64-static: Could not open '/lib/ld-linux-aarch64.so.1': No such file or directory",
+            cmd="./configure",
+            code=255,
+        ),
+        F.BUILD_STEP_FAILURE,
+        "qemu-emulation-crash",
+    ),
+    # --- logins refused in a CI plugin's or GitHub token's words
+    (
+        "drone-docker-login-refused",
+        'time="2024-01-02T10:00:00Z" level=fatal msg="Error authenticating: exit status 1"',
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "ghcr-installation-permission",
+        "#12 pushing layers\nERROR: failed to push ghcr.io/org/app:1: permission_denied: installation not allowed to Write organization package",
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    # --- a CI platform's own deadline: Drone/Harness, a Kubernetes wait for a build pod
+    ("drone-time-limit", "time limit exceeded for the build", F.TIMEOUT, "ci-step-deadline"),
+    ("harness-max-build-time", "ERROR: Maximum job time exceeded", F.TIMEOUT, "ci-step-deadline"),
+    (
+        "k8s-wait-condition",
+        "FATA[0605] build step: kaniko build for [gcr.io/p/app]: waiting for pod to complete: timed out waiting for the condition",
+        F.TIMEOUT,
+        "ci-step-deadline",
+    ),
+    # --- the daemon's socket or API that does not answer in time (a runner's or Woodpecker's call)
+    (
+        "daemon-socket-deadline",
+        'Execution error Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.43/containers/wp_0_step_1/json": context deadline exceeded',
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    # --- the engine's own parts: a storage driver over an unsupported filesystem, a shim, a utility VM, a lost cache blob
+    (
+        "storage-driver-over-overlayfs",
+        'time="2024-01-02T10:00:00Z" level=error msg="\'overlay\' is not supported over overlayfs"',
+        F.DAEMON_ERROR,
+        "daemon-storage",
+    ),
+    (
+        "shim-socket-reset",
+        "docker: Error response from daemon: read unix @->@/containerd-shim/moby/ab12/shim.sock: read: connection reset by peer: unknown.",
+        F.DAEMON_ERROR,
+        "daemon-shim",
+    ),
+    (
+        "windows-utility-vm-silent",
+        "container 38f2 encountered an error during Start: failure in a Windows system call: The operation timed out because a response was not received from the Virtual Machine hosting the Container. (0xc0370109)",
+        F.DAEMON_ERROR,
+        "daemon-runtime-setup",
+    ),
+    (
+        "buildkit-cache-blob-lost",
+        " > exporting cache:\n------\nERROR: failed to solve: blob sha256:"
+        + "1f" * 32
+        + " not found",
+        F.DAEMON_ERROR,
+        "containerd-content-missing",
+    ),
+    # --- a transfer cut mid-body, a registry's bare blob error, a COPY source the .dockerignore hides
+    (
+        "gha-cache-body-closed",
+        '#17 ERROR: error writing layer blob: Patch "https://cache.example/_apis/artifactcache/caches/7": http: read on closed response body',
+        F.CONNECTION_FAILURE,
+        "connection-reset",
+    ),
+    (
+        "push-unknown-blob",
+        "3e20: Layer already exists\nunknown blob\nError: exit status 1",
+        F.UNKNOWN,
+        "registry-blob-unknown",
+    ),
+    (
+        "context-dockerignore-excluded",
+        "ERROR: failed to solve: file not found in build context or excluded by .dockerignore: stat src/main.c: file does not exist",
+        F.BUILD_CONTEXT_ERROR,
+        "copy-source-missing",
+    ),
+    # --- package managers' own network and command wordings
+    (
+        "rubygems-download-timeout",
+        legacy(
+            "ERROR:  Could not find a valid gem 'rake' (>= 0), here is why:\n          Unable to download data from https://rubygems.org/ - Net::OpenTimeout (https://rubygems.org/specs.4.8.gz)",
+            cmd="gem install rake",
+        ),
+        F.STEP_NETWORK_FAILURE,
+        "gem-nuget-network",
+    ),
+    (
+        "apk-io-error",
+        buildkit(
+            "3/6",
+            "fetch https://dl-cdn.alpinelinux.org/alpine/v3.19/main/x86_64/APKINDEX.tar.gz\nERROR: https://dl-cdn.alpinelinux.org/alpine/v3.19/main: IO ERROR\nERROR: unsatisfiable constraints:\n  curl (missing):",
+            cmd="apk add curl",
+        ),
+        F.STEP_NETWORK_FAILURE,
+        "apk-network",
+    ),
+    (
+        "npm-unknown-command",
+        'Step 6/9 : RUN npm biuld\n ---> Running in 2d57f00f9ad7\nUnknown command: "biuld"\n\nDid you mean this?\n    npm run build # run the "build" package script',
+        F.BUILD_STEP_FAILURE,
+        "step-command-missing",
+    ),
 ]
 
 

@@ -14,6 +14,7 @@ from ci_guard.failure import FailureClass
 
 # One typical line per rule (tool output as printed); the corpus holds cited ones.
 EXAMPLES: dict[str, str] = {
+    "qemu-emulation-crash": "qemu: uncaught target signal 4 (Illegal instruction) - core dumped",
     "oom-exit-137": 'ERROR: process "/bin/sh -c make -j8" did not complete successfully: exit code: 137',
     "oom-killed-line": "Killed",
     "out-of-memory": "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
@@ -396,6 +397,29 @@ ORDER_CASES: list[tuple[str, FailureClass]] = [
         "   > Could not GET 'https://repo.maven.apache.org/maven2/o/a/1/a-1.pom'.\n"
         "      > repo.maven.apache.org: Temporary failure in name resolution",
         FailureClass.DNS_FAILURE,
+    ),
+    # an emulated step that crashed before its exit status: QEMU's, not the daemon's nor the network's
+    (
+        "#7 99.79 qemu: uncaught target signal 11 (Segmentation fault) - core dumped\n"
+        "#7 99.97  installed libc-bin package post-installation script subprocess returned error exit status 139\n"
+        "#7 100.1 E: Sub-process /usr/bin/dpkg returned an error code (1)",
+        FailureClass.BUILD_STEP_FAILURE,
+    ),
+    # a runner's system failure on a Docker API call that timed out: the daemon, not a registry's TLS
+    (
+        "ERROR: Job failed (system failure): Get https://10.0.0.5:2376/v1.41/containers/4f2a/json: net/http: TLS handshake timeout",
+        FailureClass.DAEMON_UNREACHABLE,
+    ),
+    # a containerd shim whose socket was reset: the engine's, not a connection to a registry
+    (
+        "docker: Error response from daemon: read unix @->@/containerd-shim/moby/4f2a/shim.sock: read: connection reset by peer: unknown.",
+        FailureClass.DAEMON_ERROR,
+    ),
+    # a Jenkins agent's channel closed under an EOF: the runner was lost, not the registry
+    (
+        "java.io.IOException: Unexpected EOF\n"
+        'Caused: hudson.remoting.ChannelClosedException: Channel "unknown": Remote call on agent-7 failed. The channel is closing down or has closed down',
+        FailureClass.UNKNOWN,
     ),
 ]
 

@@ -81,18 +81,21 @@ def _chunks(source: Any) -> Iterator[bytes]:
 
 def blocks(source: Output) -> Iterator[bytes]:
     """Blocks of whole lines (each ending at a newline, except maybe the last)."""
-    pending: list[bytes] = []
+    pending: list[bytes | memoryview] = []
     size = 0
     partial = b""  # an unfinished line, cut to MAX_LINE
     for chunk in _chunks(source):
-        text = partial + chunk if partial else chunk
-        cut = text.rfind(b"\n")
+        cut = chunk.rfind(b"\n")
         if cut < 0:
-            partial = text[:MAX_LINE]
+            if len(partial) < MAX_LINE:
+                partial += chunk[: MAX_LINE - len(partial)]
             continue
-        partial = text[cut + 1 :][:MAX_LINE]
-        pending.append(text[: cut + 1])
-        size += cut + 1
+        # The join below is the one copy of the chunk's whole lines.
+        if partial:
+            pending.append(partial)
+        pending.append(chunk if cut + 1 == len(chunk) else memoryview(chunk)[: cut + 1])
+        size += len(partial) + cut + 1
+        partial = chunk[cut + 1 :][:MAX_LINE]
         if size >= BLOCK:
             yield b"".join(pending)
             pending, size = [], 0

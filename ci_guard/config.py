@@ -7,7 +7,6 @@ from, and builds a typed Config.
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
 import stat
@@ -171,6 +170,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     unknown = sorted(key for key in data if key.replace("_", "-") not in specs)
     if unknown:
         name = unknown[0].replace("_", "-")
+        import difflib  # only for a mistyped name: not on every start
+
         close = difflib.get_close_matches(name, list(specs), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else " (see: ci-guard help configuration)"
         raise UsageError(f"config file {path}: unknown setting {unknown[0]!r}{hint}")

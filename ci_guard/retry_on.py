@@ -8,7 +8,6 @@ UsageError with the closest known name.
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +46,8 @@ def _known_names() -> list[str]:
 
 
 def _unknown(entry: str) -> UsageError:
+    import difflib  # only for a mistyped name: not on every start
+
     close = difflib.get_close_matches(entry.lower(), _known_names(), n=1, cutoff=0.6)
     if close:
         hint = f"did you mean {close[0]!r}?"

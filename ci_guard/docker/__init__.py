@@ -11,3 +11,7 @@ Which client for which job, chosen on purpose:
   whose store cannot be read directly (endpoint.py, a fallback). It spawns the CLI and
   loads pydantic, so nothing on `ci-guard run`'s usual path imports it.
 """
+
+REACH_FIELD = "daemon_reach"
+"""Where docker/reach.py's facts go in `preflight.finished` (and a run reads them back);
+here, so the run can read them without importing the endpoint machinery on its start."""

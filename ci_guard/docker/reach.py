@@ -20,8 +20,6 @@ from urllib.parse import urlsplit
 
 from ci_guard.docker.endpoint import DEFAULT_HOST, DaemonEndpoint, DaemonProcess
 
-REACH_FIELD = "daemon_reach"
-"""Where these facts go in `preflight.finished` (and the run reads them back)."""
 LOCAL = "local"
 DOWN = "down"
 OTHER_HOST = "other-host"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_guard.config import Config
+from ci_guard.docker import REACH_FIELD
 from ci_guard.docker import daemon_json as dj
 from ci_guard.docker.endpoint import (
     DEFAULT_CONFIG_FILE,
@@ -24,7 +25,7 @@ from ci_guard.docker.endpoint import (
     find_daemon_process,
     find_endpoint,
 )
-from ci_guard.docker.reach import REACH_FIELD, DaemonReach, observe_reach
+from ci_guard.docker.reach import DaemonReach, observe_reach
 from ci_guard.doctor import checks, mirror_checks
 from ci_guard.doctor.daemon_checks import check_reach
 from ci_guard.doctor.result import CheckResult, DoctorReport, skipped

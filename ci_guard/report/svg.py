@@ -37,6 +37,11 @@ class Box:
     def y(self, share: float) -> float:
         return self.bottom - self.height * share
 
+    @classmethod
+    def wide(cls, width: int, height: int) -> Box:
+        """The plot area of a full-width bar chart: room for the y labels and a legend."""
+        return cls(64, width - 12, 34, height - 30)
+
 
 @dataclass(frozen=True)
 class Series:

@@ -32,10 +32,11 @@ def stacked_bars(
     height: int = 260,
 ) -> str:
     """Per-day bars stacked from several series (e.g. failed attempts + waits)."""
-    left, right, top, bottom = 64, width - 12, 34, height - 30
+    box = Box.wide(width, height)
+    left, right, top, bottom = box.left, box.right, box.top, box.bottom
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(days))]
     top_value = nice_axis(max(totals, default=0))
-    body = y_grid(Box(left, right, top, bottom), top_value, fmt)
+    body = y_grid(box, top_value, fmt)
     slot = (right - left) / max(len(days), 1)
     bar = min(max(slot * 0.7, 1), MAX_BAR)
     for i, day in enumerate(days):

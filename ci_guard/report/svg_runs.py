@@ -51,8 +51,8 @@ def run_bars(
     height: int = 260,
 ) -> str:
     """`scale` divides seconds into the axis unit; `fmt` formats an axis value."""
-    left, right, top, bottom = 64, width - 12, 34, height - 30
-    box = Box(left, right, top, bottom)
+    box = Box.wide(width, height)
+    left, right, bottom = box.left, box.right, box.bottom
     top_value = nice_axis(max((p.duration_s / scale for p in points), default=0))
     body = y_grid(box, top_value, fmt)
     slot = (right - left) / max(len(points), 1)

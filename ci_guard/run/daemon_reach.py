@@ -18,7 +18,7 @@ import threading
 from typing import Any
 
 from ci_guard.config import Config
-from ci_guard.docker.reach import REACH_FIELD
+from ci_guard.docker import REACH_FIELD
 from ci_guard.records import RunRecord
 from ci_guard.run.deps import RunDeps
 

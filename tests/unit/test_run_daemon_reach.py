@@ -7,8 +7,9 @@ import dataclasses
 from typing import Any
 
 from ci_guard.config import resolve
+from ci_guard.docker import REACH_FIELD
 from ci_guard.docker.endpoint import DaemonEndpoint
-from ci_guard.docker.reach import REACH_FIELD, decide_reach
+from ci_guard.docker.reach import decide_reach
 from ci_guard.records import RunRecord
 from ci_guard.run.daemon_reach import EVENT, DaemonFacts
 from ci_guard.run.deps import RunDeps

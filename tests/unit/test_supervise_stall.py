@@ -10,7 +10,7 @@ from ci_guard.failure import FailureClass
 from ci_guard.run.attempt import classify_result
 from ci_guard.run.deps import _default_classify
 from ci_guard.run.registry_phase import PhaseTracker
-from ci_guard.supervise.supervisor import supervise
+from ci_guard.supervise.supervisor import ProcessResult, supervise
 
 METADATA = "#3 [internal] load metadata for docker.io/library/busybox:latest"
 
@@ -23,14 +23,23 @@ def child(script: str) -> list[str]:
     return [sys.executable, "-c", script]
 
 
+REGISTRY_PHASE_THEN_SILENCE = f"import time; print({METADATA!r}, flush=True); time.sleep(60)"
+
+
+def supervise_logged(
+    tmp_path: Path, script: str, *, timeout: float, stall_timeout: float
+) -> ProcessResult:
+    """Run the child under supervise() with a log file and a real phase tracker."""
+    return supervise(
+        child(script), timeout=timeout, kill_grace=1, log_path=tmp_path / "a.log",
+        stdout=sink(tmp_path), progress=PhaseTracker(stall_timeout),
+    )  # fmt: skip
+
+
 def test_a_registry_phase_without_progress_ends_the_attempt_as_registry_timeout(
     tmp_path: Path,
 ) -> None:
-    script = f"import time; print({METADATA!r}, flush=True); time.sleep(60)"
-    result = supervise(
-        child(script), timeout=120, kill_grace=1, log_path=tmp_path / "a.log",
-        stdout=sink(tmp_path), progress=PhaseTracker(0.5),
-    )  # fmt: skip
+    result = supervise_logged(tmp_path, REGISTRY_PHASE_THEN_SILENCE, timeout=120, stall_timeout=0.5)
     assert result.stalled
     assert not result.timed_out
     assert result.exit_code == 124
@@ -60,11 +69,7 @@ def test_a_silent_run_step_longer_than_the_stall_timeout_runs_to_its_end(tmp_pat
 def test_a_deadline_during_a_registry_phase_is_registry_timeout_not_timeout(
     tmp_path: Path,
 ) -> None:
-    script = f"import time; print({METADATA!r}, flush=True); time.sleep(60)"
-    result = supervise(
-        child(script), timeout=1.0, kill_grace=1, log_path=tmp_path / "a.log",
-        stdout=sink(tmp_path), progress=PhaseTracker(300),
-    )  # fmt: skip
+    result = supervise_logged(tmp_path, REGISTRY_PHASE_THEN_SILENCE, timeout=1.0, stall_timeout=300)
     assert result.timed_out
     assert not result.stalled
     failure = classify_result(result, _default_classify)
@@ -75,10 +80,7 @@ def test_a_deadline_during_a_registry_phase_is_registry_timeout_not_timeout(
 
 def test_a_deadline_outside_any_registry_phase_stays_timeout(tmp_path: Path) -> None:
     script = "import time; print('#5 [2/2] RUN sleep 60', flush=True); time.sleep(60)"
-    result = supervise(
-        child(script), timeout=1.0, kill_grace=1, log_path=tmp_path / "a.log",
-        stdout=sink(tmp_path), progress=PhaseTracker(300),
-    )  # fmt: skip
+    result = supervise_logged(tmp_path, script, timeout=1.0, stall_timeout=300)
     failure = classify_result(result, _default_classify)
     assert failure is not None
     assert failure.failure_class is FailureClass.TIMEOUT

@@ -148,8 +148,7 @@ def wants_colour(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
 
 def fit(text: str, width: int = MAX_LINE - len(PREFIX) - 2) -> str:
     """One physical line: newlines and tabs become spaces, a long line is cut."""
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return words.cut(" ".join(text.split()), width)
 
 
 class ProgressRenderer:

@@ -23,14 +23,15 @@ DETAIL_WIDTH = 90
 """A failed check's detail in the preflight line; --verbose and the log have it whole."""
 
 
-def _cut(text: str, width: int) -> str:
+def cut(text: str, width: int) -> str:
+    """At most `width` characters: a longer text ends in an ellipsis."""
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def short_command(command: Any) -> str:
     words = [str(w) for w in command] if isinstance(command, list) else [str(command)]
     text = shlex.join(words)
-    return _cut(text, COMMAND_WIDTH)
+    return cut(text, COMMAND_WIDTH)
 
 
 def _plural(count: int, word: str) -> str:
@@ -69,7 +70,7 @@ def _checks_phrase(f: Fields) -> str:
     errors = [c for c in _failed_checks(f) if c.get("severity") == "error"]
     if not errors:
         return "checks ok"
-    first = _cut(f"{errors[0].get('name')}: {errors[0].get('detail')}", DETAIL_WIDTH)
+    first = cut(f"{errors[0].get('name')}: {errors[0].get('detail')}", DETAIL_WIDTH)
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"unhealthy: {first}{more}"
 

@@ -4,7 +4,9 @@ ci-guard's dependencies from the wheelhouse `make tools` prepares instead of an 
 
 from __future__ import annotations
 
+import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,30 @@ class Source:
     @property
     def pip_spec(self) -> str:
         return f"git+{self.url}@{self.ref}"
+
+
+def run_captured(
+    argv: Sequence[str | Path],
+    *,
+    timeout: float,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a validator or a template script, keeping its output for the assertions."""
+    return subprocess.run(
+        [str(a) for a in argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def environ_without(*prefixes: str) -> dict[str, str]:
+    """This process's environment less the variables that would steer the script under test."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
 
 
 def _git(*args: str | Path) -> str:

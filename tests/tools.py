@@ -140,16 +140,27 @@ def install_npm() -> None:
     (NODE_DIR / ".installed").write_text("\n".join(NPM_PACKAGES), "utf-8")
 
 
-def install_pip() -> None:
-    if _stamp_ok(PY_DIR, PIP_PACKAGES):
-        return
+def _start_afresh(folder: Path, specs: tuple[str, ...], what: str) -> bool:
+    """False when folder already holds specs; else empties it for a new pip run, which
+    needs a registry (ToolUnavailable naming `what` when there is none)."""
+    if _stamp_ok(folder, specs):
+        return False
     reason = _no_registry()
     if reason:
-        raise ToolUnavailable(f"pip install {' '.join(PIP_PACKAGES)}: {reason}")
-    shutil.rmtree(PY_DIR, ignore_errors=True)
-    argv = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    argv += ["--retries", "1", "--timeout", "30"]
-    argv += ["--only-binary", ":all:", "--target", str(PY_DIR)]
+        raise ToolUnavailable(f"{what}: {reason}")
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
+def _pip(command: str) -> list[str]:
+    argv = [sys.executable, "-m", "pip", command, "-q", "--disable-pip-version-check"]
+    return [*argv, "--retries", "1", "--timeout", "30"]
+
+
+def install_pip() -> None:
+    if not _start_afresh(PY_DIR, PIP_PACKAGES, f"pip install {' '.join(PIP_PACKAGES)}"):
+        return
+    argv = [*_pip("install"), "--only-binary", ":all:", "--target", str(PY_DIR)]
     _run([*argv, *PIP_PACKAGES], f"pip install {' '.join(PIP_PACKAGES)}")
     (PY_DIR / ".installed").write_text("\n".join(PIP_PACKAGES), "utf-8")
 
@@ -168,14 +179,9 @@ def install_wheels() -> None:
     """A wheelhouse for installing ci-guard itself the way the templates do (pip from a
     git URL at a ref) without a registry: PIP_NO_INDEX=1 PIP_FIND_LINKS=<wheelhouse>."""
     specs = _wheel_specs()
-    if _stamp_ok(WHEEL_DIR, specs):
+    if not _start_afresh(WHEEL_DIR, specs, "wheelhouse for ci-guard's dependencies"):
         return
-    reason = _no_registry()
-    if reason:
-        raise ToolUnavailable(f"wheelhouse for ci-guard's dependencies: {reason}")
-    shutil.rmtree(WHEEL_DIR, ignore_errors=True)
-    argv = [sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check"]
-    argv += ["--retries", "1", "--timeout", "30", "--wheel-dir", str(WHEEL_DIR)]
+    argv = [*_pip("wheel"), "--wheel-dir", str(WHEEL_DIR)]
     _run([*argv, str(ROOT), "setuptools>=68", "wheel"], "pip wheel (ci-guard's dependencies)")
     for own in WHEEL_DIR.glob("ci_guard-*.whl"):
         own.unlink()  # the tests install ci-guard from its git repository, not from here

@@ -71,15 +71,7 @@ jobs:
 
 def _run(argv: list[str | Path], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PATH=f"{tools.PY_DIR / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(
-        [str(a) for a in argv],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return template_install.run_captured(argv, cwd=cwd, env=env, timeout=120)
 
 
 def _action() -> dict[str, Any]:
@@ -183,7 +175,7 @@ def test_the_run_step_keeps_artifacts_in_runner_temp_and_masks_them(tmp_path: Pa
     work.mkdir()
     step = next(s for s in _action()["runs"]["steps"] if s.get("id") == "run")
     token = "glpat-" + "Z" * 20
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "GITHUB_"))}
+    env = template_install.environ_without("CI_GUARD_", "GITHUB_")
     env.update(
         RUNNER_TEMP=str(runner_temp),
         GITHUB_ACTIONS="true",
@@ -204,14 +196,8 @@ def test_the_run_step_keeps_artifacts_in_runner_temp_and_masks_them(tmp_path: Pa
         CI_GUARD_IN_RAW_LOGS="false",
         DEPLOY_THING="declared-secret-value",
     )
-    done = subprocess.run(
-        ["bash", "-c", step["run"]],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = template_install.run_captured(
+        ["bash", "-c", step["run"]], cwd=work, env=env, timeout=120
     )
     assert done.returncode == 0, done.stderr
     assert token in done.stdout  # the build's own output passes unchanged
@@ -242,7 +228,7 @@ def test_install_steps_install_ci_guard_from_the_repository(
     home, runner_temp = tmp_path / "home", tmp_path / "runner-temp"
     home.mkdir()
     runner_temp.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "PIP_"))}
+    env = template_install.environ_without("CI_GUARD_", "PIP_")
     env.update(template_install.pip_env())
     env.update(
         HOME=str(home),
@@ -252,14 +238,8 @@ def test_install_steps_install_ci_guard_from_the_repository(
         CI_GUARD_IN_INSTALL_FROM=source.pip_spec if install_from else "",
     )
     for step in (_step("cache-key"), _step(name="Install ci-guard")):
-        done = subprocess.run(
-            ["bash", "-c", step["run"]],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
+        done = template_install.run_captured(
+            ["bash", "-c", step["run"]], cwd=tmp_path, env=env, timeout=300
         )
         assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "output").read_text("utf-8").startswith("key=ci-guard-pip-")
@@ -280,7 +260,7 @@ def test_install_steps_install_ci_guard_from_the_repository(
 def test_install_fails_clearly_on_a_ref_that_does_not_exist(tmp_path: Path) -> None:
     """Negative control: the install really fetches the ref named (a typo fails the step)."""
     source = template_install.clone(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "PIP_"))}
+    env = template_install.environ_without("CI_GUARD_", "PIP_")
     env.update(template_install.pip_env())
     env.update(
         HOME=str(tmp_path),
@@ -289,14 +269,7 @@ def test_install_fails_clearly_on_a_ref_that_does_not_exist(tmp_path: Path) -> N
         CI_GUARD_IN_INSTALL_FROM=f"git+{source.url}@v0.0.0-no-such-tag",
     )
     step = _step(name="Install ci-guard")
-    done = subprocess.run(
-        ["bash", "-c", step["run"]],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = template_install.run_captured(["bash", "-c", step["run"]], env=env, timeout=300)
     assert done.returncode != 0
     assert "v0.0.0-no-such-tag" in done.stderr
 
@@ -312,7 +285,7 @@ def _run_step_script(
     runner_temp = tmp_path / "runner-temp"
     (runner_temp / "ci-guard-venv" / "bin").mkdir(parents=True)
     (runner_temp / "ci-guard-venv" / "bin" / "ci-guard").symlink_to(ci_guard)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "GITHUB_"))}
+    env = template_install.environ_without("CI_GUARD_", "GITHUB_")
     empty = ("TIMEOUT", "TOTAL_TIMEOUT", "LADDER", "MIRRORS", "RETRY_ON", "RETRY_WAIT")
     values = dict.fromkeys((*empty, "ON_RETRY_COMMAND", "SECRET_ENV"), "")
     values.update(
@@ -329,14 +302,8 @@ def _run_step_script(
         GITHUB_OUTPUT=str(tmp_path / "github-output"),
         GITHUB_STEP_SUMMARY=str(tmp_path / "github-summary.md"),
     )
-    return subprocess.run(
-        ["bash", "-c", _step("run")["run"]],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return template_install.run_captured(
+        ["bash", "-c", _step("run")["run"]], cwd=tmp_path, env=env, timeout=120
     )
 
 

@@ -90,13 +90,11 @@ def _project(
 
 def _gitlab_ci_local(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     program = tools.require("gitlab-ci-local")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "GITHUB_"))}
+    env = template_install.environ_without("CI_GUARD_", "GITHUB_")
     env.pop("GITLAB_CI", None)
     argv = [str(program), "--home", str(project.parent / "home")]
     argv += ["--json-schema-validation", "--no-color", *args]
-    return subprocess.run(
-        argv, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    return template_install.run_captured(argv, cwd=project, env=env, timeout=300)
 
 
 def _dotenv(project: Path) -> dict[str, str]:
@@ -229,7 +227,7 @@ def test_script_runs_under_busybox_as_in_an_alpine_image(tmp_path: Path) -> None
     applets = tmp_path / "applets"
     applets.mkdir()
     (applets / "xargs").symlink_to(busybox)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_GUARD_", "GITLAB"))}
+    env = template_install.environ_without("CI_GUARD_", "GITLAB")
     env.update({k: str(v) for k, v in job["variables"].items()})
     env.update(
         PATH=f"{applets}{os.pathsep}{env['PATH']}",
@@ -237,14 +235,8 @@ def test_script_runs_under_busybox_as_in_an_alpine_image(tmp_path: Path) -> None
         CI_GUARD_COMMAND='echo "it\'s $((6 * 7))" | tee out.txt',
         CI_GUARD_RUN_ARGS=f"""{RUN_ARGS} --log-file 'build logs/ci "guard".jsonl'""",
     )
-    done = subprocess.run(
-        [busybox, "sh", "-c", "\n".join(job["script"])],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = template_install.run_captured(
+        [busybox, "sh", "-c", "\n".join(job["script"])], cwd=tmp_path, env=env, timeout=120
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "out.txt").read_text("utf-8") == "it's 42\n"

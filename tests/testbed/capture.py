@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +33,8 @@ from tests.testbed.check import bed_unavailable_reason
 from tests.testbed.client import DOCKER
 from tests.testbed.context import build_argv, write_build_context, write_compose_project
 from tests.testbed.faultproxy import Fault, FaultProxy
-from tests.testbed.procs import TestbedError, wait_until
+from tests.testbed.kill_mid import output_across_a_daemon_kill
+from tests.testbed.procs import TestbedError
 from tests.testbed.tomlout import message_toml
 
 OUT_DIR = Path(__file__).resolve().parents[1] / "corpus" / "captured"
@@ -280,31 +280,16 @@ def daemon_down(b: Bench) -> Iterator[tuple[str, str, str, Sequence[str], dict[s
 def kill_mid_build(b: Bench, buildkit: bool) -> Captured:
     """SIGKILL dockerd while a RUN step sleeps, as a daemon crash would."""
     path = b.context("killed", "FROM busybox\nRUN echo step-started && sleep 60\n")
-    proc = subprocess.Popen(
-        [DOCKER, *build_argv(path)],
-        env=b.bed.env(buildkit),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    text, code = output_across_a_daemon_kill(
+        b.bed, [DOCKER, *build_argv(path)], b.bed.env(buildkit), "the RUN step to start"
     )
-    assert proc.stdout is not None
-    chunks: list[str] = []
-    reader = threading.Thread(target=lambda: chunks.extend(proc.stdout or []), daemon=True)
-    reader.start()
-    wait_until(lambda: "step-started" in "".join(chunks), 120, "the RUN step to start")
-    time.sleep(1)
-    b.bed.dockerd.kill()
-    proc.wait(timeout=120)
-    reader.join(timeout=10)
-    b.bed.dockerd.start()
     builder = "BuildKit" if buildkit else "the legacy builder"
     return Captured(
         f"build_daemon_killed_{'buildkit' if buildkit else 'legacy'}",
         "daemon_unreachable",
         f"docker build with {builder}: dockerd killed with SIGKILL while a RUN step runs",
-        "".join(chunks),
-        proc.returncode,
+        text,
+        code,
     )
 
 

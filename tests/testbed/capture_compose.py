@@ -10,8 +10,6 @@ under BuildKit 20.10: those cases run under a deadline, recorded as a timeout.
 from __future__ import annotations
 
 import subprocess
-import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +17,7 @@ from typing import TYPE_CHECKING
 from tests.testbed.client import DOCKER
 from tests.testbed.context import write_compose_project
 from tests.testbed.faultproxy import Fault, FaultProxy
-from tests.testbed.procs import wait_until
+from tests.testbed.kill_mid import output_across_a_daemon_kill
 
 if TYPE_CHECKING:
     from tests.testbed.capture import Bench, Captured
@@ -159,19 +157,9 @@ def kill_mid_build(b: Bench, make: type[Captured]) -> Captured:
     env = b.bed.env()
     note = NOTE.format(version=version(env))
     compose_file = _project(b, "killed", "FROM busybox\nRUN echo step-started && sleep 60\n")
-    proc = subprocess.Popen(
-        compose_argv(compose_file), env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    chunks: list[str] = []
-    reader = threading.Thread(target=lambda: chunks.extend(proc.stdout or []), daemon=True)
-    reader.start()
-    wait_until(lambda: "step-started" in "".join(chunks), 120, "app's RUN step to start")
-    time.sleep(1)
-    b.bed.dockerd.kill()
-    proc.wait(timeout=120)
-    reader.join(timeout=10)
-    b.bed.dockerd.start()
+    text, code = output_across_a_daemon_kill(
+        b.bed, compose_argv(compose_file), env, "app's RUN step to start"
+    )
     # The client sees only its BuildKit status stream break ("failed to receive status:
     # ... error reading from server: EOF"), the same words a crashed builder gives: the
     # text names a daemon error, whose remedies are those of an unreachable daemon.
@@ -179,5 +167,5 @@ def kill_mid_build(b: Bench, make: type[Captured]) -> Captured:
         "compose_v2_daemon_killed", "daemon_error",
         note + "dockerd killed with SIGKILL while app's RUN step runs (the client reports "
         "the lost BuildKit stream, as for a crashed builder)",
-        "".join(chunks), proc.returncode,
+        text, code,
     )  # fmt: skip

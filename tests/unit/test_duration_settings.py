@@ -14,16 +14,10 @@ import pytest
 
 from ci_guard.cli.main import main
 from ci_guard.options import option_specs
+from tests.durations_table import BASIC_FORMS
 
 DURATIONS = sorted(name for name, spec in option_specs().items() if spec.type == "duration")
-FORMS = [
-    ("2400", 2400.0),
-    ("2400s", 2400.0),
-    ("40m", 2400.0),
-    ("1h30m", 5400.0),
-    ("1.5h", 5400.0),
-    ("500ms", 0.5),
-]
+FORMS = BASIC_FORMS
 SOURCES = ("flag", "env", "file")
 
 

@@ -11,14 +11,10 @@ from hypothesis import strategies as st
 from ci_guard.durations import NOT_A_DURATION, format_duration, parse_duration
 from ci_guard.errors import UsageError
 from ci_guard.report.period import parse_since
+from tests.durations_table import BASIC_FORMS
 
 ACCEPTED = [
-    ("2400", 2400.0),
-    ("2400s", 2400.0),
-    ("40m", 2400.0),
-    ("1h30m", 5400.0),
-    ("1.5h", 5400.0),
-    ("500ms", 0.5),
+    *BASIC_FORMS,
     ("1h 30m", 5400.0),
     (" 90 ", 90.0),
     ("1H30M", 5400.0),

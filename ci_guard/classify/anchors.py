@@ -12,6 +12,7 @@ literal at all yields None; the rule's keywords stand in for it then.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -159,6 +160,7 @@ def _item(op: Any, arg: Any) -> Requirement:
     return None  # character classes, anchors, lookarounds: nothing certain
 
 
+@functools.cache  # asked for each rule at load and again for its matcher
 def requirement(pattern: str) -> Requirement:
     """Alternatives of lower-case literal sets, one of which every match holds, or None."""
     parsed: Any = sre_parse.parse(pattern)

@@ -12,6 +12,7 @@ literal at all yields None; the rule's keywords stand in for it then.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -40,6 +41,8 @@ _POSSESSIVE = getattr(sre_constants, "POSSESSIVE_REPEAT", None)
 _ATOMIC = getattr(sre_constants, "ATOMIC_GROUP", None)
 _IN = sre_constants.IN
 _ZERO_WIDTH = (sre_constants.AT, sre_constants.ASSERT, sre_constants.ASSERT_NOT)
+_TEXT = object()
+"""A run of literal characters, joined once (not re-joined to the run char by char)."""
 
 
 def _char(op: Any, arg: Any) -> str | None:
@@ -47,6 +50,20 @@ def _char(op: Any, arg: Any) -> str | None:
         return None
     char = chr(arg)
     return char.lower() if char.isascii() and char != "\n" else None
+
+
+def _merged(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """The items with each run of adjacent literal characters as one _TEXT item."""
+    out: list[tuple[Any, Any]] = []
+    for op, arg in items:
+        char = _char(op, arg)
+        if char is None:
+            out.append((op, arg))
+        elif out and out[-1][0] is _TEXT:
+            out[-1] = (_TEXT, out[-1][1] + char)
+        else:
+            out.append((_TEXT, char))
+    return out
 
 
 def _product(first: frozenset[Conjunction], second: Requirement) -> frozenset[Conjunction]:
@@ -62,7 +79,7 @@ def _product(first: frozenset[Conjunction], second: Requirement) -> frozenset[Co
 
 def _exact(op: Any, arg: Any) -> frozenset[str] | None:
     """The finite set of (lower-case) strings an item matches, when small and known."""
-    char = _char(op, arg)
+    char = arg if op is _TEXT else _char(op, arg)
     if char is not None:
         return frozenset({char})
     if op is _SUBPATTERN:
@@ -90,7 +107,7 @@ def _exact_branches(alternatives: list[Any]) -> frozenset[str] | None:
 
 def _exact_sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
     strings = frozenset({""})
-    for op, arg in items:
+    for op, arg in _merged(items):
         if op in _ZERO_WIDTH:
             continue
         more = _exact(op, arg)
@@ -113,6 +130,7 @@ def _sequence(items: list[tuple[Any, Any]], run: frozenset[str] = frozenset({""}
     An alternation that is not exact text is distributed: run (A|B) rest is read as
     run A rest | run B rest, so the text around it stays attached to each branch."""
     found = _NOTHING
+    items = _merged(items)
     for index, (op, arg) in enumerate([*items, (None, None)]):
         if op in _ZERO_WIDTH:
             continue  # \b, ^, lookarounds consume nothing: the run goes on
@@ -159,6 +177,7 @@ def _item(op: Any, arg: Any) -> Requirement:
     return None  # character classes, anchors, lookarounds: nothing certain
 
 
+@functools.cache  # asked for each rule at load and again for its matcher
 def requirement(pattern: str) -> Requirement:
     """Alternatives of lower-case literal sets, one of which every match holds, or None."""
     parsed: Any = sre_parse.parse(pattern)

@@ -1,14 +1,18 @@
 """Load and validate the failure rules (data/rules.toml) into a RuleSet.
 
 A RuleSet holds the rules in checking order (tier by tier, file order inside a
-tier), each pattern compiled once, and a Matcher that finds the lines a rule could
-match from literals its pattern requires (matcher.py). A rule whose pattern requires
-no literal names keywords (lower-case words) of which each line it matches holds one.
+tier) and a Matcher that finds the lines a rule could match from literals its
+pattern requires (matcher.py). A rule whose pattern requires no literal names
+keywords (lower-case words) of which each line it matches holds one.
+
+A rule's regex is compiled when a line first reaches it: on a given log most rules
+never see a line, and compiling all of them was a third of the start-up. A user's
+rule is still compiled (and checked) as it is loaded, so a bad pattern is a one-line
+error at once; the built-in patterns are checked by the unit tests.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -44,11 +48,16 @@ class Rule:
     tier: str
     pattern: str
     why: str
-    regex: re.Pattern[str]
     keywords: tuple[str, ...]
     retryable: bool | None = None
     source: str = BUILT_IN
     """Where the rule was written: `built-in` (data/rules.toml) or a file's path."""
+    case_sensitive: bool = False
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The compiled pattern (compiled on first use; see the module docstring)."""
+        return re.compile(self.pattern, 0 if self.case_sensitive else re.IGNORECASE)
 
     @property
     def rank(self) -> int:
@@ -76,14 +85,17 @@ def _require_str(row: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
-def _compile(pattern: str, flags: int, where: str) -> re.Pattern[str]:
+def _check_pattern(pattern: str, case_sensitive: bool, where: str) -> None:
+    """Compile now (re's own cache keeps the result for the rule's first use)."""
     try:
-        return re.compile(pattern, flags)
+        regex = re.compile(pattern, 0 if case_sensitive else re.IGNORECASE)
     except re.error as exc:
         raise RulesError(f"{where}: bad pattern: {exc}") from exc
+    if regex.search(""):
+        raise RulesError(f"{where}: pattern matches the empty string")
 
 
-def _parse_rule(row: Any, index: int) -> Rule:
+def _parse_rule(row: Any, index: int, source: str, check: bool) -> Rule:
     where = f"rule #{index + 1}"
     if not isinstance(row, dict):
         raise RulesError(f"{where}: must be a table")
@@ -108,18 +120,18 @@ def _parse_rule(row: Any, index: int) -> Rule:
     if not isinstance(case_sensitive, bool):
         raise RulesError(f"{where}: 'case_sensitive' must be true or false")
     pattern = _require_str(row, "pattern", where)
-    regex = _compile(pattern, 0 if case_sensitive else re.IGNORECASE, where)
-    if regex.search(""):
-        raise RulesError(f"{where}: pattern matches the empty string")
+    if check:
+        _check_pattern(pattern, case_sensitive, where)
     return Rule(
         name=name,
         failure_class=failure_class,
         tier=tier,
         pattern=pattern,
         why=_require_str(row, "why", where).strip(),
-        regex=regex,
         keywords=_keywords(row.get("keywords"), pattern, where),
         retryable=retryable,
+        source=source,
+        case_sensitive=case_sensitive,
     )
 
 
@@ -139,11 +151,14 @@ def _keywords(value: Any, pattern: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse_rule_rows(rows: Any, source: str = BUILT_IN) -> list[Rule]:
-    """Validate a list of [[rule]] tables (each rule tagged with its source)."""
+def parse_rule_rows(rows: Any, source: str = BUILT_IN, *, check: bool = True) -> list[Rule]:
+    """Validate a list of [[rule]] tables (each rule tagged with its source).
+
+    check=False leaves compiling each pattern to its first use: only for the
+    packaged rules, which the unit tests compile and check."""
     if not isinstance(rows, list) or not rows:
         raise RulesError("rules file has no [[rule]] tables")
-    rules = [dataclasses.replace(_parse_rule(row, i), source=source) for i, row in enumerate(rows)]
+    rules = [_parse_rule(row, i, source, check) for i, row in enumerate(rows)]
     seen: set[str] = set()
     for rule in rules:
         if rule.name in seen:
@@ -159,21 +174,21 @@ def build_ruleset(rules: list[Rule]) -> RuleSet:
     return RuleSet(rules=ordered, matcher=matcher)
 
 
-def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
+def parse_rules(raw: Mapping[str, Any], *, check: bool = True) -> RuleSet:
     """Validate parsed TOML and build the RuleSet (rules sorted by tier, stable)."""
-    return build_ruleset(parse_rule_rows(raw.get("rule")))
+    return build_ruleset(parse_rule_rows(raw.get("rule"), check=check))
 
 
-def parse_rules_text(text: str) -> RuleSet:
+def parse_rules_text(text: str, *, check: bool = True) -> RuleSet:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"rules file is not valid TOML: {exc}") from exc
-    return parse_rules(raw)
+    return parse_rules(raw, check=check)
 
 
 @functools.cache
 def load_rules() -> RuleSet:
     """The packaged rules, parsed once per process."""
     text = resources.files("ci_guard.data").joinpath("rules.toml").read_text("utf-8")
-    return parse_rules_text(text)
+    return parse_rules_text(text, check=False)

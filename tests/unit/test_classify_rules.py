@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from importlib import resources
 
 import pytest
 
@@ -427,3 +428,28 @@ ORDER_CASES: list[tuple[str, FailureClass]] = [
 @pytest.mark.parametrize(("text", "expected"), ORDER_CASES)
 def test_order_between_related_rules(text: str, expected: FailureClass) -> None:
     assert classify_text(text).failure_class is expected
+
+
+def test_packaged_rules_compile_on_first_use_and_each_pattern_is_valid() -> None:
+    # Loading leaves compiling to the first line that reaches a rule, so the checks a
+    # given rules file gets at load time are made here for the packaged ones.
+    rules = parse_rules_text(
+        resources.files("ci_guard.data").joinpath("rules.toml").read_text("utf-8"), check=False
+    )
+    assert all("regex" not in vars(rule) for rule in rules.rules)
+    for rule in rules.rules:
+        flags = 0 if rule.case_sensitive else re.IGNORECASE
+        assert rule.regex is re.compile(rule.pattern, flags), rule.name
+        assert "regex" in vars(rule), "compiled once, then kept"
+        assert not rule.regex.search(""), f"{rule.name} matches the empty string"
+
+
+def test_lazily_compiled_rules_match_the_same_lines_as_checked_ones() -> None:
+    text = resources.files("ci_guard.data").joinpath("rules.toml").read_text("utf-8")
+    lazy, checked = parse_rules_text(text, check=False), parse_rules_text(text)
+    lines = [line for example in EXAMPLES.values() for line in example.splitlines()]
+    for lazy_rule, checked_rule in zip(lazy.rules, checked.rules, strict=True):
+        assert [bool(lazy_rule.regex.search(x)) for x in lines] == [
+            bool(checked_rule.regex.search(x)) for x in lines
+        ], lazy_rule.name
+    assert any(rule.regex.search(x) for rule in lazy.rules for x in lines)

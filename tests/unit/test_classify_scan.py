@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import io
 import random
+from importlib import resources
 
 import pytest
 
-from ci_guard.classify import evidence
+from ci_guard.classify import classify_text, evidence, matcher
 from ci_guard.classify.anchors import requirement
 from ci_guard.classify.classifier import scan
 from ci_guard.classify.evidence import blocks, pre_clean_block
-from ci_guard.classify.rules import RuleSet, load_rules
+from ci_guard.classify.rules import RuleSet, load_rules, parse_rules_text
 from tests.corpus_loader import corpus
 
 
@@ -132,3 +133,47 @@ def test_scan_hits_do_not_depend_on_the_read_size(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(evidence, "MAX_LINE", 1 << 20)
     assert whole
     assert scan(io.BytesIO(data), ruleset).lines == whole
+
+
+def _fresh_rules() -> RuleSet:
+    text = resources.files("ci_guard.data").joinpath("rules.toml").read_text("utf-8")
+    return parse_rules_text(text, check=False)
+
+
+def test_a_matcher_that_retires_triggers_picks_the_reference_lines(
+    small_reads: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(matcher, "REBUILD_AFTER", 2)
+    ruleset = _fresh_rules()
+    first = set(ruleset.matcher.needles)
+    options = _alternatives(ruleset)
+    picked = []
+    expected = []
+    for block in blocks(io.BytesIO(_mixed_log(5))):
+        cleaned = pre_clean_block(block)
+        picked.extend((line, list(rules)) for line, rules in ruleset.matcher.lines(cleaned))
+        expected.extend(_reference_lines(options, cleaned))
+    assert set(ruleset.matcher.needles) != first, "some trigger was retired"
+    assert picked == expected
+
+
+def test_a_trigger_common_in_the_log_gives_way_and_the_failure_is_still_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every BuildKit build prints "[internal] load metadata for"; a rule needs it only
+    # after "ERROR [". Blocks of such lines make the other literal trigger instead.
+    monkeypatch.setattr(evidence, "BLOCK", 1 << 12)
+    ruleset = _fresh_rules()
+    common = b"internal] load metadata for"
+    assert common in ruleset.matcher.needles
+    quiet = "#3 [internal] load metadata for docker.io/library/python:3.12-slim\n"
+    failure = (
+        "ERROR [internal] load metadata for docker.io/library/python:3.12-slim\n"
+        "failed to solve: python:3.12-slim: failed to resolve source metadata\n"
+    )
+    log = quiet * (matcher.REBUILD_AFTER + 100) + failure
+    found = scan(io.StringIO(log), ruleset)
+    assert common not in ruleset.matcher.needles
+    expected = scan(io.StringIO(failure), _fresh_rules())
+    assert found.lines == expected.lines
+    assert classify_text(log, rules=ruleset).rule == classify_text(failure).rule != "no-match"

@@ -87,6 +87,9 @@ def test_pyproject_table_and_rules_file(tmp_path: Path) -> None:
         (RULE.replace("registry_unavailable", "nonsense"), "rule 'artifactory-503': unknown class"),
         (RULE.replace('"cause"', '"top"'), "rule 'artifactory-503': tier must be one of"),
         (RULE.replace(".*: 503", "(: 503"), "rule 'artifactory-503': bad pattern"),
+        # an error found when compiling, not when parsing
+        (RULE.replace(".*: 503", "(?<=a+): 503"), "rule 'artifactory-503': bad pattern"),
+        (RULE.replace(".*: 503", ".*: 503|x*"), "'artifactory-503': pattern matches the empty"),
         (RULE + RULE, "rule 'artifactory-503' is defined twice"),
         ("rule = 3\n", "no [[rule]] tables"),
         ("[other]\n", "unknown table 'other'"),

@@ -41,9 +41,11 @@ files, not this page.
    prefixes. Rules sit in four tiers, strongest first:
    - `permanent`: a retry cannot help (full disk, untrusted certificate, unknown
      image, bad credentials, Dockerfile or compose syntax, missing COPY source, OOM kill);
+     also a CI platform's time limit and a runner's shutdown, which kill the job's
+     processes: the exit 137 or `Killed` they leave is theirs, not the OOM killer's;
    - `cause`: a specific root cause (DNS, apt/apk/pip/npm/yarn/go/curl/gradle network
      errors inside a step, 429, 5xx, TLS or client timeouts, daemon and runtime faults,
-     a CI platform's own job deadline);
+     a CI platform's step deadline);
    - `network`: broad network patterns (i/o timeout, connection reset or refused, EOF);
    - `symptom`: how a failure looks from outside (a bare non-zero RUN step, a
      compiler's or package manager's own error inside it, a CI runner's system

@@ -913,7 +913,7 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "github-runner-shutdown",
         "##[error]The runner has received a shutdown signal. This can happen when the runner service is stopped, or a manually started runner is canceled.\n##[error]The operation was canceled.",
         F.UNKNOWN,
-        "ci-runner-lost",
+        "ci-runner-shutdown",
     ),
     (
         "azure-agent-lost",

@@ -141,6 +141,12 @@ EXAMPLES: dict[str, str] = {
     'registry localhost: Get "https://localhost/v2/": dial tcp 127.0.0.1:443: connect: connection refused',
     "gem-fetch-refused": "bad response Not Found 404 (https://rubygems.org/gems/gone-0.1.gem)",
     "libcurl-timeout": "Operation timed out after 30001 milliseconds with 0 out of 0 bytes received",
+    "ci-runner-shutdown": "##[error]The agent has received a shutdown signal. This can happen when "
+    "the agent service is stopped, or a manually started agent is canceled.",
+    "registry-endpoints-unreachable": "Could not reach any registry endpoint",
+    "go-toolchain-error": "/src/go.mod:3: invalid go version '1.22.1': must match format 1.23",
+    "build-tool-fatal": "make: *** No rule to make target 'install'.  Stop.",
+    "npm-internal-crash": "npm ERR! Exit handler never called!",
     "ci-runner-lost": "The self-hosted runner: build-07 lost communication with the server. Verify "
     "the machine is running and has a healthy network connection.",
     "pull-download-unfinished": "0258593a9987: Downloading [=====>      ]  98.1MB/1.354GB",

@@ -49,6 +49,8 @@ EXAMPLES: dict[str, str] = {
     "at unix:///var/run/docker.sock",
     "daemon-not-running": "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
     "Is the docker daemon running?",
+    "dockerd-start-failed": "failed to start daemon: pid file found, ensure docker is not running "
+    "or delete /var/run/docker.pid",
     "daemon-stream-eof": "unexpected EOF",
     "jvm-build-network": "> Could not GET 'https://repo.maven.apache.org/maven2/a/b/1/b-1.pom'. "
     "Received status code 504 from server: Gateway Time-out",
@@ -82,6 +84,8 @@ EXAMPLES: dict[str, str] = {
     "failed to create shim task: OCI runtime create failed: runc create failed: unable to apply "
     "cgroup configuration: unknown.",
     "daemon-shim": 'failed to start shim: exec: "containerd-shim": executable file not found in $PATH',
+    "runtime-host-path": "Error: crun: write `/sys/fs/cgroup/cgroup.subtree_control`: "
+    "Operation not permitted",
     "layer-download-network": 'level=error msg="Download failed, retrying: unexpected EOF"',
     "daemon-storage": "failed to register layer: error creating overlay mount to /var/lib/docker/"
     "overlay2/abc/merged: invalid argument",

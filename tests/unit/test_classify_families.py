@@ -623,6 +623,18 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "daemon-not-running",
     ),
     (
+        "ssh-engine-no-docker",
+        'Get "http://docker.example.com/v1.51/containers/json": command [ssh -o ConnectTimeout=30 -T -- builder docker system dial-stdio] has exited with exit status 127, make sure the URL is valid, and Docker 18.09 or later is installed on the remote host: stderr=bash: line 1: docker: command not found',
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "ssh-engine-kex-reset",
+        'Get "http://docker.example.com/v1.47/_ping": command [ssh -T -- 10.0.4.2 docker system dial-stdio] has exited with exit status 255, make sure the URL is valid, and Docker 18.09 or later is installed on the remote host: stderr=kex_exchange_identification: read: Connection reset by peer',
+        F.CONNECTION_FAILURE,
+        "engine-ssh-network",
+    ),
+    (
         "nerdctl-no-buildkitd",
         "FATA[0000] no buildkit host is available, tried 1 candidates: failed to ping to host unix:///run/user/1000/buildkit/buildkitd.sock: exit status 1",
         F.DAEMON_UNREACHABLE,

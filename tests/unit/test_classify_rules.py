@@ -49,6 +49,10 @@ EXAMPLES: dict[str, str] = {
     "at unix:///var/run/docker.sock",
     "daemon-not-running": "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
     "Is the docker daemon running?",
+    "engine-ssh-network": 'Get "http://docker.example.com/v1.47/version": command [ssh -T -- build1 '
+    "docker system dial-stdio] has exited with exit status 255, make sure the URL is valid, and "
+    "Docker 18.09 or later is installed on the remote host: stderr=ssh: connect to host build1 "
+    "port 22: No route to host",
     "dockerd-start-failed": "failed to start daemon: pid file found, ensure docker is not running "
     "or delete /var/run/docker.pid",
     "daemon-stream-eof": "unexpected EOF",

@@ -635,6 +635,12 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "engine-ssh-network",
     ),
     (
+        "desktop-pipe-status-500",
+        "request returned 500 Internal Server Error for API route and version http://%2F%2F.%2Fpipe%2FdockerDesktopLinuxEngine/v1.49/version, check if the server supports the requested API version",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
         "nerdctl-no-buildkitd",
         "FATA[0000] no buildkit host is available, tried 1 candidates: failed to ping to host unix:///run/user/1000/buildkit/buildkitd.sock: exit status 1",
         F.DAEMON_UNREACHABLE,

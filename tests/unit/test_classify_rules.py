@@ -50,6 +50,12 @@ EXAMPLES: dict[str, str] = {
     "at unix:///var/run/docker.sock",
     "daemon-not-running": "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
     "Is the docker daemon running?",
+    "engine-ssh-network": 'Get "http://docker.example.com/v1.47/version": command [ssh -T -- build1 '
+    "docker system dial-stdio] has exited with exit status 255, make sure the URL is valid, and "
+    "Docker 18.09 or later is installed on the remote host: stderr=ssh: connect to host build1 "
+    "port 22: No route to host",
+    "dockerd-start-failed": "failed to start daemon: pid file found, ensure docker is not running "
+    "or delete /var/run/docker.pid",
     "daemon-stream-eof": "unexpected EOF",
     "jvm-build-network": "> Could not GET 'https://repo.maven.apache.org/maven2/a/b/1/b-1.pom'. "
     "Received status code 504 from server: Gateway Time-out",
@@ -83,6 +89,8 @@ EXAMPLES: dict[str, str] = {
     "failed to create shim task: OCI runtime create failed: runc create failed: unable to apply "
     "cgroup configuration: unknown.",
     "daemon-shim": 'failed to start shim: exec: "containerd-shim": executable file not found in $PATH',
+    "runtime-host-path": "Error: crun: write `/sys/fs/cgroup/cgroup.subtree_control`: "
+    "Operation not permitted",
     "layer-download-network": 'level=error msg="Download failed, retrying: unexpected EOF"',
     "daemon-storage": "failed to register layer: error creating overlay mount to /var/lib/docker/"
     "overlay2/abc/merged: invalid argument",

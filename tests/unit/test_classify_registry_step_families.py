@@ -169,6 +169,24 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "apt-network",
     ),
     (
+        "micromamba-timeout",
+        "#8 100.7 critical libmamba Download error (28) Timeout was reached [https://conda.anaconda.org/conda-forge/linux-64/python-3.12.1-hab00c5b_1_cpython.conda]\n#8 100.7     Operation too slow. Less than 30 bytes/sec transferred the last 60 seconds\n",
+        F.STEP_NETWORK_FAILURE,
+        "libcurl-timeout",
+    ),
+    (
+        "micromamba-receive-failure",
+        "warning  libmamba Download error (56) Failure when receiving data from the peer [https://conda.anaconda.org/conda-forge/noarch/pip-24.0-pyhd8ed1ab_0.conda]\n",
+        F.STEP_NETWORK_FAILURE,
+        "libcurl-timeout",
+    ),
+    (
+        "micromamba-host-unresolved-is-dns",
+        "critical libmamba Download error (6) Could not resolve host: conda.anaconda.org\n",
+        F.DNS_FAILURE,
+        "apt-dns",
+    ),
+    (
         "dnf-eol-mirrorlist",
         "Error: Failed to download metadata for repo 'appstream': Cannot prepare internal mirrorlist: No URLs in mirrorlist\nThe command '/bin/sh -c dnf install -y git' returned a non-zero code: 1\n",
         F.BUILD_STEP_FAILURE,

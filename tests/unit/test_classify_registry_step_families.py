@@ -187,6 +187,36 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "apt-dns",
     ),
     (
+        "pip-externally-managed",
+        "#10 0.912 error: externally-managed-environment\n#10 0.912 \n#10 0.912 This environment is externally managed\n",
+        F.BUILD_STEP_FAILURE,
+        "step-tool-refused",
+    ),
+    (
+        "npm-ci-out-of-sync",
+        "npm ERR! code EUSAGE\nnpm ERR! \nnpm ERR! `npm ci` can only install packages when your package.json and package-lock.json or npm-shrinkwrap.json are in sync.\n",
+        F.BUILD_STEP_FAILURE,
+        "step-tool-refused",
+    ),
+    (
+        "dpkg-configure-failed",
+        "dpkg: error processing package tzdata (--configure):\n installed tzdata package post-installation script subprocess returned error exit status 1\nE: Sub-process /usr/bin/dpkg returned an error code (1)\n",
+        F.BUILD_STEP_FAILURE,
+        "step-tool-refused",
+    ),
+    (
+        "pip-wheels-beat-the-builders-summary",
+        "ERROR: Failed to build installable wheels for some pyproject.toml based projects (pyarrow)\nERROR: failed to build: failed to solve: exit code: 1\n",
+        F.BUILD_STEP_FAILURE,
+        "step-tool-refused",
+    ),
+    (
+        "uv-lock-refusal-after-network-is-network",
+        "error: Request failed after 3 retries\nerror: The lockfile at `uv.lock` needs to be updated, but `--locked` was provided.\n",
+        F.STEP_NETWORK_FAILURE,
+        "pip-network",
+    ),
+    (
         "dnf-eol-mirrorlist",
         "Error: Failed to download metadata for repo 'appstream': Cannot prepare internal mirrorlist: No URLs in mirrorlist\nThe command '/bin/sh -c dnf install -y git' returned a non-zero code: 1\n",
         F.BUILD_STEP_FAILURE,

@@ -126,6 +126,7 @@ EXAMPLES: dict[str, str] = {
     "dockerfile-parse-failed": "Error response from daemon: failed to parse Dockerfile: a bad line",
     "dockerfile-structure": "Error response from daemon: the Dockerfile (Dockerfile) cannot be empty",
     "dockerfile-empty-run": "STEP 2/3: RUN",
+    "step-tool-refused": "error Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`.",
     "go-compile-error": "./cmd/server/main.go:27:2: undefined: config",
     "other-fetch-network": "error: could not download file from 'https://static.rust-lang.org/dist/"
     "channel-rust-stable.toml.sha256' to '/root/.rustup/tmp/a1b2_file'",

@@ -23,6 +23,11 @@ EXAMPLES: dict[str, str] = {
     "pull-access-denied": "Error response from daemon: pull access denied for nope, repository does "
     "not exist or may require 'docker login'",
     "manifest-unknown": "manifest for alpine:9.99 not found: manifest unknown: manifest unknown",
+    "proxy-upstream-timeout": "[ERROR] [/pkg/reg/adapter/native/adapter.go:126]: failed to ping "
+    "registry https://registry-1.docker.io: Get https://registry-1.docker.io/v2/: dial tcp "
+    "34.205.13.154:443: i/o timeout",
+    "proxy-upstream-unhealthy": "[ERROR] [/server/middleware/repoproxy/proxy.go:240]: current "
+    "registry is unhealthy, regID:2, Name:Docker Hub, Status: unhealthy",
     "registry-unauthorized": "unauthorized: authentication required",
     "short-name-unresolved": "Error: short-name resolution enforced but cannot prompt without a TTY",
     "kaniko-unpack-conflict": "error building image: error building stage: failed to get filesystem "
@@ -67,6 +72,7 @@ EXAMPLES: dict[str, str] = {
     "pip-network": "pip._vendor.urllib3.exceptions.ReadTimeoutError: HTTPSConnectionPool("
     "host='files.pythonhosted.org', port=443): Read timed out.",
     "npm-network": "npm ERR! code ECONNRESET",
+    "node-network": "Error: connect ETIMEDOUT 104.16.24.35:443",
     "yarn-network": "info There appears to be trouble with your network connection. Retrying...",
     "apk-network": "ERROR: http://dl-cdn.alpinelinux.org/alpine/v3.19/main: temporary error "
     "(try again later)",
@@ -79,6 +85,7 @@ EXAMPLES: dict[str, str] = {
     "git-network": "fatal: unable to access 'https://github.com/o/r.git/': Failed to connect to "
     "github.com port 443: Connection timed out",
     "cargo-network": "warning: spurious network error (2 tries remaining): [7] Couldn't connect to server",
+    "yum-release-gone": "YumRepo Error: All mirror URLs are not using ftp, http[s] or file.",
     "yum-network": "Error: Failed to download metadata for repo 'appstream': Cannot download "
     "repomd.xml",
     "registry-5xx": "received unexpected HTTP status: 502 Bad Gateway",
@@ -121,6 +128,7 @@ EXAMPLES: dict[str, str] = {
     "Service Unavailable",
     "ci-step-deadline": "Cancelling nested steps due to timeout",
     "ci-timeout-line": "TIMEOUT",
+    "dockerfile-parse-failed": "Error response from daemon: failed to parse Dockerfile: a bad line",
     "dockerfile-structure": "Error response from daemon: the Dockerfile (Dockerfile) cannot be empty",
     "dockerfile-empty-run": "STEP 2/3: RUN",
     "go-compile-error": "./cmd/server/main.go:27:2: undefined: config",

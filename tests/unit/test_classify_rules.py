@@ -55,6 +55,10 @@ EXAMPLES: dict[str, str] = {
     "at unix:///var/run/docker.sock",
     "daemon-not-running": "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
     "Is the docker daemon running?",
+    "daemon-authz-denied": "docker: Error response from daemon: authorization denied by plugin "
+    "opa-docker-authz: request rejected by administrative policy.",
+    "host-clock-skew": "E: Release file for http://deb.debian.org/debian/dists/bookworm/InRelease is "
+    "not valid yet (invalid for another 3h 12min 5s). Updates for this repository will not be applied.",
     "engine-ssh-network": 'Get "http://docker.example.com/v1.47/version": command [ssh -T -- build1 '
     "docker system dial-stdio] has exited with exit status 255, make sure the URL is valid, and "
     "Docker 18.09 or later is installed on the remote host: stderr=ssh: connect to host build1 "

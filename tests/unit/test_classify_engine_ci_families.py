@@ -1,0 +1,149 @@
+"""Engine and CI families in their producers' words: the runtime's CRI endpoint, dind
+start scripts, JVM clients of the engine socket, authorization plugins, mount specs the
+engine or runc refuse, a host clock that is behind, and processes killed for no memory.
+
+Each case is written from the producer's own error strings (cri-tools, kubeadm, moby's
+authorization middleware and volume parser, runc's config validation, junixsocket,
+Testcontainers, apt, gpg, the docker CLI's pull progress), laid out as a log prints it.
+"""
+# ruff: noqa: E501  (log lines are kept verbatim, unwrapped)
+
+from __future__ import annotations
+
+import pytest
+
+from ci_guard.classify import classify_text
+from ci_guard.failure import FailureClass, class_table
+
+F = FailureClass
+
+CASES: list[tuple[str, str, FailureClass, str]] = [
+    # --- a CRI runtime that does not answer on its endpoint (crictl, kubeadm preflight)
+    (
+        "crictl-old-connect",
+        'time="2021-03-02T10:11:12Z" level=fatal msg="failed to connect: failed to connect, make sure you are running as root and the runtime has been started: context deadline exceeded"',
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "crictl-endpoint-connect",
+        "FATA[0002] connect: connect endpoint 'unix:///run/containerd/containerd.sock', make sure you are running as root and the runtime has been started: context deadline exceeded",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "kubeadm-cri-preflight",
+        'error execution phase preflight: [preflight] Some fatal errors occurred:\n\t[ERROR CRI]: container runtime is not running: output: time="2023-01-05T08:00:00Z" level=fatal msg="getting status of runtime: rpc error: code = Unavailable desc = connection closed"\n, error: exit status 1',
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    # --- a dind start script that waited for dockerd in vain
+    (
+        "dind-start-script-gave-up",
+        "Waiting for dockerd to start (attempt 30/30)...\nERROR: dockerd was not ready after 30 seconds",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "dind-wait-timed-out",
+        "+ timeout 60 sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'\nTimed out waiting for the Docker daemon",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    # --- JVM clients of the engine socket
+    (
+        "junixsocket-refused",
+        "Caused by: org.newsclub.net.unix.AFUNIXSocketException: Connection refused (socket: /var/run/docker.sock)\n\tat org.newsclub.net.unix.NativeUnixSocket.connect(Native Method)",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "testcontainers-no-docker",
+        "java.lang.IllegalStateException: Could not find a valid Docker environment. Please see logs and check configuration\n\tat org.testcontainers.dockerclient.DockerClientProviderStrategy.getFirstValidStrategy(DockerClientProviderStrategy.java:232)",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    # --- an authorization plugin's refusal, even under buildx's boot header
+    (
+        "authz-plugin-refused-run",
+        "docker: Error response from daemon: authorization denied by plugin opa-docker-authz: request rejected by administrative policy.\nSee 'docker run --help'.",
+        F.UNKNOWN,
+        "daemon-authz-denied",
+    ),
+    (
+        "authz-plugin-refused-buildx-boot",
+        "#1 [internal] booting buildkit\n#1 creating container buildx_buildkit_ci0 0.1s done\n#1 ERROR: Error response from daemon: authorization denied by plugin casbin-authz-plugin: the request is not allowed\n------\n > [internal] booting buildkit:\n------",
+        F.UNKNOWN,
+        "daemon-authz-denied",
+    ),
+    # --- a volume spec the engine or runc refuses: the compose file's (or -v's) fault
+    (
+        "engine-invalid-volume-spec",
+        "docker: Error response from daemon: invalid volume specification: 'C:\\\\work\\\\app:app:rw'.\nSee 'docker run --help'.",
+        F.DOCKERFILE_ERROR,
+        "compose-file-invalid",
+    ),
+    (
+        "engine-mount-path-relative",
+        "Error response from daemon: invalid mount config for type \"volume\": invalid mount path: 'data' mount path must be absolute",
+        F.DOCKERFILE_ERROR,
+        "compose-file-invalid",
+    ),
+    (
+        "runc-mount-destination-relative",
+        "Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: invalid mount &{Source:/srv/cache Destination:cache Device:bind Flags:20480}: mount destination cache not absolute: unknown",
+        F.DOCKERFILE_ERROR,
+        "compose-file-invalid",
+    ),
+    # --- a host clock that is behind: no build bug, no network fault
+    (
+        "apt-release-not-valid-yet",
+        "Step 3/7 : RUN apt-get update\n ---> Running in 0d9f1c2b3a4e\nGet:1 http://deb.debian.org/debian bookworm InRelease [151 kB]\nE: Release file for http://deb.debian.org/debian/dists/bookworm/InRelease is not valid yet (invalid for another 6h 1min 22s). Updates for this repository will not be applied.\nThe command '/bin/sh -c apt-get update' returned a non-zero code: 100",
+        F.UNKNOWN,
+        "host-clock-skew",
+    ),
+    (
+        "gpg-key-from-the-future",
+        "gpg: key 7EA0A9C3F273FCD8: key 7EA0A9C3F273FCD8 was created 3604 seconds in the future (time warp or clock problem)\ngpg: Total number processed: 1",
+        F.UNKNOWN,
+        "host-clock-skew",
+    ),
+    # --- a pull cut short while a layer was still extracting
+    (
+        "pull-cut-mid-extract",
+        "latest: Pulling from library/postgres\n7a6db449b51b: Pull complete\n1b3e2a5d6c7f: Extracting [=========>                                         ]  12.2MB/64.1MB\nunexpected EOF",
+        F.CONNECTION_FAILURE,
+        "pull-download-unfinished",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "rule"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_family_is_named_by_its_cause(text: str, expected: FailureClass, rule: str) -> None:
+    failure = classify_text(text)
+    assert (failure.failure_class, failure.rule) == (expected, rule), failure.evidence
+    assert failure.retryable is class_table()[expected].retryable
+    assert failure.evidence
+
+
+def test_case_ids_are_distinct() -> None:
+    assert len({c[0] for c in CASES}) == len(CASES)
+
+
+def test_a_finished_extraction_leaves_a_bare_eof_to_the_daemon() -> None:
+    """A full bar ("[=====>]") is a layer that extracted; only a cut-short one blames the pull."""
+    text = "a1b2c3d4e5f6: Extracting [==================================================>]  64.1MB/64.1MB\nunexpected EOF"
+    assert classify_text(text).failure_class is F.DAEMON_UNREACHABLE
+
+
+def test_a_credential_helper_killed_is_not_out_of_memory() -> None:
+    """A credential helper killed by its caller's deadline is no process the OOM killer chose."""
+    text = "Error: failed to refresh docker credentials: signal: killed"
+    assert classify_text(text).failure_class is not F.OOM_KILLED
+
+
+def test_a_compiler_killed_is_still_out_of_memory() -> None:
+    text = "go build example.com/app/internal/db: /usr/local/go/pkg/tool/linux_amd64/compile: signal: killed"
+    assert classify_text(text).failure_class is F.OOM_KILLED

@@ -1,7 +1,7 @@
 """Step tools', registries' and build front ends' families in their producers' words.
 
 Each case is written from the producer's error strings as its source prints them
-(Hex and Mix, Go's resolver, R's installer, pnpm, corepack, gcc and setuptools, dash
+(Hex and Mix, Go's resolver, crictl, R's installer, pnpm, corepack, gcc and setuptools, dash
 and bash scripts, add-apt-repository, Cloud Build, BuildKit's context transfer,
 containerd's fetcher, the docker-maven-plugin, compose, moby's mount checks). They
 check that a wording no corpus row shows is named by its family, and that a
@@ -168,6 +168,19 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "docker: Error response from daemon: invalid mount config for type \"bind\": invalid mount path: 'data' mount path must be absolute.\n",
         F.DOCKERFILE_ERROR,
         "compose-file-invalid",
+    ),
+    # --- crictl could not reach the CRI runtime (a kubeadm preflight pull shows it)
+    (
+        "crictl-runtime-not-started",
+        "FATA[0010] failed to connect: failed to connect, make sure you are running as root and the runtime has been started: context deadline exceeded\n",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
+    ),
+    (
+        "crictl-endpoint-timeout",
+        "FATA[0002] connect: connect endpoint 'unix:///run/containerd/containerd.sock', make sure you are running as root and the endpoint has been started: context deadline exceeded\n",
+        F.DAEMON_UNREACHABLE,
+        "daemon-not-running",
     ),
     # --- registries' answers
     (

@@ -136,6 +136,7 @@ EXAMPLES: dict[str, str] = {
     "dockerfile-structure": "Error response from daemon: the Dockerfile (Dockerfile) cannot be empty",
     "dockerfile-empty-run": "STEP 2/3: RUN",
     "go-compile-error": "./cmd/server/main.go:27:2: undefined: config",
+    "hex-network": "Request failed (:timeout)",
     "other-fetch-network": "error: could not download file from 'https://static.rust-lang.org/dist/"
     "channel-rust-stable.toml.sha256' to '/root/.rustup/tmp/a1b2_file'",
     "step-build-tool-failed": "src/main.c:12:10: fatal error: openssl/ssl.h: No such file or directory",

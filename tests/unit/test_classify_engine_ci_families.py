@@ -10,10 +10,9 @@ Testcontainers, apt, gpg, the docker CLI's pull progress), laid out as a log pri
 
 from __future__ import annotations
 
-import pytest
-
 from ci_guard.classify import classify_text
-from ci_guard.failure import FailureClass, class_table
+from ci_guard.failure import FailureClass
+from tests.family_cases import family_tests
 
 F = FailureClass
 
@@ -118,18 +117,7 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected", "rule"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
-def test_family_is_named_by_its_cause(text: str, expected: FailureClass, rule: str) -> None:
-    failure = classify_text(text)
-    assert (failure.failure_class, failure.rule) == (expected, rule), failure.evidence
-    assert failure.retryable is class_table()[expected].retryable
-    assert failure.evidence
-
-
-def test_case_ids_are_distinct() -> None:
-    assert len({c[0] for c in CASES}) == len(CASES)
+test_family_is_named_by_its_cause, test_case_ids_are_distinct = family_tests(CASES)
 
 
 def test_a_finished_extraction_leaves_a_bare_eof_to_the_daemon() -> None:

@@ -11,10 +11,8 @@ neighbour with another meaning (a 404, a blob, another registry's refusal) is no
 
 from __future__ import annotations
 
-import pytest
-
-from ci_guard.classify import classify_text
 from ci_guard.failure import FailureClass
+from tests.family_cases import family_tests
 
 F = FailureClass
 
@@ -228,14 +226,4 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected", "rule"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
-def test_family_wording_is_named_by_its_cause(text: str, expected: FailureClass, rule: str) -> None:
-    failure = classify_text(text, exit_code=1)
-    assert failure is not None
-    assert (failure.failure_class, failure.rule) == (expected, rule)
-
-
-def test_case_ids_are_distinct() -> None:
-    assert len({c[0] for c in CASES}) == len(CASES)
+test_family_is_named_by_its_cause, test_case_ids_are_distinct = family_tests(CASES)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ci_guard.failure import FailureClass
+from ci_guard.failure import FailureClass, class_table
 from ci_guard.tomlcompat import tomllib
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-FIELDS = {"text", "class", "source", "exit_code", "signal", "timed_out", "note"}
+FIELDS = {"text", "class", "source", "exit_code", "signal", "timed_out", "note", "retryable"}
 TRAIN = "train"
 HOLDOUT = "holdout"
 
@@ -41,6 +41,8 @@ class Message:
     timed_out: bool
     split: str
     tuned: bool = False
+    retryable: bool | None = None
+    """The right retry decision when it is not the class's default (a documented exception)."""
 
     @property
     def id(self) -> str:
@@ -74,6 +76,9 @@ def _row(path: Path, index: int, row: dict[str, Any], unseen: bool) -> Message:
     if missing:
         raise CorpusError(f"{path.name} message #{index}: missing keys {sorted(missing)}")
     source = str(row["source"])
+    retryable = row.get("retryable")
+    if retryable is not None and not isinstance(retryable, bool):
+        raise CorpusError(f"{path.name} message #{index}: retryable must be true or false")
     return Message(
         file=path.name,
         index=index,
@@ -84,7 +89,15 @@ def _row(path: Path, index: int, row: dict[str, Any], unseen: bool) -> Message:
         signal=row.get("signal"),
         timed_out=bool(row.get("timed_out", False)),
         split=_split(path.name, source) if unseen else TRAIN,
+        retryable=retryable,
     )
+
+
+def expected_retry(message: Message) -> bool:
+    """The right retry decision for a row: its own when labelled, else its class's default."""
+    if message.retryable is not None:
+        return message.retryable
+    return class_table()[message.expected].retryable
 
 
 def load_file(path: Path, unseen: bool = False) -> list[Message]:

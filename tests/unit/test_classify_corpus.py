@@ -26,6 +26,7 @@ from tests.corpus_loader import (
     CorpusError,
     Message,
     corpus,
+    expected_retry,
     load_file,
     split_of,
 )
@@ -41,6 +42,7 @@ def test_message_classifies_to_its_class(message: Message) -> None:
     )
     assert failure is not None
     assert failure.failure_class is message.expected, (failure.rule, failure.evidence)
+    assert failure.retryable is expected_retry(message), failure.rule
     assert len(failure.evidence) <= 5
     if not message.timed_out and failure.rule not in {"no-match", "sigkill", "docker-exit-125"}:
         assert failure.evidence, "a rule matched, so there is evidence"
@@ -129,6 +131,24 @@ def test_rows_of_the_known_corpus_are_train_and_unseen_rows_split_by_source() ->
     assert all(m.split == HOLDOUT for m in whole)
     by_source = [m for m in MESSAGES if m.file in unseen and m not in whole]
     assert all(m.split == split_of(m.source) for m in by_source)
+
+
+def test_a_row_labelled_with_its_own_retry_decision_overrides_its_class(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.toml"
+    rows.write_text(
+        '[[message]]\nclass = "daemon_unreachable"\nretryable = false\nsource = "a"\ntext = "x"\n'
+        '[[message]]\nclass = "daemon_unreachable"\nsource = "b"\ntext = "y"\n'
+    )
+    own, default = load_file(rows)
+    assert expected_retry(own) is False
+    assert expected_retry(default) is True
+
+
+def test_a_retry_label_that_is_not_a_boolean_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[message]]\nclass = "unknown"\nsource = "x"\ntext = "y"\nretryable = "no"\n')
+    with pytest.raises(CorpusError, match="retryable must be true or false"):
+        load_file(bad)
 
 
 def test_a_row_with_an_unknown_key_is_refused(tmp_path: Path) -> None:

@@ -135,6 +135,7 @@ EXAMPLES: dict[str, str] = {
     "dockerfile-parse-failed": "Error response from daemon: failed to parse Dockerfile: a bad line",
     "dockerfile-structure": "Error response from daemon: the Dockerfile (Dockerfile) cannot be empty",
     "dockerfile-empty-run": "STEP 2/3: RUN",
+    "docker-cli-usage": "docker: unknown command: docker compse",
     "go-compile-error": "./cmd/server/main.go:27:2: undefined: config",
     "hex-network": "Request failed (:timeout)",
     "other-fetch-network": "error: could not download file from 'https://static.rust-lang.org/dist/"

@@ -54,7 +54,7 @@ class Message:
         return sum(1 for line in self.text.splitlines() if line.strip()) >= 2
 
 
-HELD_OUT_WHOLE = ("h-", "i-", "j-", "k-", "l-", "m-", "n-", "o-", "p-")
+HELD_OUT_WHOLE = ("h-", "i-", "j-", "k-", "l-", "m-", "n-", "o-", "p-", "q-")
 """Prefixes of unseen files that are holdout in full (no rule is tuned on any row)."""
 
 

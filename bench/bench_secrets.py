@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ci_guard.redact import Redactor, mask_file
+from ci_guard.redact import Redactor
+from ci_guard.redact_file import mask_file
 from tests.leakcheck.scenario import PLATFORMS, chunks, run_once
 from tests.leakcheck.shapes import SHAPES
 

@@ -19,7 +19,6 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ci_guard.data import read_text as read_data_file
@@ -45,6 +44,8 @@ class _Rule:
 class _Table:
     rules: tuple[_Rule, ...]
     triggers: frozenset[str]
+    by_trigger: dict[str, frozenset[int]]
+    """Positions of the rules each trigger calls for; rules with no trigger always run."""
     env_words: tuple[str, ...]
     env_parts: frozenset[str]
     not_env_parts: frozenset[str]
@@ -64,9 +65,14 @@ def _table() -> _Table:
     rules = tuple(
         _Rule(row["name"], row["pattern"], tuple(row.get("triggers", ()))) for row in raw["pattern"]
     )
+    by_trigger: dict[str, set[int]] = {}
+    for position, rule in enumerate(rules):
+        for trigger in rule.triggers or ("",):
+            by_trigger.setdefault(trigger, set()).add(position)
     return _Table(
         rules=rules,
         triggers=frozenset(trigger for rule in rules for trigger in rule.triggers),
+        by_trigger={trigger: frozenset(found) for trigger, found in by_trigger.items()},
         env_words=tuple(raw["secret_env_words"]),
         env_parts=frozenset(raw["secret_env_parts"]),
         not_env_parts=frozenset(raw["not_secret_env_parts"]),
@@ -182,6 +188,21 @@ class Redactor:
     def text(self, text: str) -> str:
         return self.mask(text, key_open=None)[0]
 
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The secret values masked wherever they appear, longest first."""
+        return self._values
+
+    @property
+    def triggers(self) -> frozenset[str]:
+        """Every trigger string of the patterns (lower case ASCII)."""
+        return self._table.triggers
+
+    def mask_line(self, line: str, present: frozenset[str]) -> str:
+        """The patterns alone, on one line known to hold the triggers in `present`
+        (values and key blocks are the caller's: see redact_file)."""
+        return self._patterns(line, present)
+
     def mask(self, text: str, *, key_open: bool | None) -> tuple[str, bool]:
         """Mask text; `key_open` says whether it starts inside a private key block
         (None: unknown, so an END marker with no BEGIN before it closes one).
@@ -215,19 +236,23 @@ class Redactor:
                 return True
         return False
 
-    def _patterns(self, text: str) -> str:
-        lowered = _ascii_lower(text)
-        present = {trigger for trigger in self._table.triggers if trigger in lowered}
-        for rule in self._table.rules:
-            hits = [trigger for trigger in rule.triggers if trigger in present]
-            if not rule.triggers:
-                masked = rule.pattern.sub(_mask_match, text)
-            elif hits:
-                masked = _sub_lines(rule.pattern, text, lowered, hits)
+    def _patterns(self, text: str, present: frozenset[str] | None = None) -> str:
+        """Each rule a present trigger calls for, in table order; on a block of several
+        lines, only on the lines that hold one of its triggers."""
+        table = self._table
+        if present is None:
+            lowered = _ascii_lower(text)
+            present = frozenset(t for t in table.triggers if t in lowered)
+        calls = table.by_trigger.get("", frozenset()).union(
+            *(table.by_trigger[trigger] for trigger in present)
+        )
+        for position in sorted(calls):
+            rule = table.rules[position]
+            if not rule.triggers or "\n" not in text:
+                text = rule.pattern.sub(_mask_match, text)
             else:
-                continue
-            if masked != text:
-                text, lowered = masked, _ascii_lower(masked)
+                hits = [trigger for trigger in rule.triggers if trigger in present]
+                text = _sub_lines(rule.pattern, text, _ascii_lower(text), hits)
         return text
 
     def argv(self, argv: Iterable[str]) -> list[str]:
@@ -262,31 +287,3 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.value(item) for item in value]
         return value
-
-
-def mask_file(source: Path, target: Path, redactor: Redactor, block: int = 1 << 20) -> None:
-    """Write a masked copy of a log file, a block of whole lines at a time (bounded memory).
-
-    Bytes that are not UTF-8 pass through unchanged (surrogateescape); the private key
-    state carries from block to block, so a key split across blocks is masked whole.
-    """
-    key_open: bool | None = False
-    carry = b""
-    with source.open("rb") as src, target.open("wb") as dst:
-        while True:
-            data = src.read(block)
-            if not data:
-                break
-            data = carry + data
-            cut = data.rfind(b"\n")
-            if cut < 0 and len(data) < 4 * block:
-                carry = data
-                continue
-            whole, carry = (data[: cut + 1], data[cut + 1 :]) if cut >= 0 else (data, b"")
-            text, key_open = redactor.mask(
-                whole.decode("utf-8", "surrogateescape"), key_open=key_open
-            )
-            dst.write(text.encode("utf-8", "surrogateescape"))
-        if carry:
-            text, _ = redactor.mask(carry.decode("utf-8", "surrogateescape"), key_open=key_open)
-            dst.write(text.encode("utf-8", "surrogateescape"))

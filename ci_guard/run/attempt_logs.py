@@ -12,7 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ci_guard.redact import Redactor, mask_file
+from ci_guard.redact import Redactor
+from ci_guard.redact_file import mask_file
 
 
 class AttemptLogs:

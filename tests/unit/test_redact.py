@@ -63,7 +63,8 @@ def test_nested_values(redactor: Redactor) -> None:
 
 from pathlib import Path  # noqa: E402
 
-from ci_guard.redact import is_secret_env_name, mask_file, secret_env_values  # noqa: E402
+from ci_guard.redact import is_secret_env_name, secret_env_values  # noqa: E402
+from ci_guard.redact_file import mask_file  # noqa: E402
 from tests.leakcheck.shapes import SHAPES, Shape  # noqa: E402
 
 SUITE_ENV = {name: value for shape in SHAPES for name, value in shape.env.items()}

@@ -270,13 +270,19 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "registry-plain-http-go",
         'Error response from daemon: Get "https://10.0.0.5:5000/v2/": http: server gave HTTP response to HTTPS client',
         F.UNKNOWN,
-        "registry-plain-http",
+        "plain-http-answer",
     ),
     (
         "registry-plain-http-tls-record",
         'failed to do request: Head "https://registry.lan:80/v2/app/manifests/latest": tls: first record does not look like a TLS handshake',
         F.UNKNOWN,
-        "registry-plain-http",
+        "plain-http-answer",
+    ),
+    (
+        "curl-through-plain-proxy",
+        "curl: (35) error:1408F10B:SSL routines:ssl3_get_record:wrong version number\nThe command '/bin/sh -c curl -fsSL https://example.org/tool.tar.gz | tar xz' returned a non-zero code: 35",
+        F.UNKNOWN,
+        "plain-http-answer",
     ),
 ]
 

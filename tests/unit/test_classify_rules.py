@@ -18,7 +18,7 @@ EXAMPLES: dict[str, str] = {
     "qemu-emulation-crash": "qemu: uncaught target signal 4 (Illegal instruction) - core dumped",
     "buildkit-session-missing": "ERROR: failed to solve: no active session for q8w1e2r3t4: context deadline exceeded",
     "seccomp-blocks-threads": "fatal: unable to access 'https://github.com/acme/app.git/': getaddrinfo() thread failed to start",
-    "registry-plain-http": 'Get "https://registry.lan:5000/v2/": http: server gave HTTP response to HTTPS client',
+    "plain-http-answer": 'Get "https://registry.lan:5000/v2/": http: server gave HTTP response to HTTPS client',
     "daemon-bare-errno": "docker: Error response from daemon: File exists (os error 17).",
     "daemon-unit-failed": "systemd[1]: Failed to start Docker Application Container Engine.",
     "oom-exit-137": 'ERROR: process "/bin/sh -c make -j8" did not complete successfully: exit code: 137',

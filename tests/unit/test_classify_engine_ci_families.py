@@ -134,7 +134,19 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.DAEMON_ERROR,
         "daemon-runtime-setup",
     ),
+    (
+        "podman-no-subuid-range",
+        'Error: cannot find UID/GID for user runner: no subuid ranges found for user "runner" in /etc/subuid',
+        F.DAEMON_ERROR,
+        "daemon-runtime-setup",
+    ),
     # --- systemd could not start the engine's unit; dockerd's own reason wins when shown
+    (
+        "systemd-unit-entered-failed-state",
+        "Jun 05 08:00:01 build-7 systemd[1]: Unit docker.service entered failed state.",
+        F.DAEMON_UNREACHABLE,
+        "daemon-unit-failed",
+    ),
     (
         "systemd-docker-job-failed",
         'Job for docker.service failed because the control process exited with error code.\nSee "systemctl status docker.service" and "journalctl -xe" for details.',

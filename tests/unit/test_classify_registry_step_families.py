@@ -235,13 +235,25 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
     ),
     (
         "ecr-token-expired",
-        "An error occurred (ExpiredTokenException) when calling the GetAuthorizationToken operation: The security token included in the request is expired\nError: Cannot perform an interactive login from a non TTY device",
+        "An error occurred (ExpiredTokenException) when calling the GetAuthorizationToken operation: The security token included in the request is expired",
         F.AUTH_DENIED,
         "registry-unauthorized",
     ),
     (
         "gcloud-helper-no-account",
         "ERROR: (gcloud.auth.docker-helper) You do not currently have an active account selected.",
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "az-acr-login-without-az-login",
+        "+ az acr login --name acmeregistry\nERROR: Please run 'az login' to setup account.",
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "aws-ecr-login-without-credentials",
+        '+ aws ecr get-login-password --region eu-west-1\nUnable to locate credentials. You can configure credentials by running "aws configure".',
         F.AUTH_DENIED,
         "registry-unauthorized",
     ),

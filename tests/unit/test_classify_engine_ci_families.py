@@ -114,6 +114,103 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.CONNECTION_FAILURE,
         "pull-download-unfinished",
     ),
+    # --- runc's own process setup (an SELinux label written under /proc/.../attr/exec)
+    (
+        "runc-set-process-label",
+        "container_linux.go:380: starting container process caused: set process label: write /proc/thread-self/attr/exec: invalid argument",
+        F.DAEMON_ERROR,
+        "oci-runtime-create",
+    ),
+    # --- the user namespace's ID map refused (newuidmap/newgidmap, rootlesskit)
+    (
+        "newgidmap-range-refused",
+        "newgidmap: gid range [1-65537) -> [100000-165536) not allowed",
+        F.DAEMON_ERROR,
+        "daemon-runtime-setup",
+    ),
+    (
+        "rootlesskit-id-map",
+        "[rootlesskit:parent] error: failed to setup UID/GID map: newuidmap 4242 [0 1000 1 1 100000 65536] failed: newuidmap: write to uid_map failed: Operation not permitted",
+        F.DAEMON_ERROR,
+        "daemon-runtime-setup",
+    ),
+    (
+        "podman-no-subuid-range",
+        'Error: cannot find UID/GID for user runner: no subuid ranges found for user "runner" in /etc/subuid',
+        F.DAEMON_ERROR,
+        "daemon-runtime-setup",
+    ),
+    # --- systemd could not start the engine's unit; dockerd's own reason wins when shown
+    (
+        "systemd-unit-entered-failed-state",
+        "Jun 05 08:00:01 build-7 systemd[1]: Unit docker.service entered failed state.",
+        F.DAEMON_UNREACHABLE,
+        "daemon-unit-failed",
+    ),
+    (
+        "systemd-docker-job-failed",
+        'Job for docker.service failed because the control process exited with error code.\nSee "systemctl status docker.service" and "journalctl -xe" for details.',
+        F.DAEMON_UNREACHABLE,
+        "daemon-unit-failed",
+    ),
+    (
+        "systemd-docker-start-limit",
+        "Mar 02 10:11:12 ci-01 systemd[1]: docker.service: Start request repeated too quickly.\nMar 02 10:11:12 ci-01 systemd[1]: docker.service: Failed with result 'exit-code'.",
+        F.DAEMON_UNREACHABLE,
+        "daemon-unit-failed",
+    ),
+    (
+        "systemd-docker-with-its-reason",
+        "Mar 02 10:11:12 ci-01 dockerd[812]: failed to start daemon: error initializing graphdriver: driver not supported\nMar 02 10:11:12 ci-01 systemd[1]: Failed to start Docker Application Container Engine.",
+        F.DAEMON_ERROR,
+        "dockerd-start-failed",
+    ),
+    # --- the engine answering with nothing but an OS error
+    (
+        "daemon-bare-busy",
+        "docker: Error response from daemon: Device or resource busy.",
+        F.DAEMON_ERROR,
+        "daemon-bare-errno",
+    ),
+    (
+        "daemon-rust-os-error",
+        "Error response from daemon: Input/output error (os error 5)",
+        F.DAEMON_ERROR,
+        "daemon-bare-errno",
+    ),
+    # --- BuildKit's client session missing: its deadline is no registry's
+    (
+        "buildkit-no-session",
+        "failed to solve: failed to read dockerfile: no active session for 7lq2m0x9c1: context deadline exceeded",
+        F.UNKNOWN,
+        "buildkit-session-missing",
+    ),
+    # --- an engine's seccomp profile refusing clone3 to a newer glibc
+    (
+        "seccomp-curl-resolver-thread",
+        "curl: (6) getaddrinfo() thread failed to start",
+        F.UNKNOWN,
+        "seccomp-blocks-threads",
+    ),
+    (
+        "seccomp-openblas-threads",
+        "OpenBLAS blas_thread_init: pthread_create failed for thread 1 of 4: Operation not permitted",
+        F.UNKNOWN,
+        "seccomp-blocks-threads",
+    ),
+    # --- buildx's booting vertex in plain progress, and Jenkins' docker client deadline
+    (
+        "buildx-boot-plain-exit",
+        "#1 [internal] booting buildkit\n#1 creating container buildx_buildkit_ci0 9.8s done\n#1 ERROR: exit code 1",
+        F.DAEMON_ERROR,
+        "buildx-boot-failed",
+    ),
+    (
+        "jenkins-docker-client-timeout",
+        "$ docker inspect -f . maven:3-eclipse-temurin-17\nERROR: Timeout after 180 seconds",
+        F.TIMEOUT,
+        "ci-step-deadline",
+    ),
 ]
 
 

@@ -360,9 +360,17 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
     ),
     (
         "gitlab-prepare-environment",
-        "ERROR: Job failed: prepare environment: exit code 255. Check https://docs.gitlab.com/runner/shells/index.html#shell-profile-loading for more information",
+        'ERROR: Job failed: prepare environment: unable to upgrade connection: container not found ("helper"). Check https://docs.gitlab.com/runner/shells/index.html#shell-profile-loading for more information',
         F.DAEMON_ERROR,
         "ci-runner-system-failure",
+    ),
+    (
+        # the prepare stage's own script exited (GitLab points at shell profile loading): the
+        # job's shell, not the executor, so nothing is named
+        "gitlab-prepare-script-exit",
+        "ERROR: Job failed: prepare environment: exit code 1. Check https://docs.gitlab.com/runner/shells/index.html#shell-profile-loading for more information",
+        F.UNKNOWN,
+        "no-match",
     ),
     (
         "bitbucket-limit",

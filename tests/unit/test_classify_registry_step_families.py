@@ -226,6 +226,76 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.BUILD_STEP_FAILURE,
         "yum-release-gone",
     ),
+    # --- a proxy or a cloud CLI refusing the credentials before the registry is asked
+    (
+        "proxy-407-go-client",
+        'Error response from daemon: Get "https://registry-1.docker.io/v2/": Proxy Authentication Required',
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "ecr-token-expired",
+        "An error occurred (ExpiredTokenException) when calling the GetAuthorizationToken operation: The security token included in the request is expired",
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "gcloud-helper-no-account",
+        "ERROR: (gcloud.auth.docker-helper) You do not currently have an active account selected.",
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "az-acr-login-without-az-login",
+        "+ az acr login --name acmeregistry\nERROR: Please run 'az login' to setup account.",
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    (
+        "aws-ecr-login-without-credentials",
+        '+ aws ecr get-login-password --region eu-west-1\nUnable to locate credentials. You can configure credentials by running "aws configure".',
+        F.AUTH_DENIED,
+        "registry-unauthorized",
+    ),
+    # --- 5xx in the words of containerd's error parser and of Go's proxy CONNECT
+    (
+        "containerd-unparsed-503",
+        "ERROR: failed to parse error response 502: <html><head><title>502 Bad Gateway</title></head></html>: invalid character '<' looking for beginning of value",
+        F.REGISTRY_UNAVAILABLE,
+        "registry-5xx",
+    ),
+    (
+        "proxy-connect-gateway-timeout",
+        'Error response from daemon: Head "https://ghcr.io/v2/acme/app/manifests/1.2": Get "https://ghcr.io/token?scope=repository%3Aacme%2Fapp%3Apull&service=ghcr.io": Gateway Timeout',
+        F.REGISTRY_UNAVAILABLE,
+        "registry-5xx",
+    ),
+    # --- containerd's push writer losing the connection
+    (
+        "push-send-write-eof",
+        "error: failed to copy: failed to send write: EOF",
+        F.CONNECTION_FAILURE,
+        "connection-reset",
+    ),
+    # --- a registry speaking plain HTTP where TLS was expected
+    (
+        "registry-plain-http-go",
+        'Error response from daemon: Get "https://10.0.0.5:5000/v2/": http: server gave HTTP response to HTTPS client',
+        F.UNKNOWN,
+        "plain-http-answer",
+    ),
+    (
+        "registry-plain-http-tls-record",
+        'failed to do request: Head "https://registry.lan:80/v2/app/manifests/latest": tls: first record does not look like a TLS handshake',
+        F.UNKNOWN,
+        "plain-http-answer",
+    ),
+    (
+        "curl-through-plain-proxy",
+        "curl: (35) error:1408F10B:SSL routines:ssl3_get_record:wrong version number\nThe command '/bin/sh -c curl -fsSL https://example.org/tool.tar.gz | tar xz' returned a non-zero code: 35",
+        F.UNKNOWN,
+        "plain-http-answer",
+    ),
 ]
 
 

@@ -16,6 +16,11 @@ from ci_guard.failure import FailureClass
 # One typical line per rule (tool output as printed); the corpus holds cited ones.
 EXAMPLES: dict[str, str] = {
     "qemu-emulation-crash": "qemu: uncaught target signal 4 (Illegal instruction) - core dumped",
+    "buildkit-session-missing": "ERROR: failed to solve: no active session for q8w1e2r3t4: context deadline exceeded",
+    "seccomp-blocks-threads": "fatal: unable to access 'https://github.com/acme/app.git/': getaddrinfo() thread failed to start",
+    "plain-http-answer": 'Get "https://registry.lan:5000/v2/": http: server gave HTTP response to HTTPS client',
+    "daemon-bare-errno": "docker: Error response from daemon: File exists (os error 17).",
+    "daemon-unit-failed": "systemd[1]: Failed to start Docker Application Container Engine.",
     "oom-exit-137": 'ERROR: process "/bin/sh -c make -j8" did not complete successfully: exit code: 137',
     "oom-killed-line": "Killed",
     "out-of-memory": "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",

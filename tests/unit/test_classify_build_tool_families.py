@@ -149,6 +149,67 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         F.OOM_KILLED,
         "oom-exit-137",
     ),
+    (
+        "poetry-option-removed",
+        'Skipping virtualenv creation, as specified in config file.\n\nThe option "--no-dev" does not exist\n',
+        F.BUILD_STEP_FAILURE,
+        FATAL,
+    ),
+    (
+        "uv-required-version",
+        "error: Required uv version `>=0.10` does not match the running version `0.9.30`\n",
+        F.BUILD_STEP_FAILURE,
+        FATAL,
+    ),
+    (
+        "uv-no-wheel-for-platform",
+        "error: Distribution `tensorflow==2.15.0 @ registry+https://pypi.org/simple` can't be installed because it doesn't have a source distribution or wheel for the current platform\n",
+        F.BUILD_STEP_FAILURE,
+        FATAL,
+    ),
+    (
+        "conda-terms-not-accepted",
+        "CondaToSNonInteractiveError: Terms of Service have not been accepted for the following channels. Please accept or remove them before proceeding:\n    - https://repo.anaconda.com/pkgs/main\n",
+        F.BUILD_STEP_FAILURE,
+        FATAL,
+    ),
+    (
+        "maven-unknown-phase",
+        '[ERROR] Unknown lifecycle phase "instal". You must specify a valid lifecycle phase or a goal in the format <plugin-prefix>:<goal>.\n',
+        F.BUILD_STEP_FAILURE,
+        FATAL,
+    ),
+    (
+        "autoreconf-aclocal-missing",
+        'Can\'t exec "aclocal": No such file or directory at /usr/share/autoconf/Autom4te/FileUtils.pm line 326.\nautoreconf: failed to run aclocal: No such file or directory\n',
+        F.BUILD_STEP_FAILURE,
+        FATAL,
+    ),
+    # --- an image reference no parser accepts
+    (
+        "kaniko-bad-reference",
+        "error building image: parsing dockerfile: could not parse reference: Ubuntu:22.04\n",
+        F.DOCKERFILE_ERROR,
+        "dockerfile-parse",
+    ),
+    (
+        "ggcr-uppercase-repository",
+        "Error: repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: Acme/App\n",
+        F.DOCKERFILE_ERROR,
+        "dockerfile-parse",
+    ),
+    (
+        "kaniko-push-check-bad-name-is-no-refusal",
+        "error checking push permissions -- repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: Acme/tekton\n",
+        F.DOCKERFILE_ERROR,
+        "dockerfile-parse",
+    ),
+    (
+        "kaniko-cache-tag-warning-is-no-parse-error",
+        "WARN[0096] error uploading layer to cache: getting tag for destination: repository can only contain the runes `abcdefghijklmnopqrstuvwxyz0123456789_-./`: cache:abc\n",
+        F.UNKNOWN,
+        "no-match",
+    ),
     # --- network neighbours: the fetch failed, not the build
     (
         "apk-index-io-error",

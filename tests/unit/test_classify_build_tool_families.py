@@ -2,8 +2,8 @@
 
 Each case is written from the strings the tool prints when it gives up (npm's and
 Bun's lockfile checks, Vite and webpack, Mix and Elixir, conda, Maven, Gradle, sbt,
-Poetry, Python's codecs, dash, autoreconf, old buildah, Cloud Build, apk, BuildKit's
-client session). They check that a wording no corpus row shows is named by its
+Poetry, uv, Python's codecs, dash, autoreconf, old buildah, kaniko's image references,
+Cloud Build, a Gradle daemon's heap, ECS, apk, BuildKit's client session). They check that a wording no corpus row shows is named by its
 family, and that a neighbour with another meaning (a fetch that timed out or hit a
 404, a download cut short) is not taken for a bug in the build.
 """
@@ -209,6 +209,19 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "WARN[0096] error uploading layer to cache: getting tag for destination: repository can only contain the runes `abcdefghijklmnopqrstuvwxyz0123456789_-./`: cache:abc\n",
         F.UNKNOWN,
         "no-match",
+    ),
+    # --- memory: a Gradle daemon, a container platform
+    (
+        "gradle-daemon-heap-exhausted",
+        "Expiring Daemon because JVM heap space is exhausted\nDaemon will be stopped at the end of the build after running out of JVM memory\n",
+        F.OOM_KILLED,
+        "out-of-memory",
+    ),
+    (
+        "ecs-container-memory",
+        "Stopped reason: OutOfMemoryError: Container killed due to memory usage\n",
+        F.OOM_KILLED,
+        "out-of-memory",
     ),
     # --- network neighbours: the fetch failed, not the build
     (

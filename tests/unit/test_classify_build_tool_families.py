@@ -240,7 +240,7 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "buildkit-client-session-gone",
         "ERROR: failed to solve: failed to read dockerfile: no active session for k2v9x: context deadline exceeded\n",
         F.UNKNOWN,
-        "compose-service-failed",
+        "buildkit-session-missing",
     ),
 ]
 

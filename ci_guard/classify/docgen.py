@@ -45,6 +45,8 @@ files, not this page.
      processes: the exit 137 or `Killed` they leave is theirs, not the OOM killer's;
      and a BuildKit client session that went away, whose deadline is no missing
      Dockerfile and no registry's timeout;
+     and ECR's token endpoint not answering, which leaves `docker login` without a
+     password: its refusal that follows is the consequence, not bad credentials;
    - `cause`: a specific root cause (DNS, apt/apk/pip/npm/yarn/go/curl/gradle network
      errors inside a step, 429, 5xx, TLS or client timeouts, daemon and runtime faults,
      a CI platform's step deadline);

@@ -71,6 +71,8 @@ EXAMPLES: dict[str, str] = {
     "dockerd-start-failed": "failed to start daemon: pid file found, ensure docker is not running "
     "or delete /var/run/docker.pid",
     "daemon-stream-eof": "unexpected EOF",
+    "ecr-token-endpoint-timeout": 'Read timeout on endpoint URL: "https://api.ecr.eu-west-1.amazonaws.com/"',
+    "ecr-token-endpoint-connection": 'Could not connect to the endpoint URL: "https://api.ecr.eu-west-1.amazonaws.com/"',
     "jvm-build-network": "> Could not GET 'https://repo.maven.apache.org/maven2/a/b/1/b-1.pom'. "
     "Received status code 504 from server: Gateway Time-out",
     "apt-dns": "Temporary failure resolving 'deb.debian.org'",
@@ -453,6 +455,40 @@ ORDER_CASES: list[tuple[str, FailureClass]] = [
     (
         "java.io.IOException: Unexpected EOF\n"
         'Caused: hudson.remoting.ChannelClosedException: Channel "unknown": Remote call on agent-7 failed. The channel is closing down or has closed down',
+        FailureClass.UNKNOWN,
+    ),
+    # ECR's API gave no token, so docker login got no password: the timeout, not a refusal
+    (
+        'Read timeout on endpoint URL: "https://api.ecr.eu-west-1.amazonaws.com/"\n'
+        "Error: Cannot perform an interactive login from a non TTY device",
+        FailureClass.REGISTRY_TIMEOUT,
+    ),
+    (
+        'Connection was closed before we received a valid response from endpoint URL: "https://api.ecr.eu-west-1.amazonaws.com/".\n'
+        "Error: Cannot perform an interactive login from a non TTY device",
+        FailureClass.CONNECTION_FAILURE,
+    ),
+    # GitHub's API answers a used-up rate limit with 403: the limit, not a refusal
+    (
+        'ADD failed: failed to GET https://api.github.com/repos/o/r/releases/latest with status 403 Forbidden: {"message":"API rate limit exceeded for 203.0.113.7."}',
+        FailureClass.RATE_LIMITED,
+    ),
+    # libcurl could not start its resolver thread (seccomp refused clone3): not DNS, not the mirror
+    (
+        "Errors during downloading metadata for repository 'fedora':\n"
+        "  - Curl error (6): Couldn't resolve host name for https://mirrors.fedoraproject.org/metalink?repo=fedora-39 [getaddrinfo() thread failed to start]\n"
+        "Error: Failed to download metadata for repo 'fedora'",
+        FailureClass.UNKNOWN,
+    ),
+    # npm's registry refused the step's token: the credentials, not a missing package
+    (
+        'npm error code E401\nnpm error Unable to authenticate, need: Basic realm="GitHub Package Registry"',
+        FailureClass.AUTH_DENIED,
+    ),
+    # the runtime could not exec the container's own program: no runtime fault to restart away
+    (
+        "docker: Error response from daemon: failed to create task for container: failed to create shim task: "
+        "OCI runtime create failed: runc create failed: unable to start container process: exec /app/run: no such file or directory: unknown.",
         FailureClass.UNKNOWN,
     ),
 ]

@@ -41,13 +41,13 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "vite-entry-missing",
         'vite v7.2.6 building client environment for production...\n✓ 0 modules transformed.\n\n✗ Build failed in 5ms\nerror during build:\nCould not resolve entry module "index.html".\n',
         F.BUILD_STEP_FAILURE,
-        FATAL,
+        "step-build-tool-failed",
     ),
     (
         "vite-config-unloadable",
         "failed to load config from /app/vite.config.ts\nerror during build:\nError: config must export or return an object.\n",
         F.BUILD_STEP_FAILURE,
-        FATAL,
+        "step-build-tool-failed",
     ),
     (
         "webpack-compiled-with-errors",
@@ -221,7 +221,7 @@ CASES: list[tuple[str, str, FailureClass, str]] = [
         "ecs-container-memory",
         "Stopped reason: OutOfMemoryError: Container killed due to memory usage\n",
         F.OOM_KILLED,
-        "out-of-memory",
+        "oom-killed-line",
     ),
     # --- network neighbours: the fetch failed, not the build
     (

@@ -175,6 +175,7 @@ EXAMPLES: dict[str, str] = {
     "registry-endpoints-unreachable": "Could not reach any registry endpoint",
     "go-toolchain-error": "/src/go.mod:3: invalid go version '1.22.1': must match format 1.23",
     "build-tool-fatal": "make: *** No rule to make target 'install'.  Stop.",
+    "toolchain-refused": "Error: error:0308010C:digital envelope routines::unsupported",
     "npm-internal-crash": "npm ERR! Exit handler never called!",
     "ci-runner-lost": "The self-hosted runner: build-07 lost communication with the server. Verify "
     "the machine is running and has a healthy network connection.",

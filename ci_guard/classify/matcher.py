@@ -88,7 +88,12 @@ class _Index:
 class Matcher:
     """Literal automaton over a rule list: (line, rule positions) per candidate line."""
 
-    def __init__(self, patterns: Sequence[str], keywords: Sequence[Sequence[str]]) -> None:
+    def __init__(
+        self,
+        patterns: Sequence[str],
+        keywords: Sequence[Sequence[str]],
+        common: Sequence[str] = (),
+    ) -> None:
         options: list[tuple[int, tuple[bytes, ...]]] = []
         for position, (pattern, words) in enumerate(zip(patterns, keywords, strict=True)):
             found = requirement(pattern)
@@ -96,7 +101,8 @@ class Matcher:
                 literals = sorted((w.encode("ascii") for w in conjunction), key=len, reverse=True)
                 options.append((position, tuple(literals)))
         self._options = options
-        self._demoted: frozenset[bytes] = frozenset()
+        # Known from the start to pick lines for nothing: demoted before any log is read.
+        self._demoted = frozenset(word.encode("ascii") for word in common)
         self._rebuilds = 0
         self._index = _Index(options, self._demoted)
 

@@ -70,6 +70,8 @@ class RuleSet:
     """In checking order: tier by tier, file order inside a tier."""
     matcher: Matcher
     """Finds the candidate lines of a block and the rules each may match."""
+    common: tuple[str, ...] = ()
+    """Literals ordinary build output is full of (rules.toml `common_literals`)."""
 
     def by_name(self, name: str) -> Rule:
         for rule in self.rules:
@@ -167,16 +169,27 @@ def parse_rule_rows(rows: Any, source: str = BUILT_IN, *, check: bool = True) ->
     return rules
 
 
-def build_ruleset(rules: list[Rule]) -> RuleSet:
+def build_ruleset(rules: list[Rule], common: tuple[str, ...] = ()) -> RuleSet:
     """Rules in checking order (tier by tier, given order inside a tier) and their matcher."""
     ordered = tuple(sorted(rules, key=lambda r: r.rank))
-    matcher = Matcher([r.pattern for r in ordered], [r.keywords for r in ordered])
-    return RuleSet(rules=ordered, matcher=matcher)
+    matcher = Matcher([r.pattern for r in ordered], [r.keywords for r in ordered], common)
+    return RuleSet(rules=ordered, matcher=matcher, common=common)
+
+
+def _common(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(word, str) and word and word == word.lower() and word.isascii() for word in value
+    ):
+        raise RulesError("common_literals: must be a list of lower-case ASCII strings")
+    return tuple(value)
 
 
 def parse_rules(raw: Mapping[str, Any], *, check: bool = True) -> RuleSet:
     """Validate parsed TOML and build the RuleSet (rules sorted by tier, stable)."""
-    return build_ruleset(parse_rule_rows(raw.get("rule"), check=check))
+    rules = parse_rule_rows(raw.get("rule"), check=check)
+    return build_ruleset(rules, _common(raw.get("common_literals")))
 
 
 def parse_rules_text(text: str, *, check: bool = True) -> RuleSet:

@@ -61,7 +61,7 @@ def combine(mine: list[Rule], builtin: RuleSet | None = None) -> RuleSet:
     base = builtin if builtin is not None else load_rules()
     replaced = {rule.name for rule in mine}
     kept = [rule for rule in base.rules if rule.name not in replaced]
-    return build_ruleset([*mine, *kept])
+    return build_ruleset([*mine, *kept], base.common)
 
 
 def effective_rules(config: Config, config_file: Path | None) -> RuleSet | None:

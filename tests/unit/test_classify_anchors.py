@@ -10,7 +10,7 @@ import pytest
 from ci_guard.classify.anchors import requirement
 from ci_guard.classify.evidence import clean_line
 from ci_guard.classify.matcher import Matcher
-from ci_guard.classify.rules import load_rules
+from ci_guard.classify.rules import RulesError, load_rules, parse_rules
 from tests.corpus_loader import corpus
 
 
@@ -25,6 +25,9 @@ def _matched_lines() -> list[tuple[int, str]]:
 
 
 MATCHED = _matched_lines()
+
+
+RULE = {"name": "x", "class": "unknown", "tier": "cause", "pattern": "frobnicated", "why": "x"}
 
 
 def test_the_corpus_exercises_most_rules() -> None:
@@ -85,3 +88,19 @@ def test_matcher_checks_the_other_literals_of_an_alternative() -> None:
 def test_matcher_keywords_stand_in_for_a_pattern_without_literals() -> None:
     matcher = Matcher([r"\w+\d"], [("abc",)])
     assert [rules for _, rules in matcher.lines(b"noise\nxx ABC1\n")] == [[0]]
+
+
+def test_a_common_literal_gives_way_to_the_other_literal_of_its_alternative() -> None:
+    pattern = r"ERROR \[[^\]]*internal\] load"
+    block = b"#3 [internal] load metadata\nERROR [stage-0 internal] load metadata\n" * 3
+    plain = Matcher([pattern], [()])
+    knowing = Matcher([pattern], [()], common=("internal] load",))
+    assert knowing.needles == [b"error ["]
+    assert list(knowing.lines(block)) == list(plain.lines(block))
+
+
+@pytest.mark.parametrize("value", ["http://", ["HTTP://"], [""], [3]])
+def test_common_literals_that_are_not_lower_case_strings_are_refused(value: object) -> None:
+    raw = {"common_literals": value, "rule": [RULE]}
+    with pytest.raises(RulesError, match="common_literals: must be a list"):
+        parse_rules(raw)

@@ -21,7 +21,7 @@ from ci_guard.classify import classify_text, evidence, matcher
 from ci_guard.classify.anchors import requirement
 from ci_guard.classify.classifier import scan
 from ci_guard.classify.evidence import blocks, pre_clean_block
-from ci_guard.classify.rules import RuleSet, load_rules, parse_rules_text
+from ci_guard.classify.rules import RuleSet, build_ruleset, load_rules, parse_rules_text
 from tests.corpus_loader import corpus
 
 
@@ -135,9 +135,11 @@ def test_scan_hits_do_not_depend_on_the_read_size(monkeypatch: pytest.MonkeyPatc
     assert scan(io.BytesIO(data), ruleset).lines == whole
 
 
-def _fresh_rules() -> RuleSet:
+def _fresh_rules(*, common: bool = True) -> RuleSet:
     text = resources.files("ci_guard.data").joinpath("rules.toml").read_text("utf-8")
-    return parse_rules_text(text, check=False)
+    ruleset = parse_rules_text(text, check=False)
+    # Without the packaged common literals the matcher has to learn them from the log.
+    return ruleset if common else build_ruleset(list(ruleset.rules))
 
 
 def test_a_matcher_that_retires_triggers_picks_the_reference_lines(
@@ -163,9 +165,10 @@ def test_a_trigger_common_in_the_log_gives_way_and_the_failure_is_still_found(
     # Every BuildKit build prints "[internal] load metadata for"; a rule needs it only
     # after "ERROR [". Blocks of such lines make the other literal trigger instead.
     monkeypatch.setattr(evidence, "BLOCK", 1 << 12)
-    ruleset = _fresh_rules()
+    ruleset = _fresh_rules(common=False)
     common = b"internal] load metadata for"
     assert common in ruleset.matcher.needles
+    assert common not in _fresh_rules().matcher.needles  # the packaged table knows it
     quiet = "#3 [internal] load metadata for docker.io/library/python:3.12-slim\n"
     failure = (
         "ERROR [internal] load metadata for docker.io/library/python:3.12-slim\n"
